@@ -1,0 +1,60 @@
+import type { PolicyConfig, PluginConfig } from './types.js';
+
+/**
+ * Built-in policy defaults, used wherever neither the plugin nor `defaults` says otherwise.
+ * They follow go-plugins' documented defaults where it has one.
+ */
+export const DEFAULT_POLICY: PolicyConfig = {
+  retry: {
+    maxRetries: 3,
+    initialInterval: 100,
+    maxInterval: 5_000,
+    multiplier: 2,
+    randomJitter: true,
+  },
+  circuitBreaker: {
+    enabled: true,
+    mode: 'consecutive',
+    failureThreshold: 5,
+    recoveryTimeout: 30_000,
+    minRequestThreshold: 3,
+    successThreshold: 2,
+    errorThresholdPercentage: 50,
+    windowMs: 10_000,
+  },
+  healthCheck: { enabled: true, interval: 30_000, timeout: 5_000, failureLimit: 3 },
+  connection: {
+    maxConnections: 10,
+    maxIdleConnections: 5,
+    idleTimeout: 30_000,
+    connectionTimeout: 10_000,
+    requestTimeout: 30_000,
+    keepAlive: true,
+    disableCompression: false,
+    maxResponseBytes: 8 * 1024 * 1024,
+  },
+  rateLimit: { enabled: false, requestsPerSecond: 100, burstSize: 200, maxWait: 0 },
+  startup: { maxAttempts: 5, initialInterval: 1_000, maxInterval: 30_000, timeout: 10_000 },
+};
+
+/**
+ * A complete {@link PluginConfig} from a few fields, every other field at its default.
+ * Meant for code and tests that build configs by hand; files go through `parseConfig()`.
+ */
+export function pluginConfig(
+  fields: Pick<PluginConfig, 'name' | 'transport'> & Partial<PluginConfig>,
+): PluginConfig {
+  return {
+    enabled: true,
+    priority: 0,
+    weight: 1,
+    labels: {},
+    annotations: {},
+    options: {},
+    auth: { method: 'none' },
+    args: [],
+    env: [],
+    ...structuredClone(DEFAULT_POLICY),
+    ...fields,
+  };
+}

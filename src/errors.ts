@@ -1,0 +1,267 @@
+/**
+ * Error codes. The go-plugins codes are kept as they are so that dashboards and alerts move over;
+ * codes marked "plugwire" fill gaps go-plugins left (it reused one code for several situations).
+ */
+export const ErrorCode = {
+  /** plugwire: a configuration was rejected; see {@link ConfigError.issues}. */
+  InvalidConfig: 'PLUGIN_1000',
+  InvalidPluginName: 'PLUGIN_1001',
+  InvalidTransport: 'PLUGIN_1002',
+  MissingEndpoint: 'PLUGIN_1003',
+  InvalidEndpointURL: 'PLUGIN_1004',
+  InvalidEndpointFormat: 'PLUGIN_1005',
+  MissingSocketPath: 'PLUGIN_1006',
+  MissingExecutable: 'PLUGIN_1007',
+  UnsupportedTransport: 'PLUGIN_1008',
+  NoPluginsConfigured: 'PLUGIN_1009',
+  DuplicatePluginName: 'PLUGIN_1010',
+  InvalidJSONConfig: 'PLUGIN_1011',
+
+  MissingAPIKey: 'AUTH_1101',
+  MissingBearerToken: 'AUTH_1102',
+  MissingBasicCredentials: 'AUTH_1103',
+  MissingMTLSCerts: 'AUTH_1104',
+  UnsupportedAuthMethod: 'AUTH_1105',
+
+  PluginNotFound: 'PLUGIN_1201',
+  PluginNotEnabled: 'PLUGIN_1202',
+  PluginExecutionFailed: 'PLUGIN_1203',
+  PluginTimeout: 'PLUGIN_1204',
+  PluginConnectionFailed: 'PLUGIN_1205',
+  /** plugwire: the caller aborted the call through its `signal`. */
+  CallAborted: 'PLUGIN_1206',
+  /** plugwire: the manager is shutting down or has shut down. */
+  ManagerClosed: 'PLUGIN_1207',
+  /** plugwire: the plugin answered "no" (its own error); never retried, never counted by the breaker. */
+  ApplicationError: 'PLUGIN_1208',
+  /** plugwire: the plugin's reply could not be understood (bad JSON, wrong id, truncated frame). */
+  InvalidResponse: 'PLUGIN_1209',
+  /** plugwire: the plugin's reply exceeded `connection.maxResponseBytes`. */
+  ResponseTooLarge: 'PLUGIN_1210',
+  /** plugwire: the plugin is not started yet or failed to start. */
+  PluginNotReady: 'PLUGIN_1211',
+
+  HTTPTransportError: 'TRANSPORT_1301',
+  GRPCTransportError: 'TRANSPORT_1302',
+  UnixTransportError: 'TRANSPORT_1303',
+  ExecTransportError: 'TRANSPORT_1304',
+
+  CircuitBreakerOpen: 'CIRCUIT_1401',
+  CircuitBreakerTimeout: 'CIRCUIT_1402',
+
+  RateLimitExceeded: 'RATELIMIT_1501',
+
+  HealthCheckFailed: 'HEALTH_1601',
+  HealthCheckTimeout: 'HEALTH_1602',
+
+  NoAvailablePlugins: 'LOADBALANCER_1701',
+  LoadBalancerFailed: 'LOADBALANCER_1702',
+} as const;
+
+/** One of the {@link ErrorCode} values. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Options accepted by the {@link PluginError} constructor. */
+export interface PluginErrorOptions {
+  /** The plugin (or target) the error is about. */
+  plugin?: string | undefined;
+  /** Attempts made before the error was returned (0 when none was made). */
+  attempts?: number | undefined;
+  /** Whether retrying the same call could succeed. */
+  retryable?: boolean | undefined;
+  /** The underlying error. */
+  cause?: unknown;
+  /** Extra structured detail (never secrets). */
+  details?: Record<string, unknown> | undefined;
+}
+
+const PLUGIN_ERROR_MARK = Symbol.for('plugwire.PluginError');
+
+/**
+ * The one error type plugwire throws. Every failure carries a stable `code`, the `plugin` it
+ * concerns, the number of `attempts` made, whether it is `retryable`, and the `cause`.
+ *
+ * Use {@link isPluginError} rather than `instanceof`: the guard works across copies of the package.
+ */
+export class PluginError extends Error {
+  /** Stable machine-readable code, see {@link ErrorCode}. */
+  readonly code: ErrorCode;
+  /** The plugin or target the error concerns, when known. */
+  plugin: string | undefined;
+  /** How many attempts were made before this error was returned. */
+  attempts: number;
+  /** Whether the same call may succeed if tried again. */
+  readonly retryable: boolean;
+  /** Extra structured detail, safe to log. */
+  readonly details: Record<string, unknown> | undefined;
+  /** @internal cross-copy marker */
+  readonly [PLUGIN_ERROR_MARK] = true;
+
+  constructor(code: ErrorCode, message: string, options: PluginErrorOptions = {}) {
+    super(
+      redactSecrets(message),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = 'PluginError';
+    this.code = code;
+    this.plugin = options.plugin;
+    this.attempts = options.attempts ?? 0;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+
+  /** A JSON view safe to log or return: secrets are redacted, the cause is summarised. */
+  toJSON(): Record<string, unknown> {
+    const cause = this.cause;
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      plugin: this.plugin,
+      attempts: this.attempts,
+      retryable: this.retryable,
+      ...(this.details ? { details: this.details } : {}),
+      ...(cause === undefined
+        ? {}
+        : {
+            cause: isPluginError(cause)
+              ? cause.toJSON()
+              : cause instanceof Error
+                ? {
+                    name: cause.name,
+                    message: redactSecrets(cause.message),
+                    code: errnoCode(cause),
+                  }
+                : redactSecrets(String(cause)),
+          }),
+    };
+  }
+}
+
+/** One problem found in a configuration. */
+export interface ConfigIssue {
+  /** Where the problem is, e.g. `plugins[2].endpoint`. */
+  path: string;
+  /** What is wrong, and how to fix it when known. Never contains a secret value. */
+  message: string;
+  /** The go-plugins code for the problem when there is one, else `PLUGIN_1000`. */
+  code: ErrorCode;
+}
+
+/** A configuration was rejected. `issues` lists every problem by path; nothing was changed. */
+export class ConfigError extends PluginError {
+  /** Every problem found, in document order. */
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[], source?: string) {
+    const head = `Invalid plugwire configuration${source ? ` in ${source}` : ''} (${issues.length} problem${issues.length === 1 ? '' : 's'})`;
+    super(
+      ErrorCode.InvalidConfig,
+      `${head}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message} [${i.code}]`).join('\n')}`,
+      { retryable: false },
+    );
+    this.name = 'ConfigError';
+    this.issues = issues.map((i) => ({ ...i, message: redactSecrets(i.message) }));
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), issues: this.issues };
+  }
+}
+
+/** True when `value` is a {@link PluginError}, from any copy of plugwire. */
+export function isPluginError(value: unknown): value is PluginError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[PLUGIN_ERROR_MARK] === true
+  );
+}
+
+/** True when `value` is a {@link ConfigError}, from any copy of plugwire. */
+export function isConfigError(value: unknown): value is ConfigError {
+  return isPluginError(value) && value.code === ErrorCode.InvalidConfig && 'issues' in value;
+}
+
+/** True when `value` is the plugin's own "no": an application error, never retried. */
+export function isApplicationError(value: unknown): value is PluginError {
+  return isPluginError(value) && value.code === ErrorCode.ApplicationError;
+}
+
+/**
+ * The error an in-memory plugin throws to answer "no" (the equivalent of the wire envelope's
+ * `error` field). It reaches the caller as a {@link PluginError} with code `PLUGIN_1208`; it is
+ * never retried and never counted by the circuit breaker.
+ */
+export function applicationError(message: string, details?: Record<string, unknown>): PluginError {
+  return new PluginError(ErrorCode.ApplicationError, message, { retryable: false, details });
+}
+
+/** The errno-style code of a Node error (`ECONNRESET`, …), if any. */
+export function errnoCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTCONN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/**
+ * Whether an arbitrary thrown value looks transient: a connection-level errno, a socket hang-up,
+ * or an error explicitly marked `retryable: true`.
+ */
+export function isTransientError(error: unknown): boolean {
+  if (isPluginError(error)) return error.retryable;
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as { retryable?: unknown }).retryable === true) return true;
+  const code = errnoCode(error);
+  if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && /socket hang up/i.test(message);
+}
+
+// Values of these keys, wherever they appear in `key=value`, `key: value` or JSON, are secrets.
+const SECRET_KEY =
+  /(["']?(?:api[_-]?key|token|password|passwd|secret|authorization|x-api-key|client[_-]?secret)["']?\s*[:=]\s*)(["']?)(?:Bearer\s+|Basic\s+)?[^\s"',}]+\2/gi;
+const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{4,}/g;
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi;
+
+/**
+ * Removes what looks like a secret from a message: values of token/password/api-key fields,
+ * `Bearer`/`Basic` credentials, and `user:pass@` in URLs. Registered secret values (see
+ * {@link registerSecret}) are removed wherever they appear.
+ */
+export function redactSecrets(text: string): string {
+  let out = text;
+  if (knownSecrets.size > 0) {
+    for (const secret of knownSecrets) {
+      if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+    }
+  }
+  return out
+    .replace(SECRET_KEY, '$1$2[REDACTED]$2')
+    .replace(AUTH_SCHEME, '$1 [REDACTED]')
+    .replace(URL_CREDENTIALS, '$1[REDACTED]@');
+}
+
+// Secret values seen in configs (auth fields, interpolated ${ENV}). Only values of 4+ characters,
+// so that redaction never shreds ordinary text.
+const knownSecrets = new Set<string>();
+
+/** @internal Records a secret value so that it is redacted from every message. */
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 4) knownSecrets.add(value);
+}

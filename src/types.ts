@@ -1,0 +1,125 @@
+import type { PluginConfig } from './config/types.js';
+
+/** Health as seen by a health check. */
+export type HealthState = 'unknown' | 'healthy' | 'degraded' | 'unhealthy' | 'offline';
+
+/** The result of one health check, or the summary kept by the manager. */
+export interface HealthStatus {
+  status: HealthState;
+  /** Why, in a few words (never a secret). */
+  message?: string | undefined;
+  /** When the check finished (epoch ms); 0 when never checked. */
+  lastCheck: number;
+  /** How long the check took. */
+  responseTimeMs: number;
+  metadata?: Record<string, string> | undefined;
+}
+
+/** What a plugin says about itself. */
+export interface PluginInfo {
+  name: string;
+  version?: string | undefined;
+  description?: string | undefined;
+  capabilities?: string[] | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
+/**
+ * What a plugin receives with each attempt of a call.
+ *
+ * The `signal` aborts when the call's deadline passes, the caller aborts, or the manager shuts down;
+ * a plugin should stop its work then. `deadline` is the absolute time (epoch ms) the whole call
+ * must finish by, so that remote plugins can budget their own work.
+ */
+export interface ExecutionContext {
+  readonly signal: AbortSignal;
+  /** Absolute deadline, epoch milliseconds (`Date.now()` scale). */
+  readonly deadline: number;
+  readonly requestId: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+  /** Logical operation name, when the caller gave one (used by adaptive balancing and metrics). */
+  readonly operation: string | undefined;
+  /** Headers to carry to the plugin (trace context, caller's own). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/**
+ * A plugin as the manager sees it: one instance behind one transport.
+ *
+ * `execute` resolves with the response, or rejects. Rejecting with {@link applicationError}
+ * (a `PLUGIN_1208` PluginError) is the plugin's own "no": returned to the caller as is. Any other
+ * rejection is a failure, retried when transient.
+ */
+export interface Plugin<Req = unknown, Resp = unknown> {
+  readonly name: string;
+  info(signal?: AbortSignal): Promise<PluginInfo> | PluginInfo;
+  execute(request: Req, ctx: ExecutionContext): Promise<Resp>;
+  health(signal: AbortSignal): Promise<HealthStatus>;
+  /** Connect, spawn, handshake. Called once before the first execute; may be retried on failure. */
+  start?(signal: AbortSignal): Promise<void>;
+  /** Release everything (sockets, processes, timers). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Encodes request and response bodies. JSON by default; a host may plug in another codec.
+ * Transports that carry JSON envelopes (HTTP, Unix, exec) embed `toWire()` output in `data`.
+ */
+export interface Codec {
+  /** Registered name, e.g. `json`. */
+  readonly name: string;
+  /** MIME type used where the transport has one. */
+  readonly contentType: string;
+  encode(value: unknown): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
+}
+
+/**
+ * Structured logger. pino satisfies it as is; `console` satisfies it too (fields are printed as
+ * an object). Messages never contain secrets.
+ */
+export interface Logger {
+  debug(fields: Record<string, unknown>, message?: string): void;
+  info(fields: Record<string, unknown>, message?: string): void;
+  warn(fields: Record<string, unknown>, message?: string): void;
+  error(fields: Record<string, unknown>, message?: string): void;
+}
+
+/** Services a factory may use when it creates a plugin. */
+export interface FactoryDeps {
+  codec: Codec;
+  logger: Logger;
+}
+
+/**
+ * Creates plugins for one or more transports. Registered by name with
+ * `manager.registerFactory(transport, factory)`; the built-in transports are registered this way.
+ */
+export interface PluginFactory<Req = unknown, Resp = unknown> {
+  /** Transport names this factory serves, e.g. `['http', 'https']`. */
+  readonly transports: readonly string[];
+  /**
+   * Extra checks beyond the shared schema. Return one message per problem, each with the field
+   * path relative to the plugin (e.g. `{ path: 'options.model', message: 'is required' }`).
+   */
+  validate?(config: PluginConfig): Array<{ path: string; message: string }>;
+  create(config: PluginConfig, deps: FactoryDeps): Plugin<Req, Resp>;
+}
+
+/** Per-call options of `manager.execute()`. */
+export interface ExecuteOptions {
+  /** Aborts the call; the promise rejects at once with `PLUGIN_1206`, and nothing is retried. */
+  signal?: AbortSignal | undefined;
+  /** Deadline for the whole call (all attempts), ms. Capped by the plugin's `requestTimeout`. */
+  timeoutMs?: number | undefined;
+  /** Carried to the plugin; generated when absent. */
+  requestId?: string | undefined;
+  /** Routing key for consistent-hash groups. */
+  key?: string | undefined;
+  /** Logical operation name (metrics, adaptive balancing). */
+  operation?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  metadata?: Record<string, string> | undefined;
+}
