@@ -73,6 +73,8 @@ export interface PluginErrorOptions {
   cause?: unknown;
   /** Extra structured detail (never secrets). */
   details?: Record<string, unknown> | undefined;
+  /** @internal the message is already redacted (skip the pattern pass). */
+  redacted?: boolean | undefined;
 }
 
 const PLUGIN_ERROR_MARK = Symbol.for('plugwire.PluginError');
@@ -153,15 +155,19 @@ export class ConfigError extends PluginError {
   /** Every problem found, in document order. */
   readonly issues: readonly ConfigIssue[];
 
-  constructor(issues: readonly ConfigIssue[], source?: string) {
-    const head = `Invalid plugwire configuration${source ? ` in ${source}` : ''} (${issues.length} problem${issues.length === 1 ? '' : 's'})`;
-    super(
-      ErrorCode.InvalidConfig,
-      `${head}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message} [${i.code}]`).join('\n')}`,
-      { retryable: false },
-    );
+  constructor(issues: readonly ConfigIssue[], source?: string, options: { cause?: unknown } = {}) {
+    // Each issue's message is redacted on its own: the `path: message` lines would otherwise read
+    // as `token: <value>` to the pattern pass and lose their first word.
+    const safe = issues.map((i) => ({ ...i, message: redactSecrets(i.message) }));
+    const head = `Invalid plugwire configuration${source ? ` in ${source}` : ''} (${safe.length} problem${safe.length === 1 ? '' : 's'})`;
+    const lines = safe.map((i) => `  - ${i.path || '(root)'}: ${i.message} [${i.code}]`);
+    super(ErrorCode.InvalidConfig, `${head}:\n${lines.join('\n')}`, {
+      retryable: false,
+      redacted: true,
+      cause: options.cause,
+    });
     this.name = 'ConfigError';
-    this.issues = issues.map((i) => ({ ...i, message: redactSecrets(i.message) }));
+    this.issues = safe;
   }
 
   override toJSON(): Record<string, unknown> {

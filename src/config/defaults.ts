@@ -1,4 +1,4 @@
-import type { PolicyConfig, PluginConfig } from './types.js';
+import type { PolicyConfig, PluginConfig, ReadinessConfig, RetryBudgetConfig } from './types.js';
 
 /**
  * Built-in policy defaults, used wherever neither the plugin nor `defaults` says otherwise.
@@ -58,3 +58,12 @@ export function pluginConfig(
     ...fields,
   };
 }
+
+/** Retries allowed across all calls: 20% of calls, and at least 10 per second. */
+export const DEFAULT_RETRY_BUDGET: RetryBudgetConfig = { ratio: 0.2, minPerSecond: 10 };
+
+/** Plugins started at once during `load()`. */
+export const DEFAULT_STARTUP_CONCURRENCY = 8;
+
+/** Ready once every initial plugin has made its startup attempts; no plugin is required. */
+export const DEFAULT_READINESS: ReadinessConfig = { policy: 'attempted', required: [] };

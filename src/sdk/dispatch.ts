@@ -1,4 +1,5 @@
 import { isApplicationError, isTransientError, redactSecrets } from '../errors.js';
+import { answerHealth } from '../health/answer.js';
 import type { HealthStatus } from '../types.js';
 import type { Handler, HandlerContext, ServeOptions } from './types.js';
 
@@ -64,21 +65,6 @@ export async function runHandler<Req, Resp>(
 }
 
 /** Runs the plugin's health function (or the default: healthy) and normalises its answer. */
-export async function runHealth(options: ServeOptions, signal: AbortSignal): Promise<HealthStatus> {
-  const started = Date.now();
-  try {
-    const answer = options.health ? await options.health(signal) : true;
-    const status: HealthStatus =
-      typeof answer === 'boolean'
-        ? { status: answer ? 'healthy' : 'unhealthy', lastCheck: 0, responseTimeMs: 0 }
-        : answer;
-    return { ...status, lastCheck: Date.now(), responseTimeMs: Date.now() - started };
-  } catch (error) {
-    return {
-      status: 'unhealthy',
-      message: redactSecrets(error instanceof Error ? error.message : String(error)),
-      lastCheck: Date.now(),
-      responseTimeMs: Date.now() - started,
-    };
-  }
+export function runHealth(options: ServeOptions, signal: AbortSignal): Promise<HealthStatus> {
+  return answerHealth(options.health, signal);
 }

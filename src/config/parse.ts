@@ -1,0 +1,91 @@
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { DEFAULT_POLICY } from './defaults.js';
+import { fieldKit, isRecord } from './fields.js';
+import { toConfigIssues, zodMessage, type IssueScope } from './issues.js';
+import { BALANCING_STRATEGIES, managerSchema, normaliseRoot } from './manager-schema.js';
+import { pluginSchema, type SchemaContext, type TransportValidator } from './plugin-schema.js';
+import { policySchema } from './policy-schema.js';
+import { BUILTIN_TRANSPORTS } from './transport-rules.js';
+import type { ManagerConfig, PluginConfig, PolicyConfig } from './types.js';
+
+/** Options of {@link parseConfig}, {@link parsePluginConfig} and `loadConfigFile()`. */
+export interface ParseOptions {
+  /** Where the config came from (a file path), shown in the error message. */
+  source?: string | undefined;
+  /** Variables for `${NAME}` references. Defaults to `process.env`. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /**
+   * Transports registered besides the built-in ones, by name (a manager passes its factories).
+   * A factory's `validate()` runs on each plugin of its transport that is otherwise valid.
+   */
+  transports?: ReadonlyMap<string, TransportValidator> | undefined;
+  /** Balancing strategies registered besides the built-in ones. */
+  strategies?: Iterable<string> | undefined;
+}
+
+const PARSE_PARAMS = { error: zodMessage, reportInput: true } as const;
+
+/**
+ * Validates a whole configuration and returns the complete model: every key camelCase, every
+ * duration in milliseconds, every default applied (built-in ← `defaults` ← the plugin's own
+ * sections, field by field), every `${ENV}` reference replaced.
+ *
+ * Accepts go-plugins' snake_case keys and its top-level `default_*` sections.
+ *
+ * @throws {ConfigError} listing every problem by path (`plugins[2].endpoint`), each with its
+ *   go-plugins code. No secret value ever appears in it.
+ */
+export function parseConfig(input: unknown, options: ParseOptions = {}): ManagerConfig {
+  const context = schemaContext(options);
+  // Plugins fall back to the `defaults` section, so it is read first. When it is invalid, the
+  // plugins are checked against the built-in defaults, and the full parse reports its problems.
+  const defaults = readDefaults(input, context);
+  const result = managerSchema(context, defaults).safeParse(input, PARSE_PARAMS);
+  if (result.success) return result.data;
+  throw configError(result.error, 'manager', options.source);
+}
+
+/**
+ * Validates one plugin's configuration (as given to `manager.register()`), its policy sections
+ * falling back to `defaults` field by field. Same rules as in {@link parseConfig}; issue paths
+ * are relative to the plugin (`retry.maxRetries`).
+ *
+ * @throws {ConfigError} listing every problem.
+ */
+export function parsePluginConfig(
+  input: unknown,
+  defaults: PolicyConfig,
+  options: ParseOptions = {},
+): PluginConfig {
+  const result = pluginSchema(schemaContext(options), defaults).safeParse(input, PARSE_PARAMS);
+  if (result.success) return result.data;
+  const error = configError(result.error, 'plugin', options.source);
+  if (isRecord(input) && typeof input.name === 'string') error.plugin = input.name;
+  throw error;
+}
+
+function schemaContext(options: ParseOptions): SchemaContext {
+  const registered = options.transports ?? new Map<string, TransportValidator>();
+  return {
+    kit: fieldKit(options.env ?? process.env),
+    transports: new Set([...BUILTIN_TRANSPORTS, ...registered.keys()]),
+    validators: registered,
+    strategies: new Set([...BALANCING_STRATEGIES, ...(options.strategies ?? [])]),
+  };
+}
+
+function readDefaults(input: unknown, context: SchemaContext): PolicyConfig {
+  if (!isRecord(input)) return DEFAULT_POLICY;
+  const root = normaliseRoot(input, new Set(['defaults'])).value;
+  const result = policySchema(context.kit, DEFAULT_POLICY).safeParse(root.defaults ?? {});
+  return result.success ? result.data : DEFAULT_POLICY;
+}
+
+function configError(
+  error: z.ZodError,
+  scope: IssueScope,
+  source: string | undefined,
+): ConfigError {
+  return new ConfigError(toConfigIssues(error.issues, scope), source);
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import type { PluginConfig, PolicyConfig } from './types.js';
+import { authSchema, tlsSchema } from './auth-schema.js';
+import { keyed, withRule, type Assert, type Exactly, type FieldKit } from './fields.js';
+import { parsePath, type Problem } from './issues.js';
+import { policyShape } from './policy-schema.js';
+import { checkAuthFitsTransport, checkTransport } from './transport-rules.js';
+
+/** Extra checks a transport makes on a plugin's config (a factory's `validate`). */
+export interface TransportValidator {
+  validate?(config: PluginConfig): Array<{ path: string; message: string }>;
+}
+
+/** What the schema needs besides the field builders. */
+export interface SchemaContext {
+  kit: FieldKit;
+  /** Transport names accepted: the built-in ones and the registered ones. */
+  transports: ReadonlySet<string>;
+  /** Transports with extra checks, by name. */
+  validators: ReadonlyMap<string, TransportValidator>;
+  /** Balancing strategy names accepted for groups. */
+  strategies: ReadonlySet<string>;
+}
+
+/** Plugin and group names: what may follow `execute(` without surprise. */
+export const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
+export const NAME_RULE =
+  'must start with a letter or digit and contain only letters, digits, ".", "_" and "-" (at most 128 characters)';
+const ENV_ENTRY = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
+/** One plugin, its policy sections falling back to `defaults` field by field. */
+export function pluginSchema(context: SchemaContext, defaults: PolicyConfig) {
+  const { kit } = context;
+  const text = () => kit.text(z.string().min(1));
+  const stringMap = () => z.record(z.string(), kit.text(z.string())).default(() => ({}));
+  const schema = z.strictObject({
+    name: kit.text(z.string().regex(NAME, { error: NAME_RULE })),
+    transport: text(),
+    endpoint: text().optional(),
+    socketPath: text().optional(),
+    enabled: kit.boolean().default(true),
+    group: kit.text(z.string().regex(NAME, { error: NAME_RULE })).optional(),
+    priority: kit.number(z.int()).default(0),
+    weight: kit.number(z.number().positive()).default(1),
+    type: text().optional(),
+    labels: stringMap(),
+    annotations: stringMap(),
+    options: kit.freeform().default(() => ({})),
+    auth: authSchema(kit).prefault({}),
+    tls: tlsSchema(kit).optional(),
+    executable: text().optional(),
+    args: z.array(kit.text(z.string())).default(() => []),
+    env: z
+      .array(kit.text(z.string().regex(ENV_ENTRY, { error: 'must look like KEY=value' })))
+      .default(() => []),
+    workDir: text().optional(),
+    ...policyShape(kit, defaults),
+  });
+  const checked = withRule(
+    withRule(schema, (plugin, valid) => checkTransport(plugin, valid, context.transports)),
+    checkAuthFitsTransport,
+  ).superRefine(
+    (plugin, ctx) => {
+      for (const problem of runValidator(context.validators.get(plugin.transport), plugin)) {
+        ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+      }
+    },
+    // A factory's own checks expect an otherwise valid config.
+    { when: (payload) => payload.issues.every((issue) => issue.code === 'unrecognized_keys') },
+  );
+  return keyed(checked);
+}
+
+function runValidator(validator: TransportValidator | undefined, plugin: PluginConfig): Problem[] {
+  if (validator?.validate === undefined) return [];
+  try {
+    return validator
+      .validate(plugin)
+      .map((problem) => ({ path: parsePath(problem.path), message: problem.message }));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return [
+      { path: [], message: `the "${plugin.transport}" transport's checks failed: ${reason}` },
+    ];
+  }
+}
+
+// A parsed plugin is exactly the model's PluginConfig (checked by the compiler).
+export type PluginSchemaProof = Assert<
+  Exactly<z.output<ReturnType<typeof pluginSchema>>, PluginConfig>
+>;

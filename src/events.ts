@@ -1,0 +1,95 @@
+import type { ErrorCode } from './errors.js';
+import type { PluginState } from './pipeline/PluginSlot.js';
+import type { Logger } from './types.js';
+
+/** Breaker states as reported in events and snapshots. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** Payload of the circuit events. */
+export interface CircuitEvent {
+  plugin: string;
+  from: CircuitState;
+  to: CircuitState;
+}
+
+/** Every event the manager emits, with its payload. */
+export interface ManagerEvents {
+  /** A plugin moved between lifecycle states (pending → starting → ready | failed → … → closed). */
+  'plugin-state': {
+    plugin: string;
+    from: PluginState;
+    to: PluginState;
+    error?: string | undefined;
+  };
+  /** A plugin was added, by `load()` or `register()`. */
+  'plugin-added': { plugin: string; transport: string; group?: string | undefined };
+  /** A plugin was removed and closed. */
+  'plugin-removed': { plugin: string };
+  /** One start attempt of a plugin failed (it may be tried again). */
+  'startup-attempt-failed': { plugin: string; attempt: number; maxAttempts: number; error: string };
+  'circuit-open': CircuitEvent;
+  'circuit-half-open': CircuitEvent;
+  'circuit-close': CircuitEvent;
+  /** A failed attempt is about to be retried. */
+  retry: { target: string; plugin: string; attempt: number; code: ErrorCode };
+  /** A call was refused by the plugin's rate limiter. */
+  'rate-limited': { plugin: string };
+  /** Something went wrong in the background (a listener threw, a close failed, …). */
+  error: { error: Error; context: string };
+  /** `shutdown()` finished. */
+  shutdown: { abortedCalls: number };
+}
+
+/** A listener for event `K`. */
+export type ManagerListener<K extends keyof ManagerEvents> = (event: ManagerEvents[K]) => void;
+
+/**
+ * A small typed event emitter. A listener that throws never breaks the caller: the error is
+ * logged and re-emitted as an `error` event (an `error` listener that throws is only logged).
+ */
+export class TypedEvents {
+  private readonly listeners = new Map<keyof ManagerEvents, Set<(event: never) => void>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  on<K extends keyof ManagerEvents>(name: K, listener: ManagerListener<K>): () => void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => this.off(name, listener);
+  }
+
+  off<K extends keyof ManagerEvents>(name: K, listener: ManagerListener<K>): void {
+    const set = this.listeners.get(name);
+    if (!set) return;
+    set.delete(listener);
+    if (set.size === 0) this.listeners.delete(name);
+  }
+
+  /** Whether anyone listens: lets hot paths skip building a payload nobody reads. */
+  has(name: keyof ManagerEvents): boolean {
+    return this.listeners.has(name);
+  }
+
+  emit<K extends keyof ManagerEvents>(name: K, event: ManagerEvents[K]): void {
+    const set = this.listeners.get(name);
+    if (!set) return;
+    for (const listener of [...set] as ManagerListener<K>[]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error({ event: name, err: String(error) }, 'plugwire: event listener threw');
+        if (name !== 'error') {
+          this.emit('error', {
+            error: error instanceof Error ? error : new Error(String(error)),
+            context: `listener of '${name}'`,
+          });
+        }
+      }
+    }
+  }
+
+  clear(): void {
+    this.listeners.clear();
+  }
+}

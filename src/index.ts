@@ -1,0 +1,37 @@
+/**
+ * plugwire: call out-of-process plugins through one typed, resilient API.
+ *
+ * Host side. Plugin authors use `plugwire/sdk`.
+ * @packageDocumentation
+ */
+export { Manager } from './manager.js';
+export type {
+  ManagerOptions,
+  RegisterOptions,
+  StartResult,
+  LoadResult,
+  MetricsSnapshot,
+  ShutdownOptions,
+} from './manager.js';
+export { definePlugin } from './memory.js';
+export type { InProcessPluginSpec } from './memory.js';
+export {
+  PluginError,
+  ConfigError,
+  ErrorCode,
+  isPluginError,
+  isConfigError,
+  isApplicationError,
+  applicationError,
+  redactSecrets,
+} from './errors.js';
+export type { ConfigIssue, PluginErrorOptions } from './errors.js';
+export { jsonCodec } from './codec.js';
+export { parseConfig, loadConfigFile, parseDuration } from './config/index.js';
+export { pluginConfig, DEFAULT_POLICY } from './config/defaults.js';
+export type * from './config/types.js';
+export type * from './types.js';
+export type { ManagerEvents, ManagerListener, CircuitEvent, CircuitState } from './events.js';
+export type { PluginSnapshot, PluginState } from './pipeline/PluginSlot.js';
+export type { CounterSnapshot, LatencySummary } from './observe/stats.js';
+export type { HealthAnswer } from './health/answer.js';

@@ -1,0 +1,479 @@
+import pRetry from 'p-retry';
+import { jsonCodec } from './codec.js';
+import { DEFAULT_POLICY } from './config/defaults.js';
+import { loadConfigFile, parseConfig, parsePluginConfig } from './config/index.js';
+import type {
+  ManagerConfig,
+  PluginConfig,
+  PolicyConfig,
+  RetryBudgetConfig,
+} from './config/types.js';
+import { ConfigError, ErrorCode, PluginError, redactSecrets } from './errors.js';
+import {
+  TypedEvents,
+  type CircuitState,
+  type ManagerEvents,
+  type ManagerListener,
+} from './events.js';
+import { silentLogger } from './observe/logger.js';
+import { Counters, type CounterSnapshot } from './observe/stats.js';
+import { Call, type CallHost, type InflightCall } from './pipeline/Call.js';
+import {
+  PluginSlot,
+  type PluginSnapshot,
+  type PluginState,
+  type Route,
+} from './pipeline/PluginSlot.js';
+import { settlesWithin } from './internal/timeout.js';
+import { builtinFactories } from './transport/builtin.js';
+import type {
+  Codec,
+  ExecuteOptions,
+  HealthStatus,
+  Logger,
+  Plugin,
+  PluginFactory,
+} from './types.js';
+
+/** Options of the {@link Manager} constructor. */
+export interface ManagerOptions {
+  /** Structured logger; pino and console work as they are. Silent by default. */
+  logger?: Logger | undefined;
+  /** Encodes request and response bodies. JSON by default. */
+  codec?: Codec | undefined;
+  /**
+   * Register the built-in transports (http, https, grpc, grpc-tls, unix, exec). Default true;
+   * turn off to allow only factories you register yourself.
+   */
+  builtinTransports?: boolean | undefined;
+}
+
+/** Policy sections and placement accepted by {@link Manager.register}. */
+export interface RegisterOptions {
+  group?: string | undefined;
+  weight?: number | undefined;
+  priority?: number | undefined;
+  enabled?: boolean | undefined;
+  labels?: Record<string, string> | undefined;
+  /** Partial policy sections; durations as ms numbers or Go strings ("250ms"). */
+  retry?: Record<string, unknown> | undefined;
+  circuitBreaker?: Record<string, unknown> | undefined;
+  rateLimit?: Record<string, unknown> | undefined;
+  healthCheck?: Record<string, unknown> | undefined;
+  startup?: Record<string, unknown> | undefined;
+  connection?: Record<string, unknown> | undefined;
+}
+
+/** How one plugin's startup ended, as reported by `load()` and `register()`. */
+export interface StartResult {
+  name: string;
+  state: PluginState;
+  attempts: number;
+  error?: string | undefined;
+}
+
+/** What `load()` did. */
+export interface LoadResult {
+  plugins: StartResult[];
+}
+
+/** `manager.metrics()`: call-level counters for the whole manager, attempt-level per plugin. */
+export interface MetricsSnapshot {
+  global: CounterSnapshot;
+  plugins: Record<string, CounterSnapshot>;
+}
+
+/** Options of {@link Manager.shutdown}. */
+export interface ShutdownOptions {
+  /** How long in-flight calls may run before they are aborted. Default 10 000 ms. */
+  timeoutMs?: number | undefined;
+}
+
+const IN_PROCESS = 'in-process';
+const inProcessFactory: PluginFactory = {
+  transports: [IN_PROCESS],
+  create() {
+    throw new Error('in-process plugins are passed to register(), not created from config');
+  },
+};
+
+/**
+ * The plugin manager: the one object a host talks to.
+ *
+ * ```ts
+ * const manager = new Manager<Req, Resp>({ logger: pino() });
+ * await manager.load('plugins.yaml');
+ * const resp = await manager.execute('payments', req, { timeoutMs: 2_000 });
+ * await manager.shutdown();
+ * ```
+ *
+ * `execute()` runs every call through one pipeline: one deadline over all attempts, rate limit,
+ * circuit breaker, transport, classification, and retries of transient failures within a budget.
+ * Every call settles exactly once, with the response or a {@link PluginError}.
+ */
+export class Manager<Req = unknown, Resp = unknown> {
+  private readonly logger: Logger;
+  private readonly codec: Codec;
+  private readonly bus: TypedEvents;
+  private readonly factories = new Map<string, PluginFactory>();
+  private readonly slots = new Map<string, PluginSlot<Req, Resp>>();
+  private readonly routes = new Map<string, Route>();
+  private readonly host: CallHost;
+  private readonly inflight = new Set<InflightCall>();
+  private readonly startups = new AbortController();
+  private defaults: PolicyConfig = DEFAULT_POLICY;
+  private retryBudget: RetryBudgetConfig = { ratio: 0.2, minPerSecond: 10 };
+  private startupConcurrency = 8;
+  private initialSet: ReadonlySet<string> | undefined;
+  private closing: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+
+  constructor(options: ManagerOptions = {}) {
+    this.logger = options.logger ?? silentLogger;
+    this.codec = options.codec ?? jsonCodec;
+    this.bus = new TypedEvents(this.logger);
+    const counters = new Counters();
+    this.host = {
+      events: this.bus,
+      counters,
+      inflight: this.inflight,
+      onCallSettled: () => {
+        if (this.drained !== undefined && this.inflight.size === 0) this.drained();
+      },
+    };
+    this.factories.set(IN_PROCESS, inProcessFactory);
+    if (options.builtinTransports !== false) {
+      for (const factory of builtinFactories()) this.registerFactory(factory.transports, factory);
+    }
+  }
+
+  /**
+   * Makes a transport available to configs: `transport: <name>` plugins are created by `factory`.
+   * Registering a name again replaces its factory for plugins created afterwards.
+   */
+  registerFactory(
+    transport: string | readonly string[],
+    factory: PluginFactory<Req, Resp> | PluginFactory,
+  ): void {
+    for (const name of typeof transport === 'string' ? [transport] : transport) {
+      this.factories.set(name, factory as PluginFactory);
+    }
+  }
+
+  /**
+   * Validates a configuration (an object, or the path of a YAML/JSON file), creates its plugins
+   * and starts them in parallel. Resolves once every plugin has finished its startup attempts;
+   * a plugin that failed them all is reported in the result, not thrown.
+   *
+   * An invalid configuration rejects with a {@link ConfigError} listing every problem, and nothing
+   * is created. The plugins of the first load form the initial set used by readiness.
+   */
+  async load(config: unknown): Promise<LoadResult> {
+    this.assertOpen();
+    const parsed: ManagerConfig =
+      typeof config === 'string'
+        ? await loadConfigFile(config, { transports: this.factories })
+        : parseConfig(config, { transports: this.factories });
+    const clashes = parsed.plugins
+      .map((plugin, index) => ({ plugin, index }))
+      .filter(({ plugin }) => this.routes.has(plugin.name))
+      .map(({ plugin, index }) => ({
+        path: `plugins[${index}].name`,
+        message: `a plugin named '${plugin.name}' is already loaded (use reload() to change it)`,
+        code: ErrorCode.DuplicatePluginName,
+      }));
+    if (clashes.length > 0)
+      throw new ConfigError(clashes, typeof config === 'string' ? config : undefined);
+
+    if (this.initialSet === undefined) {
+      this.defaults = parsed.defaults;
+      this.retryBudget = parsed.retryBudget;
+      this.startupConcurrency = parsed.startupConcurrency;
+      this.initialSet = new Set(parsed.plugins.map((p) => p.name));
+    }
+    const created = parsed.plugins.map((pluginConfig) => {
+      const factory = this.factories.get(pluginConfig.transport)!;
+      const plugin = factory.create(pluginConfig, { codec: this.codec, logger: this.logger });
+      return this.addSlot(plugin as Plugin<Req, Resp>, pluginConfig);
+    });
+    return { plugins: await this.startAll(created) };
+  }
+
+  /**
+   * Adds a plugin built in code (an in-process plugin from {@link definePlugin}, or your own
+   * {@link Plugin}) and starts it. Policy sections not given come from the loaded `defaults`.
+   */
+  async register(plugin: Plugin<Req, Resp>, options: RegisterOptions = {}): Promise<StartResult> {
+    this.assertOpen();
+    if (this.routes.has(plugin.name)) {
+      throw new ConfigError([
+        {
+          path: 'name',
+          message: `a plugin or group named '${plugin.name}' already exists`,
+          code: ErrorCode.DuplicatePluginName,
+        },
+      ]);
+    }
+    const config = parsePluginConfig(
+      { ...options, name: plugin.name, transport: IN_PROCESS },
+      this.defaults,
+      { transports: this.factories },
+    );
+    const slot = this.addSlot(plugin, config);
+    const [result] = await this.startAll([slot]);
+    return result!;
+  }
+
+  /**
+   * Removes a plugin: new calls no longer reach it, calls in flight on it may finish within
+   * `timeoutMs` (default 10 s) and are aborted after, then the plugin is closed.
+   */
+  async unregister(name: string, options: ShutdownOptions = {}): Promise<boolean> {
+    const slot = this.slots.get(name);
+    if (slot === undefined) return false;
+    this.routes.delete(name);
+    this.slots.delete(name);
+    this.setState(slot, 'draining');
+    await this.drainSlot(slot, options.timeoutMs ?? 10_000);
+    await this.closeSlot(slot);
+    this.bus.emit('plugin-removed', { plugin: name });
+    return true;
+  }
+
+  /**
+   * Calls a plugin (or a group) through the resilience pipeline.
+   *
+   * @param target a plugin name or group name
+   * @param request the request body, encoded by the codec
+   * @returns the plugin's response; rejects with a {@link PluginError} (see its `code`)
+   */
+  execute(target: string, request: Req, options?: ExecuteOptions): Promise<Resp> {
+    if (this.closing !== undefined) return Promise.reject(this.closedError(target));
+    const route = this.routes.get(target);
+    if (route === undefined) {
+      return Promise.reject(
+        new PluginError(ErrorCode.PluginNotFound, `No plugin or group named '${target}'`, {
+          plugin: target,
+        }),
+      );
+    }
+    if (options?.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
+      return Promise.reject(
+        new PluginError(ErrorCode.InvalidConfig, `execute(): timeoutMs must be a positive number`, {
+          plugin: target,
+        }),
+      );
+    }
+    return new Call<Req, Resp>(this.host, route, request, options).run();
+  }
+
+  /** A snapshot of every plugin: state, breaker, health and counters. */
+  plugins(): PluginSnapshot[] {
+    return [...this.slots.values()].map((slot) => slot.snapshot());
+  }
+
+  /** The last known health of every plugin. Never blocks, never runs a check. */
+  health(): Record<string, HealthStatus> {
+    const out: Record<string, HealthStatus> = {};
+    for (const [name, slot] of this.slots) out[name] = { ...slot.health };
+    return out;
+  }
+
+  /** Counters and latency summaries, for the manager as a whole and per plugin. */
+  metrics(): MetricsSnapshot {
+    const plugins: Record<string, CounterSnapshot> = {};
+    for (const [name, slot] of this.slots) plugins[name] = slot.counters.snapshot();
+    return { global: this.host.counters.snapshot(), plugins };
+  }
+
+  /** The names of the first load's plugins (the initial set that readiness waits for). */
+  initialPlugins(): string[] {
+    return [...(this.initialSet ?? [])];
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. Listener errors are contained. */
+  on<K extends keyof ManagerEvents>(event: K, listener: ManagerListener<K>): () => void {
+    return this.bus.on(event, listener);
+  }
+
+  /** Unsubscribes a listener. */
+  off<K extends keyof ManagerEvents>(event: K, listener: ManagerListener<K>): void {
+    this.bus.off(event, listener);
+  }
+
+  /**
+   * Stops the manager: new calls are refused (`PLUGIN_1207`), calls in flight may finish within
+   * `timeoutMs` and are aborted after, then every plugin is closed (connections, child processes).
+   * Idempotent: later calls return the same promise.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    this.closing ??= this.doShutdown(options.timeoutMs ?? 10_000);
+    return this.closing;
+  }
+
+  private async doShutdown(timeoutMs: number): Promise<void> {
+    this.startups.abort(new PluginError(ErrorCode.ManagerClosed, 'The manager is shutting down'));
+    let aborted = 0;
+    if (this.inflight.size > 0) {
+      await settlesWithin(new Promise<void>((resolve) => (this.drained = resolve)), timeoutMs);
+      for (const call of [...this.inflight]) {
+        aborted++;
+        call.abort(this.closedError(undefined));
+      }
+      this.drained = undefined;
+    }
+    const slots = [...this.slots.values()];
+    this.routes.clear();
+    this.slots.clear();
+    await Promise.all(slots.map((slot) => this.closeSlot(slot)));
+    this.bus.emit('shutdown', { abortedCalls: aborted });
+    this.bus.clear();
+  }
+
+  private addSlot(plugin: Plugin<Req, Resp>, config: PluginConfig): PluginSlot<Req, Resp> {
+    const slot = new PluginSlot<Req, Resp>(
+      plugin,
+      config,
+      this.retryBudget,
+      this.onBreakerTransition,
+    );
+    this.slots.set(config.name, slot);
+    this.routes.set(config.name, slot as PluginSlot);
+    this.bus.emit('plugin-added', {
+      plugin: config.name,
+      transport: config.transport,
+      group: config.group,
+    });
+    return slot;
+  }
+
+  private readonly onBreakerTransition = (
+    slot: PluginSlot,
+    from: CircuitState,
+    to: CircuitState,
+  ): void => {
+    const event = { plugin: slot.name, from, to };
+    if (to === 'open') {
+      this.logger.warn(event, `plugwire: circuit of '${slot.name}' opened`);
+      this.bus.emit('circuit-open', event);
+    } else if (to === 'half-open') {
+      this.bus.emit('circuit-half-open', event);
+    } else {
+      this.logger.info(event, `plugwire: circuit of '${slot.name}' closed`);
+      this.bus.emit('circuit-close', event);
+    }
+  };
+
+  /** Starts slots with bounded concurrency; each gets `startup.maxAttempts` attempts with backoff. */
+  private async startAll(slots: PluginSlot<Req, Resp>[]): Promise<StartResult[]> {
+    const results: StartResult[] = new Array(slots.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < slots.length) {
+        const index = next++;
+        const slot = slots[index]!;
+        await this.startSlot(slot);
+        results[index] = {
+          name: slot.name,
+          state: slot.state,
+          attempts: slot.startAttempts,
+          ...(slot.lastError === undefined ? {} : { error: slot.lastError }),
+        };
+      }
+    };
+    const workers = Math.max(1, Math.min(this.startupConcurrency, slots.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return results;
+  }
+
+  private async startSlot(slot: PluginSlot<Req, Resp>): Promise<void> {
+    if (!slot.config.enabled) return; // started when enabled (reload); calls get PLUGIN_1202
+    const { startup } = slot.config;
+    const start = slot.plugin.start?.bind(slot.plugin);
+    this.setState(slot, 'starting');
+    if (start === undefined) {
+      slot.startAttempts = 1;
+      this.setState(slot, 'ready');
+      return;
+    }
+    const managerSignal = this.startups.signal;
+    try {
+      await pRetry(
+        async (attempt) => {
+          slot.startAttempts = attempt;
+          const signal = AbortSignal.any([managerSignal, AbortSignal.timeout(startup.timeout)]);
+          await start(signal);
+        },
+        {
+          retries: Math.max(0, startup.maxAttempts - 1),
+          minTimeout: startup.initialInterval,
+          maxTimeout: startup.maxInterval,
+          factor: 2,
+          randomize: true,
+          signal: managerSignal,
+          shouldRetry: () => !managerSignal.aborted && this.slots.get(slot.name) === slot,
+          onFailedAttempt: ({ error, attemptNumber }) => {
+            slot.lastError = redactSecrets(error.message);
+            this.logger.warn(
+              { plugin: slot.name, attempt: attemptNumber, err: slot.lastError },
+              `plugwire: start attempt of '${slot.name}' failed`,
+            );
+            this.bus.emit('startup-attempt-failed', {
+              plugin: slot.name,
+              attempt: attemptNumber,
+              maxAttempts: startup.maxAttempts,
+              error: slot.lastError,
+            });
+          },
+        },
+      );
+      slot.lastError = undefined;
+      if (slot.state === 'starting') this.setState(slot, 'ready');
+    } catch (error) {
+      slot.lastError ??= redactSecrets(error instanceof Error ? error.message : String(error));
+      if (slot.state === 'starting') this.setState(slot, 'failed', slot.lastError);
+    }
+  }
+
+  private setState(slot: PluginSlot<Req, Resp>, to: PluginState, error?: string): void {
+    const from = slot.state;
+    if (from === to) return;
+    slot.state = to;
+    this.bus.emit('plugin-state', { plugin: slot.name, from, to, error });
+  }
+
+  /** Waits until no call runs on `slot`, or `timeoutMs`; then aborts the calls still on it. */
+  private async drainSlot(slot: PluginSlot<Req, Resp>, timeoutMs: number): Promise<void> {
+    if (await settlesWithin(slot.idle(), timeoutMs)) return;
+    const error = new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' was removed`, {
+      plugin: slot.name,
+    });
+    for (const call of [...this.inflight]) {
+      if (call.currentPlugin === slot) call.abort(error);
+    }
+  }
+
+  private async closeSlot(slot: PluginSlot<Req, Resp>): Promise<void> {
+    try {
+      await slot.plugin.close();
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.logger.error(
+        { plugin: slot.name, err: redactSecrets(err.message) },
+        'plugwire: close failed',
+      );
+      this.bus.emit('error', { error: err, context: `closing plugin '${slot.name}'` });
+    }
+    this.setState(slot, 'closed');
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw this.closedError(undefined);
+  }
+
+  private closedError(target: string | undefined): PluginError {
+    return new PluginError(ErrorCode.ManagerClosed, 'The plugin manager is shut down', {
+      plugin: target,
+    });
+  }
+}

@@ -1,0 +1,435 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, test } from 'node:test';
+import { ErrorCode, applicationError, isPluginError, type PluginError } from '../errors.js';
+import { Manager, type RegisterOptions } from '../manager.js';
+import { definePlugin } from '../memory.js';
+import type { ExecutionContext } from '../types.js';
+
+const managers: Manager[] = [];
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((m) => m.shutdown({ timeoutMs: 100 })));
+});
+
+function newManager(): Manager<unknown, unknown> {
+  const manager = new Manager({ builtinTransports: false });
+  managers.push(manager);
+  return manager;
+}
+
+/** A transient failure, as a socket would report it. */
+function connectionReset(): Error {
+  return Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<PluginError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(isPluginError(error), `expected a PluginError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the call to reject');
+}
+
+const fastRetry = {
+  maxRetries: 3,
+  initialInterval: 1,
+  maxInterval: 5,
+  multiplier: 2,
+  randomJitter: false,
+};
+
+async function withPlugin(
+  execute: (req: unknown, ctx: ExecutionContext) => unknown,
+  options: RegisterOptions = {},
+): Promise<Manager> {
+  const manager = newManager();
+  await manager.register(definePlugin({ name: 'p', execute }), options);
+  return manager;
+}
+
+describe('execute: outcomes', () => {
+  test('returns the plugin response and passes the request through', async () => {
+    const manager = await withPlugin((req) => ({ echo: req }));
+    assert.deepEqual(await manager.execute('p', { a: 1 }), { echo: { a: 1 } });
+  });
+
+  test('an unknown target rejects with PLUGIN_1201 naming it', async () => {
+    const manager = newManager();
+    const error = await rejection(manager.execute('nope', {}));
+    assert.equal(error.code, ErrorCode.PluginNotFound);
+    assert.match(error.message, /nope/);
+  });
+
+  test('a disabled plugin rejects with PLUGIN_1202 and is never called', async () => {
+    let calls = 0;
+    const manager = await withPlugin(() => calls++, { enabled: false });
+    assert.equal((await rejection(manager.execute('p', {}))).code, ErrorCode.PluginNotEnabled);
+    assert.equal(calls, 0);
+  });
+
+  test('the plugin sees an absolute deadline, the attempt number and the request id', async () => {
+    let seen: { deadline: number; attempt: number; requestId: string } | undefined;
+    const manager = await withPlugin((_req, ctx) => {
+      seen = { deadline: ctx.deadline, attempt: ctx.attempt, requestId: ctx.requestId };
+    });
+    const before = Date.now();
+    await manager.execute('p', {}, { timeoutMs: 5_000, requestId: 'req-42' });
+    assert.ok(seen);
+    assert.ok(seen.deadline >= before + 5_000 && seen.deadline <= Date.now() + 5_000);
+    assert.equal(seen.attempt, 1);
+    assert.equal(seen.requestId, 'req-42');
+  });
+
+  test('the plugin requestTimeout caps a larger timeoutMs', async () => {
+    let deadline = 0;
+    const manager = await withPlugin((_req, ctx) => (deadline = ctx.deadline), {
+      connection: { requestTimeout: 1_000 },
+    });
+    const before = Date.now();
+    await manager.execute('p', {}, { timeoutMs: 60_000 });
+    assert.ok(deadline - before <= 1_000 + 5);
+  });
+});
+
+describe('execute: deadlines and aborts', () => {
+  test('a plugin that never answers rejects with PLUGIN_1204 at the deadline and its signal aborts', async () => {
+    let signal: AbortSignal | undefined;
+    const manager = await withPlugin((_req, ctx) => {
+      signal = ctx.signal;
+      return new Promise(() => {});
+    });
+    const started = performance.now();
+    const error = await rejection(manager.execute('p', {}, { timeoutMs: 100 }));
+    const elapsed = performance.now() - started;
+    assert.equal(error.code, ErrorCode.PluginTimeout);
+    assert.equal(error.plugin, 'p');
+    assert.ok(elapsed >= 99, `settled early: ${elapsed} ms`);
+    assert.ok(elapsed < 300, `settled long after the deadline: ${elapsed} ms`);
+    assert.equal(signal?.aborted, true);
+    assert.equal((signal?.reason as PluginError).code, ErrorCode.PluginTimeout);
+  });
+
+  test("a caller's abort rejects at once with PLUGIN_1206 and is not retried", async () => {
+    let calls = 0;
+    let pluginSignal: AbortSignal | undefined;
+    const manager = await withPlugin(
+      (_req, ctx) => {
+        calls++;
+        pluginSignal = ctx.signal;
+        return new Promise(() => {});
+      },
+      { retry: fastRetry },
+    );
+    const controller = new AbortController();
+    const pending = manager.execute('p', {}, { signal: controller.signal, timeoutMs: 10_000 });
+    await sleep(5);
+    controller.abort(new Error('user went away'));
+    const error = await rejection(pending);
+    assert.equal(error.code, ErrorCode.CallAborted);
+    assert.equal(error.retryable, false);
+    assert.equal(calls, 1);
+    assert.equal(pluginSignal?.aborted, true);
+  });
+
+  test('an already-aborted signal rejects without calling the plugin', async () => {
+    let calls = 0;
+    const manager = await withPlugin(() => calls++);
+    const error = await rejection(manager.execute('p', {}, { signal: AbortSignal.abort() }));
+    assert.equal(error.code, ErrorCode.CallAborted);
+    assert.equal(calls, 0);
+  });
+
+  test('retries stop at the deadline: no attempt starts after it', async () => {
+    const starts: number[] = [];
+    const manager = await withPlugin(
+      async () => {
+        starts.push(Date.now());
+        await sleep(20);
+        throw connectionReset();
+      },
+      {
+        retry: {
+          maxRetries: 100,
+          initialInterval: 10,
+          maxInterval: 10,
+          multiplier: 1,
+          randomJitter: false,
+        },
+      },
+    );
+    const before = Date.now();
+    const error = await rejection(manager.execute('p', {}, { timeoutMs: 150 }));
+    const deadline = before + 150;
+    assert.ok(starts.length >= 2, 'it retried');
+    assert.ok(starts.length < 10, `${starts.length} attempts in 150 ms`);
+    for (const start of starts)
+      assert.ok(start < deadline, 'an attempt started after the deadline');
+    assert.ok(
+      [ErrorCode.PluginTimeout, ErrorCode.PluginConnectionFailed].includes(error.code as never),
+    );
+    await sleep(60);
+    assert.equal(starts.filter((s) => s >= deadline).length, 0);
+  });
+});
+
+describe('execute: retries', () => {
+  test('a transient failure is retried and the call succeeds', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        if (++calls < 3) throw connectionReset();
+        return 'ok';
+      },
+      { retry: fastRetry },
+    );
+    assert.equal(await manager.execute('p', {}), 'ok');
+    assert.equal(calls, 3);
+    assert.equal(manager.metrics().plugins.p?.retries, 2);
+  });
+
+  test('the attempt number grows with each retry', async () => {
+    const attempts: number[] = [];
+    const manager = await withPlugin(
+      (_req, ctx) => {
+        attempts.push(ctx.attempt);
+        if (attempts.length < 3) throw connectionReset();
+      },
+      { retry: fastRetry },
+    );
+    await manager.execute('p', {});
+    assert.deepEqual(attempts, [1, 2, 3]);
+  });
+
+  test('retries end after maxRetries with the last error and the attempt count', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        calls++;
+        throw connectionReset();
+      },
+      { retry: { ...fastRetry, maxRetries: 2 }, circuitBreaker: { enabled: false } },
+    );
+    const error = await rejection(manager.execute('p', {}));
+    assert.equal(calls, 3);
+    assert.equal(error.attempts, 3);
+    assert.equal(error.code, ErrorCode.PluginConnectionFailed);
+    assert.equal(error.retryable, true);
+  });
+
+  test("the plugin's application error is returned as is and never retried", async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        calls++;
+        throw applicationError('insufficient funds', { balance: 3 });
+      },
+      { retry: fastRetry },
+    );
+    const error = await rejection(manager.execute('p', {}));
+    assert.equal(error.code, ErrorCode.ApplicationError);
+    assert.equal(error.message, 'insufficient funds');
+    assert.deepEqual(error.details, { balance: 3 });
+    assert.equal(calls, 1);
+  });
+
+  test('a non-transient failure is not retried', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        calls++;
+        throw new Error('bad request: field x');
+      },
+      { retry: fastRetry },
+    );
+    const error = await rejection(manager.execute('p', {}));
+    assert.equal(error.code, ErrorCode.PluginExecutionFailed);
+    assert.equal(error.retryable, false);
+    assert.equal(calls, 1);
+  });
+
+  test('an error marked retryable: true is retried', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        if (++calls === 1) throw Object.assign(new Error('busy'), { retryable: true });
+        return calls;
+      },
+      { retry: fastRetry },
+    );
+    assert.equal(await manager.execute('p', {}), 2);
+  });
+
+  test('a retry storm is capped by the retry budget', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        calls++;
+        throw connectionReset();
+      },
+      {
+        retry: {
+          maxRetries: 3,
+          initialInterval: 0,
+          maxInterval: 0,
+          multiplier: 1,
+          randomJitter: false,
+        },
+        circuitBreaker: { enabled: false },
+      },
+    );
+    const started = performance.now();
+    const results = await Promise.allSettled(
+      Array.from({ length: 1_000 }, () => manager.execute('p', {})),
+    );
+    const seconds = (performance.now() - started) / 1_000;
+    assert.ok(results.every((r) => r.status === 'rejected'));
+    const retries = calls - 1_000;
+    // 20% of calls plus the floor of 10 retries per second; without the budget it would be 3 000.
+    const allowed = 0.2 * 1_000 + 10 * Math.ceil(seconds + 1);
+    assert.ok(retries > 0, 'some retries were allowed');
+    assert.ok(retries <= allowed, `${retries} retries exceed the budget of ${allowed}`);
+  });
+});
+
+describe('execute: circuit breaker', () => {
+  const breaker = { failureThreshold: 3, recoveryTimeout: 60_000, successThreshold: 1 };
+
+  test('consecutive failures open the breaker and later calls fail fast with CIRCUIT_1401', async () => {
+    let calls = 0;
+    const opened: string[] = [];
+    const manager = await withPlugin(
+      () => {
+        calls++;
+        throw connectionReset();
+      },
+      { retry: { maxRetries: 0 }, circuitBreaker: breaker },
+    );
+    manager.on('circuit-open', (e) => opened.push(e.plugin));
+    for (let i = 0; i < 3; i++) await rejection(manager.execute('p', {}));
+    const error = await rejection(manager.execute('p', {}));
+    assert.equal(error.code, ErrorCode.CircuitBreakerOpen);
+    assert.equal(calls, 3);
+    assert.deepEqual(opened, ['p']);
+    assert.equal(manager.plugins()[0]?.breaker?.state, 'open');
+  });
+
+  test('failures separated by a success do not open it (consecutive, not total)', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        if (++calls % 3 === 0) return 'ok';
+        throw connectionReset();
+      },
+      { retry: { maxRetries: 0 }, circuitBreaker: breaker },
+    );
+    for (let i = 0; i < 12; i++) await manager.execute('p', {}).catch(() => undefined);
+    assert.equal(calls, 12);
+    assert.equal(manager.plugins()[0]?.breaker?.state, 'closed');
+  });
+
+  test('application errors and caller aborts do not count as failures', async () => {
+    const manager = await withPlugin(
+      async (req, ctx) => {
+        if (req === 'no') throw applicationError('no');
+        await new Promise((_, reject) => ctx.signal.addEventListener('abort', reject));
+      },
+      { retry: { maxRetries: 0 }, circuitBreaker: breaker },
+    );
+    for (let i = 0; i < 5; i++) {
+      await rejection(manager.execute('p', 'no'));
+      const controller = new AbortController();
+      const call = manager.execute('p', 'hang', { signal: controller.signal });
+      controller.abort();
+      await rejection(call);
+    }
+    assert.equal(manager.plugins()[0]?.breaker?.state, 'closed');
+  });
+
+  test('a listener that throws does not break the pipeline', async () => {
+    const manager = await withPlugin(
+      () => {
+        throw connectionReset();
+      },
+      { retry: { maxRetries: 0 }, circuitBreaker: { ...breaker, failureThreshold: 1 } },
+    );
+    const background: string[] = [];
+    manager.on('circuit-open', () => {
+      throw new Error('listener bug');
+    });
+    manager.on('error', (e) => background.push(e.context));
+    assert.equal(
+      (await rejection(manager.execute('p', {}))).code,
+      ErrorCode.PluginConnectionFailed,
+    );
+    assert.equal((await rejection(manager.execute('p', {}))).code, ErrorCode.CircuitBreakerOpen);
+    assert.deepEqual(background, ["listener of 'circuit-open'"]);
+  });
+});
+
+describe('execute: rate limit', () => {
+  test('over the burst, calls are refused at once with RATELIMIT_1501', async () => {
+    let calls = 0;
+    const manager = await withPlugin(() => calls++, {
+      rateLimit: { enabled: true, requestsPerSecond: 1, burstSize: 3 },
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => manager.execute('p', {})),
+    );
+    const refused = results.filter(
+      (r) =>
+        r.status === 'rejected' && (r.reason as PluginError).code === ErrorCode.RateLimitExceeded,
+    );
+    assert.equal(calls, 3);
+    assert.equal(refused.length, 2);
+    assert.equal(manager.metrics().plugins.p?.rateLimited, 2);
+  });
+
+  test('with maxWait a call waits for a token within its deadline', async () => {
+    let calls = 0;
+    const manager = await withPlugin(() => ++calls, {
+      rateLimit: { enabled: true, requestsPerSecond: 50, burstSize: 1, maxWait: 500 },
+    });
+    const results = await Promise.all([manager.execute('p', {}), manager.execute('p', {})]);
+    assert.deepEqual(results.sort(), [1, 2]);
+  });
+});
+
+describe('shutdown', () => {
+  test('waits for in-flight calls, refuses new ones and closes plugins', async () => {
+    let closed = 0;
+    const manager = newManager();
+    await manager.register(
+      definePlugin({
+        name: 'p',
+        execute: async () => {
+          await sleep(30);
+          return 'done';
+        },
+        close: async () => void closed++,
+      }),
+    );
+    const inFlight = manager.execute('p', {});
+    const stopping = manager.shutdown({ timeoutMs: 1_000 });
+    assert.equal((await rejection(manager.execute('p', {}))).code, ErrorCode.ManagerClosed);
+    assert.equal(await inFlight, 'done');
+    await stopping;
+    assert.equal(closed, 1);
+    assert.equal(manager.plugins().length, 0);
+  });
+
+  test('aborts calls still running after its timeout with PLUGIN_1207', async () => {
+    let signal: AbortSignal | undefined;
+    const manager = await withPlugin((_req, ctx) => {
+      signal = ctx.signal;
+      return new Promise(() => {});
+    });
+    const pending = manager.execute('p', {});
+    await sleep(1);
+    await manager.shutdown({ timeoutMs: 20 });
+    const error = await rejection(pending);
+    assert.equal(error.code, ErrorCode.ManagerClosed);
+    assert.equal(signal?.aborted, true);
+  });
+});

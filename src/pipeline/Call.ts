@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pRetry, { type RetryContext } from 'p-retry';
+import { ErrorCode, PluginError, isPluginError } from '../errors.js';
+import type { TypedEvents } from '../events.js';
+import type { Counters } from '../observe/stats.js';
+import { minBackoffMs } from '../resilience/backoff.js';
+import { PERMIT_DENIED, PERMIT_CLOSED } from '../resilience/breaker/CircuitBreaker.js';
+import type { ExecuteOptions, ExecutionContext } from '../types.js';
+import { toPluginError } from './classify.js';
+import type { PluginSlot, Route } from './PluginSlot.js';
+
+/** What a call needs from the manager that runs it. */
+export interface CallHost {
+  readonly events: TypedEvents;
+  /** Call-level counters of the whole manager. */
+  readonly counters: Counters;
+  /** Calls not settled yet; `shutdown()` waits for them and aborts the rest. */
+  readonly inflight: Set<InflightCall>;
+  /** Told after every settle, so that a draining shutdown can finish. */
+  onCallSettled(): void;
+}
+
+/** What the manager may do with a call still running. */
+export interface InflightCall {
+  /** The plugin the current attempt runs on, if any. */
+  readonly currentPlugin: PluginSlot | undefined;
+  /** Ends the call now with `error`. */
+  abort(error: PluginError): void;
+}
+
+const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+
+// How an attempt ended, for the breaker and the counters.
+const SUCCESS = 0;
+const FAILURE = 1;
+const IGNORED = 2; // application error, caller abort, shutdown: the breaker must not count it
+
+/**
+ * One attempt of a call, and the {@link ExecutionContext} the plugin sees. The AbortSignal is
+ * created only when the plugin reads it: in-memory plugins that never look pay nothing.
+ */
+class Attempt implements ExecutionContext {
+  finished = false;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly call: Pick<Call<unknown, unknown>, 'deadline' | 'requestId' | 'options'>,
+    readonly slot: PluginSlot,
+    private readonly permit: number,
+    readonly attempt: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+  get deadline(): number {
+    return this.call.deadline;
+  }
+  get requestId(): string {
+    return this.call.requestId;
+  }
+  get operation(): string | undefined {
+    return this.call.options?.operation;
+  }
+  get headers(): Readonly<Record<string, string>> {
+    return this.call.options?.headers ?? EMPTY;
+  }
+  get metadata(): Readonly<Record<string, string>> {
+    return this.call.options?.metadata ?? EMPTY;
+  }
+
+  /** Records the outcome once: breaker, in-flight and per-plugin counters. */
+  finish(outcome: number, error?: PluginError): void {
+    if (this.finished) return;
+    this.finished = true;
+    const slot = this.slot;
+    const counters = slot.counters;
+    slot.attemptEnded();
+    counters.total++;
+    counters.latency.record(performance.now() - this.startedAt);
+    const breaker = slot.breaker;
+    if (outcome === SUCCESS) {
+      counters.success++;
+      breaker?.onSuccess(this.permit);
+      return;
+    }
+    if (outcome === FAILURE) {
+      counters.failure++;
+      if (error?.code === ErrorCode.PluginTimeout) counters.timeout++;
+      breaker?.onFailure(this.permit);
+    } else {
+      if (error?.code === ErrorCode.ApplicationError) counters.applicationError++;
+      else counters.aborted++;
+      breaker?.onIgnored(this.permit);
+    }
+    if (error !== undefined) counters.countCode(error.code);
+  }
+
+  /** The call ended while this attempt was still running: account for it and tell the plugin. */
+  abandon(reason: PluginError, outcome: number): void {
+    this.finish(outcome, reason);
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+/**
+ * One `execute()` call: a single deadline over every attempt, the caller's signal, retries.
+ *
+ * The success path stays off the retry machinery: the first attempt runs directly, and p-retry is
+ * entered only after a retryable failure (the first failure is replayed into it, so its backoff
+ * schedule starts from retry 1). Every call settles exactly once: the `settled` flag guards the
+ * four ways to end (response, failure, deadline, caller abort / shutdown).
+ */
+export class Call<Req, Resp> implements InflightCall {
+  readonly deadline: number;
+  private readonly timeoutMs: number;
+  private readonly startedAt = performance.now();
+  private settled = false;
+  private attempts = 0;
+  private current: Attempt | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private controller: AbortController | undefined;
+  private requestIdValue: string | undefined;
+  private resolve!: (value: Resp) => void;
+  private reject!: (error: unknown) => void;
+
+  constructor(
+    private readonly host: CallHost,
+    private readonly route: Route,
+    private readonly request: Req,
+    readonly options: ExecuteOptions | undefined,
+  ) {
+    const requested = options?.timeoutMs;
+    this.timeoutMs =
+      requested !== undefined && requested < route.requestTimeout
+        ? requested
+        : route.requestTimeout;
+    this.deadline = Date.now() + this.timeoutMs;
+  }
+
+  /** The plugin the current attempt runs on, if any. */
+  get currentPlugin(): PluginSlot | undefined {
+    return this.current?.slot;
+  }
+
+  get requestId(): string {
+    return (this.requestIdValue ??= this.options?.requestId ?? randomUUID());
+  }
+
+  /** Starts the call; the promise settles exactly once. */
+  run(): Promise<Resp> {
+    const promise = new Promise<Resp>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    const signal = this.options?.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.fail(this.abortedError(signal.reason));
+        return promise;
+      }
+      signal.addEventListener('abort', this);
+    }
+    this.host.inflight.add(this);
+    this.host.counters.inFlight++;
+    this.timer = setTimeout(onDeadline, this.timeoutMs, this);
+    this.route.budget.recordCall();
+    void this.start();
+    return promise;
+  }
+
+  /** The caller's signal fired (EventListenerObject: no closure per call). */
+  handleEvent(): void {
+    const error = this.abortedError(this.options?.signal?.reason);
+    this.current?.abandon(error, IGNORED);
+    this.fail(error);
+  }
+
+  /** Ends the call now (shutdown gave up waiting for it). */
+  abort(error: PluginError): void {
+    this.current?.abandon(error, IGNORED);
+    this.fail(error);
+  }
+
+  /** @internal the call's deadline passed. */
+  expire(): void {
+    this.timer = undefined;
+    if (this.settled) return;
+    const plugin = this.current?.slot.name ?? this.route.name;
+    const error = new PluginError(
+      ErrorCode.PluginTimeout,
+      `Plugin '${plugin}' did not answer within ${this.timeoutMs} ms (attempt ${this.attempts})`,
+      { plugin, attempts: this.attempts, retryable: true },
+    );
+    this.current?.abandon(error, FAILURE);
+    this.fail(error);
+  }
+
+  private async start(): Promise<void> {
+    let response: Resp;
+    try {
+      response = await this.attemptOnce(1);
+    } catch (error) {
+      return this.retryAfter(error as PluginError);
+    }
+    this.succeed(response);
+  }
+
+  private async retryAfter(first: PluginError): Promise<void> {
+    const retry = this.route.retry;
+    if (this.settled || !first.retryable || retry.maxRetries === 0) return this.fail(first);
+    try {
+      const response = await pRetry(
+        (n: number) => (n === 1 ? Promise.reject(first) : this.attemptOnce(n)),
+        {
+          retries: retry.maxRetries,
+          factor: retry.multiplier,
+          minTimeout: retry.initialInterval,
+          maxTimeout: retry.maxInterval,
+          randomize: retry.randomJitter,
+          signal: this.callSignal(),
+          shouldRetry: (context: RetryContext) => this.shouldRetry(context),
+        },
+      );
+      this.succeed(response);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private shouldRetry({ error, retriesConsumed }: RetryContext): boolean {
+    if (this.settled || !isPluginError(error) || !error.retryable) return false;
+    // Never start a retry that cannot finish: its shortest backoff must end before the deadline.
+    const timeLeft = this.deadline - Date.now();
+    if (timeLeft <= minBackoffMs(this.route.retry, retriesConsumed) + 1) return false;
+    if (!this.route.budget.tryWithdraw()) return false;
+    const plugin = this.current?.slot;
+    if (plugin !== undefined) plugin.counters.retries++;
+    this.host.counters.retries++;
+    if (this.host.events.has('retry')) {
+      this.host.events.emit('retry', {
+        target: this.route.name,
+        plugin: plugin?.name ?? this.route.name,
+        attempt: this.attempts + 1,
+        code: error.code,
+      });
+    }
+    return true;
+  }
+
+  private async attemptOnce(n: number): Promise<Resp> {
+    this.attempts = n;
+    const slot = this.route.pick(this.current?.slot);
+    if (slot === undefined) throw this.route.unavailable(n);
+    if (slot.limiter !== undefined && !slot.limiter.tryTake()) await this.waitForToken(slot);
+    const permit = slot.breaker === undefined ? PERMIT_CLOSED : slot.breaker.tryAcquire();
+    if (permit === PERMIT_DENIED) {
+      slot.counters.circuitRejected++;
+      throw new PluginError(
+        ErrorCode.CircuitBreakerOpen,
+        `Circuit breaker of plugin '${slot.name}' is open: failing fast`,
+        { plugin: slot.name, attempts: n, retryable: false },
+      );
+    }
+    const attempt = new Attempt(this, slot as PluginSlot, permit, n);
+    this.current = attempt;
+    slot.counters.inFlight++;
+    let response: Resp;
+    try {
+      response = (await slot.plugin.execute(this.request, attempt)) as Resp;
+    } catch (error) {
+      throw this.attemptFailed(attempt, error);
+    }
+    attempt.finish(SUCCESS);
+    return response;
+  }
+
+  private attemptFailed(attempt: Attempt, thrown: unknown): PluginError {
+    const error = toPluginError(thrown, attempt.slot.name);
+    if (!attempt.finished) {
+      attempt.finish(error.code === ErrorCode.ApplicationError ? IGNORED : FAILURE, error);
+    }
+    return error;
+  }
+
+  private async waitForToken(slot: PluginSlot): Promise<void> {
+    const limiter = slot.limiter!;
+    const maxWait = Math.min(slot.config.rateLimit.maxWait, this.deadline - Date.now());
+    const wait = maxWait > 0 ? limiter.reserve(maxWait) : -1;
+    if (wait < 0) {
+      slot.counters.rateLimited++;
+      if (this.host.events.has('rate-limited')) {
+        this.host.events.emit('rate-limited', { plugin: slot.name });
+      }
+      throw new PluginError(
+        ErrorCode.RateLimitExceeded,
+        `Rate limit of plugin '${slot.name}' exceeded (${slot.config.rateLimit.requestsPerSecond}/s)`,
+        { plugin: slot.name, attempts: this.attempts, retryable: false },
+      );
+    }
+    if (wait === 0) return;
+    try {
+      await sleep(wait, undefined, { signal: this.callSignal() });
+    } catch (error) {
+      limiter.refund(); // the call ended while waiting: give the reserved token back
+      throw error;
+    }
+  }
+
+  private abortedError(reason: unknown): PluginError {
+    return new PluginError(
+      ErrorCode.CallAborted,
+      `Call to '${this.route.name}' was aborted by the caller`,
+      {
+        plugin: this.current?.slot.name ?? this.route.name,
+        attempts: this.attempts,
+        retryable: false,
+        cause: reason,
+      },
+    );
+  }
+
+  /** A signal that aborts when the call ends; only the slow paths (retry waits) need one. */
+  private callSignal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  private succeed(response: Resp): void {
+    if (this.settled) return;
+    this.settle();
+    this.host.counters.success++;
+    this.resolve(response);
+  }
+
+  private fail(thrown: unknown): void {
+    if (this.settled) return;
+    this.settle();
+    const error = isPluginError(thrown) ? thrown : toPluginError(thrown, this.route.name);
+    if (error.attempts < this.attempts) error.attempts = this.attempts;
+    const counters = this.host.counters;
+    switch (error.code) {
+      case ErrorCode.ApplicationError:
+        counters.applicationError++;
+        break;
+      case ErrorCode.CallAborted:
+      case ErrorCode.ManagerClosed:
+        counters.aborted++;
+        break;
+      case ErrorCode.PluginTimeout:
+        counters.timeout++;
+        counters.failure++;
+        break;
+      default:
+        counters.failure++;
+    }
+    counters.countCode(error.code);
+    this.reject(error);
+  }
+
+  private settle(): void {
+    this.settled = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.options?.signal?.removeEventListener('abort', this);
+    this.controller?.abort();
+    const host = this.host;
+    const counters = host.counters;
+    counters.inFlight--;
+    counters.total++;
+    counters.latency.record(performance.now() - this.startedAt);
+    if (host.inflight.delete(this)) host.onCallSettled();
+  }
+}
+
+function onDeadline(call: { expire(): void }): void {
+  call.expire();
+}

@@ -1,0 +1,148 @@
+import type { PluginConfig, RetryBudgetConfig, RetryConfig } from '../config/types.js';
+import type { CircuitState } from '../events.js';
+import { Counters, type CounterSnapshot } from '../observe/stats.js';
+import { CircuitBreaker } from '../resilience/breaker/CircuitBreaker.js';
+import { RateLimiter } from '../resilience/RateLimiter.js';
+import { RetryBudget } from '../resilience/RetryBudget.js';
+import type { HealthStatus, Plugin } from '../types.js';
+import { ErrorCode, PluginError } from '../errors.js';
+
+/**
+ * Lifecycle of a plugin inside the manager. Health (healthy, degraded, …) is tracked apart, in
+ * {@link PluginSlot.health}: a ready plugin can be unhealthy and still be tried.
+ */
+export type PluginState = 'pending' | 'starting' | 'ready' | 'failed' | 'draining' | 'closed';
+
+/** What the pipeline needs from an execute target: a plugin, or a group of them. */
+export interface Route {
+  readonly name: string;
+  /** Retry policy and deadline cap for calls to this target. */
+  readonly retry: RetryConfig;
+  readonly requestTimeout: number;
+  readonly budget: RetryBudget;
+  /**
+   * The instance for the next attempt, or undefined when none can take it. `previous` is the
+   * instance that just failed, so groups can fail over to another one.
+   */
+  pick(previous: PluginSlot | undefined): PluginSlot | undefined;
+  /** The error to return when {@link Route.pick} found nothing: says why. */
+  unavailable(attempts: number): PluginError;
+}
+
+/** A read-only view of one plugin for `manager.plugins()`. */
+export interface PluginSnapshot {
+  name: string;
+  transport: string;
+  group: string | undefined;
+  state: PluginState;
+  enabled: boolean;
+  weight: number;
+  priority: number;
+  health: HealthStatus;
+  breaker: { state: CircuitState; consecutiveFailures: number; opens: number } | undefined;
+  startAttempts: number;
+  lastError: string | undefined;
+  stats: CounterSnapshot;
+}
+
+/**
+ * The runtime slot of one plugin: the instance, its policies and its counters. The pipeline reads
+ * slots; reload replaces what is inside them. A slot is also the {@link Route} of its own name.
+ */
+export class PluginSlot<Req = unknown, Resp = unknown> implements Route {
+  state: PluginState = 'pending';
+  readonly counters = new Counters();
+  health: HealthStatus = { status: 'unknown', lastCheck: 0, responseTimeMs: 0 };
+  startAttempts = 0;
+  lastError: string | undefined;
+  breaker: CircuitBreaker | undefined;
+  limiter: RateLimiter | undefined;
+  readonly budget: RetryBudget;
+  retry: RetryConfig;
+  requestTimeout: number;
+
+  constructor(
+    readonly plugin: Plugin<Req, Resp>,
+    public config: PluginConfig,
+    budgetConfig: RetryBudgetConfig,
+    onBreakerTransition: (slot: PluginSlot, from: CircuitState, to: CircuitState) => void,
+  ) {
+    this.retry = config.retry;
+    this.requestTimeout = config.connection.requestTimeout;
+    this.budget = new RetryBudget(budgetConfig);
+    if (config.circuitBreaker.enabled) {
+      this.breaker = new CircuitBreaker(config.circuitBreaker, {
+        onTransition: (from, to) => onBreakerTransition(this, from, to),
+      });
+    }
+    if (config.rateLimit.enabled) this.limiter = new RateLimiter(config.rateLimit);
+  }
+
+  private idleWaiters: Array<() => void> | undefined;
+
+  /** Resolves when no attempt runs on this plugin (now, or as soon as the last one ends). */
+  idle(): Promise<void> {
+    if (this.counters.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
+  }
+
+  /** @internal called by the pipeline when an attempt on this plugin ends. */
+  attemptEnded(): void {
+    if (--this.counters.inFlight === 0 && this.idleWaiters !== undefined) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = undefined;
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Whether calls may be routed here at all. */
+  get routable(): boolean {
+    return this.state === 'ready' && this.config.enabled;
+  }
+
+  pick(): PluginSlot | undefined {
+    return this.routable ? (this as PluginSlot) : undefined;
+  }
+
+  unavailable(attempts: number): PluginError {
+    const plugin = this.name;
+    if (!this.config.enabled) {
+      return new PluginError(ErrorCode.PluginNotEnabled, `Plugin '${plugin}' is disabled`, {
+        plugin,
+        attempts,
+      });
+    }
+    const why = this.lastError === undefined ? '' : `, last error: ${this.lastError}`;
+    return new PluginError(
+      ErrorCode.PluginNotReady,
+      `Plugin '${plugin}' is not ready (state: ${this.state}${why})`,
+      { plugin, attempts, retryable: this.state === 'pending' || this.state === 'starting' },
+    );
+  }
+
+  snapshot(): PluginSnapshot {
+    const breaker = this.breaker?.snapshot();
+    return {
+      name: this.name,
+      transport: this.config.transport,
+      group: this.config.group,
+      state: this.state,
+      enabled: this.config.enabled,
+      weight: this.config.weight,
+      priority: this.config.priority,
+      health: { ...this.health },
+      breaker: breaker && {
+        state: breaker.state,
+        consecutiveFailures: breaker.consecutiveFailures,
+        opens: breaker.opens,
+      },
+      startAttempts: this.startAttempts,
+      lastError: this.lastError,
+      stats: this.counters.snapshot(),
+    };
+  }
+}

@@ -1,0 +1,16 @@
+import type { RetryConfig } from '../config/types.js';
+
+/**
+ * The shortest delay before the retry with 0-based index `retryIndex`: what p-retry waits when
+ * its jitter draws its minimum. The pipeline uses it to skip a retry that cannot fit before the
+ * deadline; p-retry does the real waiting, with jitter.
+ *
+ * Mirrors p-retry 7.1.1 `calculateDelay` (index.js:52-60): `round(random × minTimeout ×
+ * factor^retriesConsumed)` capped by `maxTimeout`, with `random` in [1, 2) when randomized, and
+ * a factor that is not positive treated as 1 (index.js:180-183).
+ */
+export function minBackoffMs(retry: RetryConfig, retryIndex: number): number {
+  const factor = retry.multiplier > 0 ? retry.multiplier : 1;
+  const delay = Math.round(retry.initialInterval * factor ** Math.max(0, retryIndex));
+  return Math.min(delay, retry.maxInterval);
+}

@@ -1,0 +1,10 @@
+/**
+ * plugwire/sdk: turn one handler `(request, ctx) => response` into a plugin on any transport.
+ * @packageDocumentation
+ */
+export { applicationError, ErrorCode, PluginError, isPluginError } from '../errors.js';
+export { jsonCodec } from '../codec.js';
+export type { Handler, HandlerContext, ServeOptions, ServedPlugin } from './types.js';
+export type { Codec, HealthStatus, PluginInfo } from '../types.js';
+export { serveHttp } from './http.js';
+export type { ServeHttpOptions } from './http.js';

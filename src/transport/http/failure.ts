@@ -1,0 +1,81 @@
+import {
+  ErrorCode,
+  PluginError,
+  errnoCode,
+  isPluginError,
+  isTransientError,
+} from '../../errors.js';
+
+/** True when an abort reason means "out of time" rather than "the caller gave up". */
+function isTimeoutReason(reason: unknown): boolean {
+  if (isPluginError(reason)) return reason.code === ErrorCode.PluginTimeout;
+  return (reason as { name?: unknown } | null)?.name === 'TimeoutError';
+}
+
+/**
+ * The error an attempt rejects with when its signal aborts: `PLUGIN_1204` (retryable, a later
+ * attempt may have time) when the reason is a timeout, else `PLUGIN_1206` (the caller gave up).
+ */
+export function abortFailure(plugin: string, reason: unknown): PluginError {
+  return isTimeoutReason(reason)
+    ? new PluginError(ErrorCode.PluginTimeout, `plugin "${plugin}" did not answer in time`, {
+        plugin,
+        retryable: true,
+        cause: reason,
+      })
+    : new PluginError(ErrorCode.CallAborted, `call to plugin "${plugin}" was aborted`, {
+        plugin,
+        retryable: false,
+        cause: reason,
+      });
+}
+
+/**
+ * Maps what undici throws while sending a request or reading its reply. Connection-level
+ * problems (refused, reset, closed socket, connect timeout, a TLS handshake that failed) are
+ * `PLUGIN_1205`, retryable when transient; a request undici refuses to send (a header value with a
+ * newline, say) is `PLUGIN_1203` and never retried.
+ */
+export function requestFailure(plugin: string, error: unknown, signal: AbortSignal): PluginError {
+  if (signal.aborted) return abortFailure(plugin, signal.reason);
+  if (isPluginError(error)) return error;
+  const code = errnoCode(error);
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_CHAR') {
+    return new PluginError(
+      ErrorCode.PluginExecutionFailed,
+      `request to plugin "${plugin}" could not be sent: ${(error as Error).message}`,
+      { plugin, retryable: false, cause: error },
+    );
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new PluginError(
+    ErrorCode.PluginConnectionFailed,
+    `connection to plugin "${plugin}" failed: ${code ? `${code} ` : ''}${reason}`,
+    { plugin, retryable: isTransientError(error), cause: error },
+  );
+}
+
+/**
+ * Settles with `work`, or rejects with {@link abortFailure} as soon as `signal` aborts. undici
+ * only notices an abort once a queued request reaches a socket, so without this race a call
+ * waiting for a free connection (or for a slow connect) would outlive its deadline. The abandoned
+ * `work` still ends quickly: it carries the same signal, and undici cancels it when it sees it.
+ */
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, plugin: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortFailure(plugin, signal.reason));
+    // An already-aborted signal never fires 'abort' again.
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(requestFailure(plugin, error, signal));
+      },
+    );
+  });
+}

@@ -1,0 +1,248 @@
+import type { Pool } from 'undici';
+import { toEnvelopeData } from '../../codec.js';
+import { ErrorCode, PluginError } from '../../errors.js';
+import type { PluginConfig } from '../../config/types.js';
+import type {
+  Codec,
+  ExecutionContext,
+  FactoryDeps,
+  HealthStatus,
+  Logger,
+  Plugin,
+  PluginInfo,
+} from '../../types.js';
+import { authHeaders } from './auth.js';
+import { readBody } from './body.js';
+import { abortFailure, raceAbort } from './failure.js';
+import { failedHealth, healthFromReply } from './health.js';
+import { CLOSE_GRACE_MS, closePool, createPool } from './pool.js';
+import { decodeReply } from './reply.js';
+import { httpRoutes, type HttpRoutes } from './routes.js';
+import { loadTlsOptions } from './tls.js';
+
+/**
+ * A plugin reached over HTTP(S): each `execute` is one `POST` of the JSON request envelope to the
+ * endpoint (one attempt; retries belong to the manager). See docs/protocol/http.md for the wire
+ * format.
+ *
+ * Connections come from one undici `Pool` per origin, opened by {@link HttpPlugin.start} (which
+ * also reads the TLS files). Every reply body is consumed or destroyed, within
+ * `connection.maxResponseBytes`.
+ */
+export class HttpPlugin implements Plugin {
+  readonly name: string;
+  readonly #config: PluginConfig;
+  readonly #codec: Codec;
+  readonly #logger: Logger;
+  readonly #routes: HttpRoutes;
+  readonly #https: boolean;
+  /** Credentials and content type, the same on every request. */
+  readonly #fixedHeaders: Record<string, string>;
+  /** Headers of health and info requests. */
+  readonly #getHeaders: Record<string, string>;
+  readonly #limit: number;
+  /** `reset: true` closes the socket after each request when keep-alive is off. */
+  readonly #reset: boolean;
+  #pool: Pool | undefined;
+  /** Only when the health endpoint lives on another origin. */
+  #healthPool: Pool | undefined;
+  #opening: Promise<Pool> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(config: PluginConfig, deps: FactoryDeps) {
+    this.name = config.name;
+    this.#config = config;
+    this.#codec = deps.codec;
+    this.#logger = deps.logger;
+    this.#routes = httpRoutes(config);
+    this.#https = this.#routes.origin.startsWith('https:');
+    const auth = authHeaders(config.auth);
+    // The envelope is JSON whatever the codec: a non-JSON codec's bytes travel base64 in `data`.
+    this.#fixedHeaders = { ...auth, 'content-type': 'application/json' };
+    this.#getHeaders = { ...auth, accept: 'application/json' };
+    this.#limit = config.connection.maxResponseBytes;
+    this.#reset = !config.connection.keepAlive;
+  }
+
+  /** Reads the TLS files and opens the connection pool. Safe to call again after a failure. */
+  async start(_signal?: AbortSignal): Promise<void> {
+    await this.#open();
+  }
+
+  execute(request: unknown, ctx: ExecutionContext): Promise<unknown> {
+    if (ctx.signal.aborted) return Promise.reject(abortFailure(this.name, ctx.signal.reason));
+    return raceAbort(this.#send(request, ctx), ctx.signal, this.name);
+  }
+
+  async #send(request: unknown, ctx: ExecutionContext): Promise<unknown> {
+    if (this.#closing) throw this.#closedError();
+    const pool = this.#pool ?? (await this.#open());
+    const remaining = Number.isFinite(ctx.deadline)
+      ? Math.max(1, Math.ceil(ctx.deadline - Date.now()))
+      : 0;
+    let body: string;
+    try {
+      body = JSON.stringify({
+        data: toEnvelopeData(this.#codec, request),
+        request_id: ctx.requestId,
+        timeout: remaining,
+        headers: ctx.headers,
+        metadata: ctx.metadata,
+      });
+    } catch (error) {
+      throw new PluginError(
+        ErrorCode.PluginExecutionFailed,
+        `request for plugin "${this.name}" cannot be encoded`,
+        { plugin: this.name, retryable: false, cause: error },
+      );
+    }
+    const headers: Record<string, string> = {};
+    for (const name in ctx.headers) headers[name.toLowerCase()] = ctx.headers[name]!;
+    Object.assign(headers, this.#fixedHeaders);
+    headers['x-request-id'] = ctx.requestId;
+
+    const reply = await pool.request({
+      path: this.#routes.executePath,
+      method: 'POST',
+      headers,
+      body,
+      signal: ctx.signal,
+      reset: this.#reset,
+    });
+    const bytes = await readBody(
+      reply.body,
+      this.#limit,
+      reply.headers['content-length'],
+      this.name,
+    );
+    return decodeReply(
+      this.name,
+      reply.statusCode,
+      bytes,
+      reply.headers['content-type'],
+      ctx.requestId,
+      this.#codec,
+    );
+  }
+
+  /**
+   * `GET` the health endpoint: 2xx is healthy, anything else unhealthy (with the status in the
+   * message). Never rejects: a check that cannot be made is an unhealthy status with the reason.
+   */
+  async health(signal: AbortSignal): Promise<HealthStatus> {
+    const started = Date.now();
+    try {
+      return await raceAbort(this.#checkHealth(signal, started), signal, this.name);
+    } catch (error) {
+      return failedHealth((error as Error).message, started);
+    }
+  }
+
+  async #checkHealth(signal: AbortSignal, started: number): Promise<HealthStatus> {
+    await (this.#pool ?? this.#open());
+    const url = this.#routes.health;
+    const pool = url.origin === this.#routes.origin ? this.#pool! : this.#healthPool!;
+    const reply = await pool.request({
+      path: `${url.pathname}${url.search}`,
+      method: 'GET',
+      headers: this.#getHeaders,
+      signal,
+      reset: this.#reset,
+    });
+    const bytes = await readBody(
+      reply.body,
+      this.#limit,
+      reply.headers['content-length'],
+      this.name,
+    );
+    return healthFromReply(reply.statusCode, bytes, started);
+  }
+
+  /**
+   * `GET <endpoint>/info`, a JSON {@link PluginInfo}. A plugin without that route (or with an
+   * unreadable answer) is described by its configured name alone.
+   */
+  async info(signal?: AbortSignal): Promise<PluginInfo> {
+    const abort = signal ?? AbortSignal.timeout(this.#config.healthCheck.timeout);
+    try {
+      return await raceAbort(this.#fetchInfo(abort), abort, this.name);
+    } catch (error) {
+      this.#logger.debug({ plugin: this.name, error: (error as Error).message }, 'no plugin info');
+      return { name: this.name };
+    }
+  }
+
+  async #fetchInfo(signal: AbortSignal): Promise<PluginInfo> {
+    const pool = this.#pool ?? (await this.#open());
+    const reply = await pool.request({
+      path: this.#routes.infoPath,
+      method: 'GET',
+      headers: this.#getHeaders,
+      signal,
+      reset: this.#reset,
+    });
+    const bytes = await readBody(
+      reply.body,
+      this.#limit,
+      reply.headers['content-length'],
+      this.name,
+    );
+    if (reply.statusCode < 200 || reply.statusCode >= 300) return { name: this.name };
+    const info = JSON.parse(bytes.toString('utf8')) as Partial<PluginInfo> | null;
+    if (typeof info !== 'object' || info === null || Array.isArray(info))
+      return { name: this.name };
+    return { ...info, name: typeof info.name === 'string' && info.name ? info.name : this.name };
+  }
+
+  /** Lets in-flight requests finish for a short grace, then destroys every socket. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    await this.#opening?.catch(() => undefined);
+    await Promise.all([
+      closePool(this.#pool, CLOSE_GRACE_MS),
+      closePool(this.#healthPool, CLOSE_GRACE_MS),
+    ]);
+  }
+
+  /** Retryable: another instance of a group, or a reloaded one, may take the call. */
+  #closedError(): PluginError {
+    return new PluginError(ErrorCode.PluginNotReady, `plugin "${this.name}" is closed`, {
+      plugin: this.name,
+      retryable: true,
+    });
+  }
+
+  #open(): Promise<Pool> {
+    if (this.#closing) return Promise.reject(this.#closedError());
+    this.#opening ??= this.#connect().catch((error: unknown) => {
+      // Let a later start() try again (a certificate may be mounted late).
+      this.#opening = undefined;
+      throw error;
+    });
+    return this.#opening;
+  }
+
+  async #connect(): Promise<Pool> {
+    const tls = this.#https ? await loadTlsOptions(this.#config) : undefined;
+    if (tls && tls.rejectUnauthorized === false) {
+      this.#logger.warn(
+        { plugin: this.name },
+        'TLS certificate verification is off (tls.insecureSkipVerify)',
+      );
+    }
+    if (this.#closing) throw this.#closedError();
+    const { connection } = this.#config;
+    const health = this.#routes.health;
+    if (health.origin !== this.#routes.origin) {
+      const healthTls =
+        health.protocol === 'https:' ? (tls ?? (await loadTlsOptions(this.#config))) : undefined;
+      this.#healthPool = createPool(health.origin, { ...connection, maxConnections: 1 }, healthTls);
+    }
+    this.#pool = createPool(this.#routes.origin, connection, tls);
+    return this.#pool;
+  }
+}

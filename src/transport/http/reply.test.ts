@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { jsonCodec } from '../../codec.js';
+import { ErrorCode, isPluginError } from '../../errors.js';
+import type { Codec } from '../../types.js';
+import { decodeReply } from './reply.js';
+
+const decode = (status: number, body: string, codec: Codec = jsonCodec): unknown =>
+  decodeReply('p', status, Buffer.from(body), 'application/json', 'id-1', codec);
+
+function codeOf(fn: () => unknown): { code: string; retryable: boolean } {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(isPluginError(error));
+    return { code: error.code, retryable: error.retryable };
+  }
+  assert.fail('expected a throw');
+}
+
+test('a 2xx envelope with empty error yields its data', () => {
+  assert.deepEqual(decode(200, '{"data":{"a":1},"error":"","request_id":"id-1"}'), { a: 1 });
+  assert.equal(decode(204 + 0, '{"data":null}'), undefined);
+});
+
+test('a JSON value that is not an object is an invalid response', () => {
+  assert.deepEqual(
+    codeOf(() => decode(200, '[1,2]')),
+    {
+      code: ErrorCode.InvalidResponse,
+      retryable: false,
+    },
+  );
+  assert.equal(codeOf(() => decode(200, 'null')).code, ErrorCode.InvalidResponse);
+});
+
+test('an error given as an object is still an application error, with its message', () => {
+  try {
+    decode(200, '{"error":{"message":"quota exceeded"}}');
+    assert.fail('expected a throw');
+  } catch (error) {
+    assert.ok(isPluginError(error));
+    assert.equal(error.code, ErrorCode.ApplicationError);
+    assert.match(error.message, /quota exceeded/);
+    assert.equal(error.plugin, 'p');
+  }
+});
+
+test('a 5xx body may veto the retry, a 4xx body cannot ask for one', () => {
+  assert.equal(codeOf(() => decode(500, '{"error":"bug","retryable":false}')).retryable, false);
+  assert.equal(codeOf(() => decode(400, '{"error":"bad","retryable":true}')).retryable, false);
+  assert.equal(codeOf(() => decode(502, '{"error":"upstream"}')).retryable, true);
+});
+
+test('a non-2xx reply without a body is a transport failure by its status', () => {
+  assert.deepEqual(
+    codeOf(() => decode(503, '')),
+    {
+      code: ErrorCode.HTTPTransportError,
+      retryable: true,
+    },
+  );
+  assert.deepEqual(
+    codeOf(() => decode(302, '')),
+    {
+      code: ErrorCode.HTTPTransportError,
+      retryable: false,
+    },
+  );
+});
+
+test('data a non-JSON codec cannot decode is an invalid response', () => {
+  const b64: Codec = {
+    name: 'bytes',
+    contentType: 'application/octet-stream',
+    encode: (v) => Buffer.from(String(v)),
+    decode: (b) => Buffer.from(b).toString('utf8'),
+  };
+  assert.equal(decode(200, `{"data":"${Buffer.from('hi').toString('base64')}"}`, b64), 'hi');
+  assert.equal(codeOf(() => decode(200, '{"data":42}', b64)).code, ErrorCode.InvalidResponse);
+});

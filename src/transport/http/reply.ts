@@ -1,0 +1,131 @@
+import { fromEnvelopeData } from '../../codec.js';
+import { ErrorCode, PluginError, applicationError } from '../../errors.js';
+import type { Codec } from '../../types.js';
+
+/** The reply envelope a plugin sends back (go-plugins compatible). */
+export interface ReplyEnvelope {
+  data?: unknown;
+  /** Non-empty: the plugin's own "no" (or a failure, with `retryable: true`). */
+  error?: unknown;
+  /** plugwire extension: the failure is worth retrying. */
+  retryable?: unknown;
+  request_id?: unknown;
+  metadata?: unknown;
+}
+
+/** Whether an HTTP status, on its own, says "try again": 5xx (502/503/504…) and 429. */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 429;
+}
+
+/**
+ * Turns one HTTP reply into the call's outcome: the decoded value, or a typed PluginError.
+ *
+ * - 2xx, empty `error` → the value of `data`.
+ * - 2xx, non-empty `error` → the plugin's own "no" (`PLUGIN_1208`), or a retryable failure
+ *   (`PLUGIN_1203`) when the reply also says `"retryable": true`.
+ * - any status, body that is not a JSON object (HTML error page, truncated JSON) →
+ *   `PLUGIN_1209`, retryable when the status is.
+ * - a `request_id` that is present and not ours → `PLUGIN_1209`: the reply belongs to another
+ *   call, so its content must not be returned.
+ * - non-2xx → `TRANSPORT_1301`; retryable for 5xx and 429 unless the body says
+ *   `"retryable": false` (plugwire's SDK does when its handler's error was not transient).
+ */
+export function decodeReply(
+  plugin: string,
+  status: number,
+  body: Buffer,
+  contentType: string | string[] | undefined,
+  requestId: string,
+  codec: Codec,
+): unknown {
+  const ok = status >= 200 && status < 300;
+  if (!ok && body.length === 0) throw statusFailure(plugin, status, undefined);
+
+  let envelope: ReplyEnvelope;
+  try {
+    envelope = JSON.parse(body.toString('utf8')) as ReplyEnvelope;
+  } catch (error) {
+    throw invalidReply(plugin, status, 'is not JSON', contentType, error);
+  }
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
+    throw invalidReply(plugin, status, 'is not a JSON object', contentType);
+  }
+  if (!ok) throw statusFailure(plugin, status, envelope);
+
+  const replyId = envelope.request_id;
+  if (replyId !== undefined && replyId !== null && replyId !== '' && replyId !== requestId) {
+    throw new PluginError(
+      ErrorCode.InvalidResponse,
+      `plugin "${plugin}" answered for another request (request_id ${JSON.stringify(replyId)})`,
+      { plugin, retryable: false, details: { status, requestId } },
+    );
+  }
+
+  const message = errorText(envelope.error);
+  if (message !== undefined) {
+    if (envelope.retryable === true) {
+      throw new PluginError(ErrorCode.PluginExecutionFailed, `plugin "${plugin}": ${message}`, {
+        plugin,
+        retryable: true,
+        details: { status },
+      });
+    }
+    const error = applicationError(message);
+    error.plugin = plugin;
+    throw error;
+  }
+
+  try {
+    return fromEnvelopeData(codec, envelope.data);
+  } catch (error) {
+    throw new PluginError(
+      ErrorCode.InvalidResponse,
+      `plugin "${plugin}" sent data the ${codec.name} codec cannot decode`,
+      { plugin, retryable: false, cause: error, details: { status } },
+    );
+  }
+}
+
+/** The envelope's `error` as text, or undefined when there is none (absent, null, ""). */
+function errorText(error: unknown): string | undefined {
+  if (error === undefined || error === null || error === '' || error === false) return undefined;
+  if (typeof error === 'string') return error;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && message !== '' ? message : JSON.stringify(error);
+}
+
+function statusFailure(
+  plugin: string,
+  status: number,
+  envelope: ReplyEnvelope | undefined,
+): PluginError {
+  const message = envelope ? errorText(envelope.error) : undefined;
+  // The body may veto a retry (the SDK knows whether its handler's error was transient), never
+  // turn a 4xx into something retried.
+  const retryable = isRetryableStatus(status) && envelope?.retryable !== false;
+  return new PluginError(
+    ErrorCode.HTTPTransportError,
+    `plugin "${plugin}" replied HTTP ${status}${message ? `: ${message}` : ''}`,
+    { plugin, retryable, details: { status } },
+  );
+}
+
+function invalidReply(
+  plugin: string,
+  status: number,
+  what: string,
+  contentType: string | string[] | undefined,
+  cause?: unknown,
+): PluginError {
+  return new PluginError(
+    ErrorCode.InvalidResponse,
+    `reply of plugin "${plugin}" (HTTP ${status}${contentType ? `, ${String(contentType)}` : ''}) ${what}`,
+    {
+      plugin,
+      retryable: status >= 300 && isRetryableStatus(status),
+      cause,
+      details: { status },
+    },
+  );
+}
