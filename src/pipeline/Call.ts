@@ -8,7 +8,7 @@ import { minBackoffMs } from '../resilience/backoff.js';
 import { PERMIT_DENIED, PERMIT_CLOSED } from '../resilience/breaker/CircuitBreaker.js';
 import type { ExecuteOptions, ExecutionContext } from '../types.js';
 import { toPluginError } from './classify.js';
-import type { PluginSlot, Route } from './PluginSlot.js';
+import type { PluginSlot, Route, RouteRequest } from './PluginSlot.js';
 
 /** What a call needs from the manager that runs it. */
 export interface CallHost {
@@ -30,6 +30,7 @@ export interface InflightCall {
 }
 
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+const NONE_TRIED: readonly PluginSlot[] = Object.freeze([]);
 
 // How an attempt ended, for the breaker and the counters.
 const SUCCESS = 0;
@@ -119,7 +120,7 @@ class Attempt implements ExecutionContext {
  * schedule starts from retry 1). Every call settles exactly once: the `settled` flag guards the
  * four ways to end (response, failure, deadline, caller abort / shutdown).
  */
-export class Call<Req, Resp> implements InflightCall {
+export class Call<Req, Resp> implements InflightCall, RouteRequest {
   readonly deadline: number;
   private readonly timeoutMs: number;
   private readonly startedAt = performance.now();
@@ -129,6 +130,7 @@ export class Call<Req, Resp> implements InflightCall {
   private timer: NodeJS.Timeout | undefined;
   private controller: AbortController | undefined;
   private requestIdValue: string | undefined;
+  private triedSlots: PluginSlot[] | undefined;
   private resolve!: (value: Resp) => void;
   private reject!: (error: unknown) => void;
 
@@ -144,6 +146,19 @@ export class Call<Req, Resp> implements InflightCall {
         ? requested
         : route.requestTimeout;
     this.deadline = Date.now() + this.timeoutMs;
+  }
+
+  get key(): string | undefined {
+    return this.options?.key;
+  }
+
+  get operation(): string | undefined {
+    return this.options?.operation;
+  }
+
+  /** Instances tried so far (RouteRequest): empty until the first retry. */
+  get tried(): readonly PluginSlot[] {
+    return this.triedSlots ?? NONE_TRIED;
   }
 
   /** The plugin the current attempt runs on, if any. */
@@ -258,7 +273,8 @@ export class Call<Req, Resp> implements InflightCall {
 
   private async attemptOnce(n: number): Promise<Resp> {
     this.attempts = n;
-    const slot = this.route.pick(this.current?.slot);
+    if (this.current !== undefined) (this.triedSlots ??= []).push(this.current.slot);
+    const slot = this.route.pick(this);
     if (slot === undefined) throw this.route.unavailable(n);
     if (slot.limiter !== undefined && !slot.limiter.tryTake()) await this.waitForToken(slot);
     const permit = slot.breaker === undefined ? PERMIT_CLOSED : slot.breaker.tryAcquire();

@@ -13,6 +13,16 @@ import { ErrorCode, PluginError } from '../errors.js';
  */
 export type PluginState = 'pending' | 'starting' | 'ready' | 'failed' | 'draining' | 'closed';
 
+/** What a route may consider when it picks an instance for an attempt. */
+export interface RouteRequest {
+  /** Routing key (`ExecuteOptions.key`), for consistent hashing. */
+  readonly key: string | undefined;
+  /** Logical operation (`ExecuteOptions.operation`), for adaptive balancing. */
+  readonly operation: string | undefined;
+  /** Instances this call already tried, oldest first: groups fail over to another one. */
+  readonly tried: readonly PluginSlot[];
+}
+
 /** What the pipeline needs from an execute target: a plugin, or a group of them. */
 export interface Route {
   readonly name: string;
@@ -20,11 +30,8 @@ export interface Route {
   readonly retry: RetryConfig;
   readonly requestTimeout: number;
   readonly budget: RetryBudget;
-  /**
-   * The instance for the next attempt, or undefined when none can take it. `previous` is the
-   * instance that just failed, so groups can fail over to another one.
-   */
-  pick(previous: PluginSlot | undefined): PluginSlot | undefined;
+  /** The instance for the next attempt, or undefined when none can take it. */
+  pick(request: RouteRequest): PluginSlot | undefined;
   /** The error to return when {@link Route.pick} found nothing: says why. */
   unavailable(attempts: number): PluginError;
 }

@@ -8,3 +8,7 @@ export type { Handler, HandlerContext, ServeOptions, ServedPlugin } from './type
 export type { Codec, HealthStatus, PluginInfo } from '../types.js';
 export { serveHttp } from './http.js';
 export type { ServeHttpOptions } from './http.js';
+export { serveUnix } from './unix.js';
+export type { ServeUnixOptions } from './unix.js';
+export { serveStdio } from './stdio.js';
+export type { ServeStdioOptions, StdioPlugin } from './stdio.js';

@@ -1,0 +1,117 @@
+import { lstat, unlink } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { jsonCodec } from '../codec.js';
+import { silentLogger } from '../observe/logger.js';
+import { ServeSession } from '../transport/ndjson/ServeSession.js';
+import type { Handler, ServeOptions, ServedPlugin } from './types.js';
+
+/** Options of {@link serveUnix}. */
+export interface ServeUnixOptions extends ServeOptions {
+  /** Filesystem path of the socket. A stale socket file left by a dead server is removed. */
+  path: string;
+}
+
+/**
+ * Serves `handler` as a plugin on a Unix domain socket, speaking plugwire's newline-JSON
+ * protocol (docs/protocol/unix.md). Each connection carries many requests at once; replies go
+ * out as they are ready, matched by `request_id`.
+ *
+ * ```ts
+ * const served = await serveUnix(async (req) => ({ echo: req }), { path: '/run/echo.sock' });
+ * // host config: { name: 'echo', transport: 'unix', endpoint: 'unix:///run/echo.sock' }
+ * ```
+ *
+ * @returns the running server; its `endpoint` is the socket path. `close()` stops accepting
+ * connections, lets in-flight requests finish (up to `timeoutMs`, default 5 s), then aborts them,
+ * closes every connection and removes the socket file.
+ */
+export async function serveUnix<Req = unknown, Resp = unknown>(
+  handler: Handler<Req, Resp>,
+  options: ServeUnixOptions,
+): Promise<ServedPlugin> {
+  await removeStaleSocket(options.path);
+  const sessions = new Map<Socket, ServeSession>();
+  const codec = options.codec ?? jsonCodec;
+  const logger = options.logger ?? silentLogger;
+  // allowHalfOpen: a host that ends its side still gets the replies to what it sent.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    const session: ServeSession = new ServeSession({
+      handler: handler as Handler<unknown, unknown>,
+      serve: options,
+      codec,
+      logger,
+      input: socket,
+      output: socket,
+      onFinished: () => socket.end(),
+    });
+    sessions.set(socket, session);
+    socket.on('error', (error) => logger.debug({ error: error.message }, 'unix connection error'));
+    socket.on('close', () => {
+      sessions.delete(socket);
+      session.detach();
+      session.abortAll(new Error('connection closed'));
+    });
+  });
+  await listen(server, options.path);
+  server.on('error', (error) => logger.error({ error: error.message }, 'unix server error'));
+
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: options.path,
+    close(closeOptions?: { timeoutMs?: number }): Promise<void> {
+      closing ??= closeServer(server, sessions, options.path, closeOptions?.timeoutMs ?? 5_000);
+      return closing;
+    },
+  };
+}
+
+async function closeServer(
+  server: Server,
+  sessions: Map<Socket, ServeSession>,
+  path: string,
+  timeoutMs: number,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const session of sessions.values()) session.refuseNew();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  await Promise.race([Promise.all([...sessions.values()].map((s) => s.idle())), timedOut]);
+  clearTimeout(timer);
+  for (const [socket, session] of sessions) {
+    session.abortAll(new Error('plugin server closed'));
+    socket.destroy();
+  }
+  await closed;
+  await unlink(path).catch(() => {});
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Removes a socket file no server listens on any more (left by a crash). A live socket, or a
+ * path that is not a socket, is left alone: `listen` then fails with EADDRINUSE.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  const stat = await lstat(path).catch(() => undefined);
+  if (!stat?.isSocket()) return;
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = createConnection({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (!alive) await unlink(path).catch(() => {});
+}

@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough, Writable } from 'node:stream';
+import { ErrorCode } from '../../errors.js';
+import type { Logger } from '../../types.js';
+import { Channel } from './Channel.js';
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  const noop = (): void => {};
+  return {
+    warnings,
+    debug: noop,
+    info: noop,
+    error: noop,
+    warn: (_f, m) => warnings.push(m ?? ''),
+  };
+}
+
+function channel(maxLineBytes = 1024) {
+  const output = new PassThrough();
+  const written: unknown[] = [];
+  output.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) written.push(JSON.parse(line));
+  });
+  const logger = recordingLogger();
+  const ch = new Channel({ plugin: 'p', logger, output, maxLineBytes, source: 'test' });
+  const reply = (value: unknown): void => ch.push(Buffer.from(`${JSON.stringify(value)}\n`));
+  return { ch, written, logger, reply };
+}
+
+test('a request is written as one JSON line and settled by the reply with its id', async () => {
+  const { ch, written, reply } = channel();
+  const pending = ch.request({ type: 'ping', request_id: 'r1' });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(written, [{ type: 'ping', request_id: 'r1' }]);
+  reply({ type: 'ping', request_id: 'r1', success: true });
+  assert.deepEqual(await pending, { type: 'ping', request_id: 'r1', success: true });
+});
+
+test('a non-JSON line and a reply for an unknown id are logged and skipped, never taking a reply', async () => {
+  const { ch, logger, reply } = channel();
+  const pending = ch.request({ type: 'ping', request_id: 'r1' });
+  ch.push(Buffer.from('hello from a print statement\n'));
+  reply({ request_id: 'nobody', success: true });
+  reply({ request_id: 'r1', success: true, data: 1 });
+  assert.equal((await pending).data, 1);
+  assert.deepEqual(logger.warnings, [
+    'skipped a line that is not JSON',
+    'skipped a reply for an unknown request_id',
+  ]);
+});
+
+test('a late reply to an aborted call is dropped without a warning', async () => {
+  const { ch, logger, reply } = channel();
+  const controller = new AbortController();
+  const pending = ch.request({ type: 'ping', request_id: 'r1' }, controller.signal);
+  controller.abort();
+  await assert.rejects(pending, { code: ErrorCode.CallAborted });
+  reply({ request_id: 'r1', success: true });
+  assert.deepEqual(logger.warnings, []);
+});
+
+test('a reply over maxLineBytes fails its own call with PLUGIN_1210 and the next reply still works', async () => {
+  const { ch, reply } = channel(64);
+  const big = ch.request({ type: 'execute', request_id: 'big' });
+  const small = ch.request({ type: 'execute', request_id: 'small' });
+  reply({ request_id: 'big', success: true, data: 'z'.repeat(500) });
+  await assert.rejects(big, { code: ErrorCode.ResponseTooLarge, retryable: false });
+  reply({ request_id: 'small', success: true, data: 'ok' });
+  assert.equal((await small).data, 'ok');
+});
+
+test('close fails every call in flight and refuses new ones', async () => {
+  const { ch } = channel();
+  const pending = ch.request({ type: 'ping', request_id: 'r1' });
+  ch.close(new Error('link down'));
+  await assert.rejects(pending, /link down/);
+  await assert.rejects(ch.request({ type: 'ping', request_id: 'r2' }), /link down/);
+});
+
+test('lines wait for drain when the output is full, and are written in order', async () => {
+  const chunks: string[] = [];
+  let release: (() => void) | undefined;
+  const output = new Writable({
+    highWaterMark: 1,
+    write(chunk: Buffer, _enc, callback) {
+      chunks.push(chunk.toString());
+      release = callback;
+    },
+  });
+  const ch = new Channel({
+    plugin: 'p',
+    logger: recordingLogger(),
+    output,
+    maxLineBytes: 1024,
+    source: 'test',
+  });
+  const calls = ['a', 'b', 'c'].map((id) => ch.request({ type: 'ping', request_id: id }));
+  assert.equal(chunks.length, 1, 'only the first line went out while the output is full');
+  while (chunks.length < 3) {
+    const next = release!;
+    release = undefined;
+    next();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.deepEqual(
+    chunks.map((c) => JSON.parse(c).request_id),
+    ['a', 'b', 'c'],
+  );
+  for (const id of ['a', 'b', 'c']) ch.push(Buffer.from(`{"request_id":"${id}","success":true}\n`));
+  await Promise.all(calls);
+});

@@ -1,0 +1,171 @@
+import type { Writable } from 'node:stream';
+import type { Logger } from '../../types.js';
+import { Correlator } from './Correlator.js';
+import type { WireReply, WireRequest } from './envelope.js';
+import { findRequestId } from './envelope.js';
+import { abortError, excerpt, tooLargeError } from './errors.js';
+import { LineReader } from './LineReader.js';
+import type { LineSink, OversizedLine } from './LineReader.js';
+
+/** How a {@link Channel} is set up. */
+export interface ChannelOptions {
+  /** Plugin name, for errors and logs. */
+  plugin: string;
+  logger: Logger;
+  /** Where request lines are written (a socket, a child's stdin). */
+  output: Writable;
+  /** Longest reply line accepted (`connection.maxResponseBytes`). */
+  maxLineBytes: number;
+  /** Where replies come from, for logs (`socket`, `stdout`). */
+  source: string;
+  /**
+   * Receives JSON objects that carry no `request_id` (the exec handshake). Without it they are
+   * logged and skipped.
+   */
+  onMessage?: ((message: Record<string, unknown>) => void) | undefined;
+}
+
+// A request line waiting for the output to drain.
+interface QueuedLine {
+  id: string;
+  line: string;
+}
+
+/**
+ * One newline-JSON conversation with a plugin over any byte stream pair: writes request lines,
+ * reads reply lines (feed it with {@link push}) and matches them to their calls by `request_id`,
+ * with many calls in flight. Shared by the Unix socket and exec transports.
+ *
+ * A reply line that is not JSON, or names no waiting call, is logged and skipped: it never fails
+ * the connection and never takes another call's reply. A reply longer than `maxLineBytes` fails
+ * its own call with `PLUGIN_1210` and the channel goes on. Writes wait for `drain` when the
+ * output is full.
+ */
+export class Channel implements LineSink {
+  readonly #options: ChannelOptions;
+  readonly #reader: LineReader;
+  readonly #calls: Correlator<WireReply>;
+  #queue: QueuedLine[] = [];
+  #closedWith: unknown = undefined;
+  #seq = 0;
+
+  constructor(options: ChannelOptions) {
+    this.#options = options;
+    this.#reader = new LineReader(this, options.maxLineBytes);
+    this.#calls = new Correlator<WireReply>((signal) => abortError(options.plugin, signal));
+    this.flush = this.flush.bind(this);
+  }
+
+  /** Calls waiting for their reply. */
+  get inFlight(): number {
+    return this.#calls.size;
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closedWith !== undefined;
+  }
+
+  /** `base` if no call with that id is waiting, else `base` with a suffix that makes it unique. */
+  uniqueId(base: string): string {
+    return this.#calls.has(base) ? `${base}#${++this.#seq}` : base;
+  }
+
+  /** A fresh id for a control request (`health-3`). */
+  nextId(prefix: string): string {
+    return `${prefix}-${++this.#seq}`;
+  }
+
+  /**
+   * Sends one request and resolves with its reply (any `success`). Rejects when `signal` aborts,
+   * when the reply is too large, or when the channel closes first.
+   */
+  request(request: WireRequest, signal?: AbortSignal): Promise<WireReply> {
+    if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
+    const reply = this.#calls.track(request.request_id, signal);
+    if (signal?.aborted) return reply;
+    const line = `${JSON.stringify(request)}\n`;
+    const output = this.#options.output;
+    if (this.#queue.length > 0 || output.writableNeedDrain) {
+      if (this.#queue.length === 0) output.once('drain', this.flush);
+      this.#queue.push({ id: request.request_id, line });
+    } else {
+      output.write(line);
+    }
+    return reply;
+  }
+
+  /** Feeds bytes read from the plugin. */
+  push(chunk: Buffer): void {
+    this.#reader.push(chunk);
+  }
+
+  /** The read side ended: a last unterminated line is still read. */
+  end(): void {
+    this.#reader.end();
+  }
+
+  /** Fails every waiting call with `error` and refuses new ones (the link is gone). Idempotent. */
+  close(error: unknown): void {
+    if (this.#closedWith !== undefined) return;
+    this.#closedWith = error;
+    this.#queue = [];
+    this.#options.output.off('drain', this.flush);
+    this.#calls.rejectAll(error);
+  }
+
+  /** @internal writes queued lines while the output accepts them. */
+  flush(): void {
+    const output = this.#options.output;
+    while (this.#queue.length > 0) {
+      const next = this.#queue.shift()!;
+      // A call aborted while queued is not sent at all.
+      if (!this.#calls.has(next.id)) continue;
+      if (!output.write(next.line)) break;
+    }
+    if (this.#queue.length > 0) output.once('drain', this.flush);
+  }
+
+  /** @internal LineSink: one reply line. */
+  line(text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      this.#warn('skipped a line that is not JSON', text);
+      return;
+    }
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      this.#warn('skipped a JSON line that is not an object', text);
+      return;
+    }
+    const reply = message as WireReply;
+    const id: unknown = reply.request_id;
+    if (typeof id !== 'string' || id === '') {
+      if (this.#options.onMessage) this.#options.onMessage(message as Record<string, unknown>);
+      else this.#warn('skipped a line without request_id', text);
+      return;
+    }
+    const delivery = this.#calls.resolve(id, reply);
+    if (delivery === 'unknown') this.#warn('skipped a reply for an unknown request_id', text);
+  }
+
+  /** @internal LineSink: a reply line over the limit. */
+  oversized(line: OversizedLine): void {
+    const { plugin, maxLineBytes, logger, source } = this.#options;
+    const id = findRequestId(line.head, line.tail);
+    const failed =
+      id !== undefined && this.#calls.reject(id, tooLargeError(plugin, line.bytes, maxLineBytes));
+    logger.warn(
+      { plugin, source, bytes: line.bytes, limit: maxLineBytes, requestId: id, failedCall: failed },
+      'discarded a reply line larger than connection.maxResponseBytes',
+    );
+  }
+
+  #warn(message: string, text: string): void {
+    this.#options.logger.warn(
+      { plugin: this.#options.plugin, source: this.#options.source, line: excerpt(text) },
+      message,
+    );
+  }
+}

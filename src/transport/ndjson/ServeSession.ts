@@ -1,0 +1,269 @@
+import type { Readable, Writable } from 'node:stream';
+import { fromEnvelopeData, toEnvelopeData } from '../../codec.js';
+import { redactSecrets } from '../../errors.js';
+import { runHandler, runHealth } from '../../sdk/dispatch.js';
+import type { Handler, ServeOptions } from '../../sdk/types.js';
+import type { Codec, Logger } from '../../types.js';
+import { excerpt } from './errors.js';
+import { LineReader } from './LineReader.js';
+import type { LineSink, OversizedLine } from './LineReader.js';
+
+/** How a {@link ServeSession} is set up. */
+export interface ServeSessionOptions {
+  handler: Handler<unknown, unknown>;
+  serve: ServeOptions;
+  codec: Codec;
+  logger: Logger;
+  /** Request lines come from here (a socket, stdin). */
+  input: Readable;
+  /** Reply lines go there (the same socket, stdout). */
+  output: Writable;
+  /** Called once the input has ended and every request read has been answered. */
+  onFinished?: (() => void) | undefined;
+}
+
+// A request line as read; every field is checked before use.
+interface IncomingRequest {
+  type?: unknown;
+  request_id: string;
+  data?: unknown;
+  headers?: unknown;
+  metadata?: unknown;
+  timeout_ms?: unknown;
+}
+
+/**
+ * The plugin side of one newline-JSON conversation (one Unix connection, or stdin/stdout): reads
+ * request lines, runs each through the handler concurrently, writes each reply as soon as it is
+ * ready. Shared by `serveUnix` and `serveStdio`.
+ *
+ * When the output is full, reading pauses until it drains, so a slow host cannot make the plugin
+ * buffer without bound.
+ */
+export class ServeSession implements LineSink {
+  readonly #options: ServeSessionOptions;
+  readonly #reader = new LineReader(this);
+  readonly #abort = new AbortController();
+  #inFlight = 0;
+  #inputEnded = false;
+  #refusing = false;
+  #finished = false;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(options: ServeSessionOptions) {
+    this.#options = options;
+    this.onData = this.onData.bind(this);
+    this.onEnd = this.onEnd.bind(this);
+    this.resume = this.resume.bind(this);
+    options.input.on('data', this.onData);
+    options.input.on('end', this.onEnd);
+  }
+
+  /** Requests being handled. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** From now on, answer new requests with a retryable "shutting down" failure. */
+  refuseNew(): void {
+    this.#refusing = true;
+  }
+
+  /** Resolves once no request is being handled. */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Aborts every running handler (their signals fire); the link is going away. */
+  abortAll(reason: unknown): void {
+    if (!this.#abort.signal.aborted) this.#abort.abort(reason);
+  }
+
+  /** Stops listening to the input. */
+  detach(): void {
+    this.#options.input.off('data', this.onData);
+    this.#options.input.off('end', this.onEnd);
+    this.#options.output.off('drain', this.resume);
+  }
+
+  /** @internal */
+  onData(chunk: Buffer | string): void {
+    this.#reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  }
+
+  /** @internal */
+  onEnd(): void {
+    this.#reader.end();
+    this.#inputEnded = true;
+    this.#maybeFinished();
+  }
+
+  /** @internal the output drained: read again. */
+  resume(): void {
+    this.#options.input.resume();
+  }
+
+  /** @internal LineSink */
+  line(text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      this.#options.logger.warn({ line: excerpt(text) }, 'skipped a request line that is not JSON');
+      return;
+    }
+    const request = message as IncomingRequest;
+    if (
+      typeof message !== 'object' ||
+      message === null ||
+      typeof request.request_id !== 'string' ||
+      request.request_id === ''
+    ) {
+      this.#options.logger.warn({ line: excerpt(text) }, 'skipped a request without request_id');
+      return;
+    }
+    if (this.#refusing) {
+      this.#write({
+        type: request.type,
+        request_id: request.request_id,
+        success: false,
+        error: 'plugin is shutting down',
+        retryable: true,
+      });
+      return;
+    }
+    this.#inFlight++;
+    void this.#dispatch(request).finally(() => this.#done());
+  }
+
+  /** @internal LineSink: request lines have no limit, so this never happens. */
+  oversized(_line: OversizedLine): void {}
+
+  async #dispatch(request: IncomingRequest): Promise<void> {
+    const { request_id: id, type } = request;
+    try {
+      switch (type) {
+        case 'execute':
+          return await this.#execute(request);
+        case 'health': {
+          const signal = timeoutSignal(this.#abort.signal, request.timeout_ms);
+          const status = await runHealth(this.#options.serve, signal);
+          return this.#write({ type, request_id: id, success: true, data: status });
+        }
+        case 'info':
+          return this.#write({
+            type,
+            request_id: id,
+            success: true,
+            data: this.#options.serve.info ?? { name: 'plugin' },
+          });
+        case 'ping':
+          return this.#write({ type, request_id: id, success: true, data: null });
+        default:
+          return this.#write({
+            type,
+            request_id: id,
+            success: false,
+            error: `unknown request type ${JSON.stringify(type)}`,
+          });
+      }
+    } catch (error) {
+      this.#options.logger.error(
+        { requestId: id, error: redactSecrets(String(error)) },
+        'failed to answer a request',
+      );
+      this.#write({ type, request_id: id, success: false, error: 'plugin failed to reply' });
+    }
+  }
+
+  async #execute(request: IncomingRequest): Promise<void> {
+    const { codec } = this.#options;
+    const id = request.request_id;
+    let input: unknown;
+    try {
+      input = fromEnvelopeData(codec, request.data);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#write({
+        type: 'execute',
+        request_id: id,
+        success: false,
+        error: `cannot decode request data: ${reason}`,
+      });
+      return;
+    }
+    const outcome = await runHandler(this.#options.handler, input, {
+      requestId: id,
+      headers: stringRecord(request.headers),
+      metadata: stringRecord(request.metadata),
+      timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
+      signal: this.#abort.signal,
+    });
+    if (outcome.ok) {
+      this.#write({
+        type: 'execute',
+        request_id: id,
+        success: true,
+        data: toEnvelopeData(codec, outcome.value),
+      });
+    } else {
+      this.#write({
+        type: 'execute',
+        request_id: id,
+        success: false,
+        error: outcome.error,
+        ...(outcome.retryable ? { retryable: true } : {}),
+      });
+    }
+  }
+
+  #write(reply: Record<string, unknown>): void {
+    const output = this.#options.output;
+    if (output.destroyed || output.writableEnded) return;
+    let line: string;
+    try {
+      line = `${JSON.stringify(reply)}\n`;
+    } catch (error) {
+      // The handler returned something JSON cannot carry (BigInt, a cycle).
+      line = `${JSON.stringify({
+        type: reply.type,
+        request_id: reply.request_id,
+        success: false,
+        error: `cannot encode the response: ${error instanceof Error ? error.message : String(error)}`,
+      })}\n`;
+    }
+    if (!output.write(line)) {
+      this.#options.input.pause();
+      output.once('drain', this.resume);
+    }
+  }
+
+  #done(): void {
+    this.#inFlight--;
+    if (this.#inFlight === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    this.#maybeFinished();
+  }
+
+  #maybeFinished(): void {
+    if (this.#finished || !this.#inputEnded || this.#inFlight > 0) return;
+    this.#finished = true;
+    this.#options.onFinished?.();
+  }
+}
+
+function timeoutSignal(parent: AbortSignal, timeoutMs: unknown): AbortSignal {
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) return parent;
+  return AbortSignal.any([parent, AbortSignal.timeout(timeoutMs)]);
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof value !== 'object' || value === null) return out;
+  for (const [key, v] of Object.entries(value)) if (typeof v === 'string') out[key] = v;
+  return out;
+}

@@ -1,0 +1,90 @@
+import { toEnvelopeData } from '../../codec.js';
+import { ErrorCode, PluginError, isPluginError } from '../../errors.js';
+import type { Codec, ExecutionContext, HealthStatus, PluginInfo } from '../../types.js';
+import type { Channel } from './Channel.js';
+import { executeResult, healthFromReply, infoFromReply, msLeft } from './envelope.js';
+import type { WireRequest } from './envelope.js';
+import { timeoutError } from './errors.js';
+
+/**
+ * The three calls a newline-JSON plugin answers, written once over a {@link Channel} and used by
+ * both the Unix socket and the exec transports. One attempt each: retries belong to the manager.
+ */
+
+/** Sends one `execute` and decodes its reply. */
+export async function executeCall(
+  channel: Channel,
+  plugin: string,
+  codec: Codec,
+  request: unknown,
+  ctx: ExecutionContext,
+): Promise<unknown> {
+  const timeoutMs = msLeft(ctx.deadline);
+  if (timeoutMs !== undefined && timeoutMs <= 0) throw timeoutError(plugin);
+  let data: unknown;
+  try {
+    data = toEnvelopeData(codec, request);
+  } catch (error) {
+    throw new PluginError(
+      ErrorCode.PluginExecutionFailed,
+      `${plugin}: cannot encode the request with the ${codec.name} codec`,
+      { plugin, retryable: false, cause: error },
+    );
+  }
+  // A retry keeps the caller's id readable but never collides with a late reply to attempt 1.
+  const base = ctx.attempt > 1 ? `${ctx.requestId}/${ctx.attempt}` : ctx.requestId;
+  const wire: WireRequest = {
+    type: 'execute',
+    request_id: channel.uniqueId(base),
+    data,
+    headers: ctx.headers,
+    timeout_ms: timeoutMs,
+  };
+  if (hasKeys(ctx.metadata)) wire.metadata = ctx.metadata;
+  const reply = await channel.request(wire, ctx.signal);
+  return executeResult(plugin, codec, reply);
+}
+
+/**
+ * Sends one `health` and maps the answer. A failed link reads as `offline`, a check that ran out
+ * of time as `unhealthy`: health never throws for the plugin's own state.
+ */
+export async function healthCall(channel: Channel, signal: AbortSignal): Promise<HealthStatus> {
+  const started = Date.now();
+  try {
+    const reply = await channel.request(
+      { type: 'health', request_id: channel.nextId('health') },
+      signal,
+    );
+    return healthFromReply(reply, started);
+  } catch (error) {
+    return healthFailure(error, started);
+  }
+}
+
+/** The health status for a check that could not get an answer. */
+export function healthFailure(error: unknown, started: number): HealthStatus {
+  const now = Date.now();
+  const offline = isPluginError(error) && error.code === ErrorCode.PluginConnectionFailed;
+  return {
+    status: offline ? 'offline' : 'unhealthy',
+    message: error instanceof Error ? error.message : String(error),
+    lastCheck: now,
+    responseTimeMs: now - started,
+  };
+}
+
+/** Sends one `info`. */
+export async function infoCall(
+  channel: Channel,
+  plugin: string,
+  signal: AbortSignal | undefined,
+): Promise<PluginInfo> {
+  const reply = await channel.request({ type: 'info', request_id: channel.nextId('info') }, signal);
+  return infoFromReply(plugin, reply);
+}
+
+function hasKeys(record: Readonly<Record<string, string>>): boolean {
+  for (const _ in record) return true;
+  return false;
+}

@@ -1,0 +1,87 @@
+import { ErrorCode, PluginError, errnoCode, isPluginError, redactSecrets } from '../../errors.js';
+
+/**
+ * The errors the newline-JSON transports (Unix socket, exec) produce, in one place so that both
+ * classify the same situation the same way.
+ */
+
+/** The link to the plugin failed or went away: retryable, possibly on another instance. */
+export function connectionError(plugin: string, message: string, cause?: unknown): PluginError {
+  const code = errnoCode(cause);
+  return new PluginError(
+    ErrorCode.PluginConnectionFailed,
+    `${plugin}: ${message}${code ? ` (${code})` : ''}`,
+    { plugin, retryable: true, cause },
+  );
+}
+
+/**
+ * The error a call rejects with when its signal aborts. A {@link PluginError} reason (the manager's
+ * own deadline or shutdown error) is passed through; a timeout becomes `PLUGIN_1204`; anything
+ * else is the caller giving up (`PLUGIN_1206`).
+ */
+export function abortError(plugin: string, signal: AbortSignal): PluginError {
+  const reason: unknown = signal.reason;
+  if (isPluginError(reason)) {
+    reason.plugin ??= plugin;
+    return reason;
+  }
+  if ((reason as { name?: unknown } | undefined)?.name === 'TimeoutError')
+    return timeoutError(plugin, reason);
+  return new PluginError(ErrorCode.CallAborted, `${plugin}: call aborted`, {
+    plugin,
+    retryable: false,
+    cause: reason,
+  });
+}
+
+/** The call's deadline passed (no time was left to send it, or it ran out while waiting). */
+export function timeoutError(plugin: string, cause?: unknown): PluginError {
+  return new PluginError(ErrorCode.PluginTimeout, `${plugin}: deadline exceeded`, {
+    plugin,
+    retryable: false,
+    cause,
+  });
+}
+
+/** The plugin's reply line was longer than `connection.maxResponseBytes`. */
+export function tooLargeError(plugin: string, bytes: number, limit: number): PluginError {
+  return new PluginError(
+    ErrorCode.ResponseTooLarge,
+    `${plugin}: reply of ${bytes} bytes exceeds connection.maxResponseBytes (${limit}); raise the limit or send less`,
+    { plugin, retryable: false, details: { bytes, limit } },
+  );
+}
+
+/** The reply matched a call but could not be understood. */
+export function invalidResponseError(
+  plugin: string,
+  message: string,
+  cause?: unknown,
+): PluginError {
+  return new PluginError(ErrorCode.InvalidResponse, `${plugin}: ${message}`, {
+    plugin,
+    retryable: false,
+    cause,
+  });
+}
+
+/**
+ * The plugin answered `success: false`. Its own "no" (`PLUGIN_1208`) unless it marked the failure
+ * `retryable: true` (`PLUGIN_1203`, retried by the manager).
+ */
+export function replyError(plugin: string, message: unknown, retryable: boolean): PluginError {
+  const text =
+    typeof message === 'string' && message !== '' ? message : 'plugin reported a failure';
+  return new PluginError(
+    retryable ? ErrorCode.PluginExecutionFailed : ErrorCode.ApplicationError,
+    retryable ? `${plugin}: ${text}` : text,
+    { plugin, retryable },
+  );
+}
+
+/** A short, secret-free excerpt of a line for logs. */
+export function excerpt(text: string, max = 200): string {
+  const cut = text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
+  return redactSecrets(cut);
+}

@@ -1,0 +1,107 @@
+import { createConnection } from 'node:net';
+import type { Socket } from 'node:net';
+import type { Logger } from '../../types.js';
+import { Channel } from '../ndjson/Channel.js';
+import { connectionError } from '../ndjson/errors.js';
+
+/** What a {@link UnixConnection} needs to know. */
+export interface UnixConnectionOptions {
+  plugin: string;
+  path: string;
+  logger: Logger;
+  maxResponseBytes: number;
+  connectTimeoutMs: number;
+  /** Called once when the connection is gone (failed to connect, or closed later). */
+  onGone(connection: UnixConnection): void;
+}
+
+/**
+ * One socket to a Unix plugin, carrying many calls at once through a {@link Channel}.
+ * When the socket closes, every call still waiting fails with a retryable `PLUGIN_1205`.
+ */
+export class UnixConnection {
+  readonly channel: Channel;
+  /** Resolves once connected; rejects with `PLUGIN_1205` (retryable) when connecting fails. */
+  readonly ready: Promise<void>;
+  /** Callers waiting for `ready`, counted as load when picking a connection. */
+  waiting = 0;
+  #connected = false;
+  #gone = false;
+  #lastError: Error | undefined;
+  readonly #socket: Socket;
+  readonly #options: UnixConnectionOptions;
+
+  constructor(options: UnixConnectionOptions) {
+    this.#options = options;
+    const socket = createConnection({ path: options.path });
+    this.#socket = socket;
+    this.channel = new Channel({
+      plugin: options.plugin,
+      logger: options.logger,
+      output: socket,
+      maxLineBytes: options.maxResponseBytes,
+      source: 'socket',
+    });
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' });
+        socket.destroy(error);
+      }, options.connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        this.#connected = true;
+        resolve();
+      });
+      socket.once('close', () => {
+        clearTimeout(timer);
+        if (!this.#connected) {
+          reject(
+            connectionError(
+              options.plugin,
+              `cannot connect to unix socket ${options.path}`,
+              this.#lastError,
+            ),
+          );
+        }
+      });
+    });
+    // Nobody may be waiting any more (the caller aborted); the rejection is still observed.
+    this.ready.catch(() => {});
+    socket.on('data', (chunk: Buffer) => this.channel.push(chunk));
+    socket.on('end', () => this.channel.end());
+    socket.on('error', (error) => {
+      this.#lastError = error;
+    });
+    socket.on('close', () => this.#onClose());
+  }
+
+  /** Calls in flight plus callers waiting to use this connection. */
+  get load(): number {
+    return this.channel.inFlight + this.waiting;
+  }
+
+  /** True while the socket is connected and open. */
+  get connected(): boolean {
+    return this.#connected && !this.#gone;
+  }
+
+  /** Closes the socket now; calls still waiting fail with `error`. */
+  destroy(error: Error): void {
+    this.channel.close(error);
+    this.#socket.destroy();
+  }
+
+  #onClose(): void {
+    this.#gone = true;
+    if (this.#connected) {
+      this.channel.close(
+        connectionError(this.#options.plugin, 'connection to the plugin closed', this.#lastError),
+      );
+    } else {
+      this.channel.close(
+        connectionError(this.#options.plugin, 'connection to the plugin failed', this.#lastError),
+      );
+    }
+    this.#options.onGone(this);
+  }
+}

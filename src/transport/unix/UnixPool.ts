@@ -1,0 +1,110 @@
+import type { Logger } from '../../types.js';
+import { connectionError } from '../ndjson/errors.js';
+import { untilAborted } from '../ndjson/untilAborted.js';
+import { UnixConnection } from './UnixConnection.js';
+
+/** How a {@link UnixPool} is set up. */
+export interface UnixPoolOptions {
+  plugin: string;
+  path: string;
+  logger: Logger;
+  /** Most sockets open at once (at least 1). */
+  maxConnections: number;
+  maxResponseBytes: number;
+  connectTimeoutMs: number;
+}
+
+/**
+ * A few sockets to one Unix plugin, opened lazily. Each call goes to the least busy connection;
+ * a new one is opened only while every open one is busy and the pool is not full. A connection
+ * that breaks leaves the pool (its calls fail retryably) and is replaced on next use.
+ */
+export class UnixPool {
+  readonly #options: UnixPoolOptions;
+  #connections: UnixConnection[] = [];
+  #closed = false;
+
+  constructor(options: UnixPoolOptions) {
+    this.#options = { ...options, maxConnections: Math.max(1, options.maxConnections) };
+    this.forget = this.forget.bind(this);
+  }
+
+  /** Open (or opening) connections. */
+  get size(): number {
+    return this.#connections.length;
+  }
+
+  /**
+   * The connection the next call should use: the least busy one, or a new one while every open
+   * one is busy and the pool is not full. It may still be connecting: see {@link connected}.
+   * Synchronous, so that a call picked here is counted as in flight before the next pick.
+   */
+  pick(): UnixConnection {
+    if (this.#closed) throw connectionError(this.#options.plugin, 'plugin is closed');
+    let best: UnixConnection | undefined;
+    for (const connection of this.#connections) {
+      if (best === undefined || connection.load < best.load) best = connection;
+    }
+    if (
+      best === undefined ||
+      (best.load > 0 && this.#connections.length < this.#options.maxConnections)
+    ) {
+      best = this.#open();
+    }
+    return best;
+  }
+
+  /**
+   * Waits until `connection` is connected. Rejects with a retryable `PLUGIN_1205` when the plugin
+   * cannot be reached, or when `signal` aborts first.
+   */
+  async connected(connection: UnixConnection, signal?: AbortSignal): Promise<UnixConnection> {
+    if (connection.connected) return connection;
+    connection.waiting++;
+    try {
+      await untilAborted(connection.ready, signal, this.#options.plugin);
+    } finally {
+      connection.waiting--;
+    }
+    return connection;
+  }
+
+  /** {@link pick}, then wait until it is {@link connected}. */
+  acquire(signal?: AbortSignal): Promise<UnixConnection> {
+    try {
+      return this.connected(this.pick(), signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Closes every socket; calls in flight fail with a retryable `PLUGIN_1205`. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const connections = this.#connections;
+    this.#connections = [];
+    const error = connectionError(this.#options.plugin, 'plugin is closed');
+    for (const connection of connections) connection.destroy(error);
+  }
+
+  /** @internal a connection is gone: the next call opens a fresh one. */
+  forget(connection: UnixConnection): void {
+    const index = this.#connections.indexOf(connection);
+    if (index !== -1) this.#connections.splice(index, 1);
+  }
+
+  #open(): UnixConnection {
+    const { plugin, path, logger, maxResponseBytes, connectTimeoutMs } = this.#options;
+    const connection = new UnixConnection({
+      plugin,
+      path,
+      logger,
+      maxResponseBytes,
+      connectTimeoutMs,
+      onGone: this.forget,
+    });
+    this.#connections.push(connection);
+    return connection;
+  }
+}

@@ -1,0 +1,3 @@
+export { unixFactory } from './factory.js';
+export { UnixPlugin } from './UnixPlugin.js';
+export { socketPathOf } from './socketPath.js';
