@@ -12,3 +12,5 @@ export { serveUnix } from './unix.js';
 export type { ServeUnixOptions } from './unix.js';
 export { serveStdio } from './stdio.js';
 export type { ServeStdioOptions, StdioPlugin } from './stdio.js';
+export { serveGrpc } from './grpc.js';
+export type { ServeGrpcOptions } from './grpc.js';

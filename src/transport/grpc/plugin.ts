@@ -1,0 +1,352 @@
+import { Client, Metadata, status as Status } from '@grpc/grpc-js';
+import type { CallOptions, MethodDefinition } from '@grpc/grpc-js';
+import type { PluginConfig } from '../../config/types.js';
+import { ErrorCode, PluginError, isPluginError } from '../../errors.js';
+import type {
+  Codec,
+  ExecutionContext,
+  FactoryDeps,
+  HealthState,
+  HealthStatus,
+  Logger,
+  Plugin,
+  PluginInfo,
+} from '../../types.js';
+import { authMetadata, channelCredentials } from './credentials.js';
+import { ServingStatus } from './messages.js';
+import type { ExecuteResponseMessage } from './messages.js';
+import { executeMethod, healthCheckMethod, infoMethod } from './methods.js';
+import { channelOptions, grpcOptions } from './options.js';
+import type { GrpcOptions } from './options.js';
+import { abortError, grpcCallError } from './status.js';
+import { grpcTarget } from './target.js';
+
+// Metadata the transport sets itself, or that HTTP/2 and gRPC reserve: never copied from headers.
+const RESERVED_METADATA = new Set([
+  'x-request-id',
+  'content-type',
+  'te',
+  'host',
+  'user-agent',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Statuses that mean the probe in `start()` never reached a server. */
+const NOT_CONNECTED = new Set<number>([
+  Status.UNAVAILABLE,
+  Status.DEADLINE_EXCEEDED,
+  Status.CANCELLED,
+]);
+
+/**
+ * A plugin behind the gRPC transport (`grpc`, `grpc-tls`): `plugwire.v1.Plugin` for execute and
+ * info, the standard `grpc.health.v1.Health/Check` for health.
+ *
+ * One grpc-js channel per instance, created by `start()` or by the first call. Calls never wait
+ * for a connection that is known to be failing (no `waitForReady`): they fail at once with a
+ * retryable PLUGIN_1205 so the pipeline can back off or fail over. An IDLE channel is the normal
+ * state of a new or quiet channel and is never refused; the call itself reconnects it.
+ */
+export class GrpcPlugin implements Plugin<unknown, unknown> {
+  readonly name: string;
+  readonly #config: PluginConfig;
+  readonly #codec: Codec;
+  readonly #logger: Logger;
+  readonly #options: GrpcOptions;
+  readonly #target: string;
+  readonly #auth: Metadata;
+  readonly #authKeys: ReadonlySet<string>;
+  #client: Client | undefined;
+  #closed = false;
+
+  constructor(config: PluginConfig, deps: FactoryDeps) {
+    this.name = config.name;
+    this.#config = config;
+    this.#codec = deps.codec;
+    this.#logger = deps.logger;
+    this.#options = grpcOptions(config);
+    try {
+      this.#target = grpcTarget(config);
+    } catch (error) {
+      throw new PluginError(
+        ErrorCode.InvalidEndpointFormat,
+        `plugin "${config.name}": endpoint ${(error as Error).message}`,
+        { plugin: config.name, retryable: false, cause: error },
+      );
+    }
+    const entries = authMetadata(config);
+    this.#auth = new Metadata();
+    try {
+      for (const [key, value] of entries) this.#auth.set(key, value);
+    } catch {
+      // The grpc-js message would quote the value: it is a secret, so it is not passed on.
+      throw new PluginError(
+        ErrorCode.UnsupportedAuthMethod,
+        `plugin "${config.name}": the ${config.auth.method} credentials contain characters gRPC metadata cannot carry (printable ASCII only, lower-case header names)`,
+        { plugin: config.name, retryable: false },
+      );
+    }
+    this.#authKeys = new Set(entries.map(([key]) => key));
+  }
+
+  /**
+   * Reads the TLS files, opens the channel and checks that a server answers (any gRPC status from
+   * the server counts, even UNIMPLEMENTED: health is judged separately). Fails with a retryable
+   * PLUGIN_1205 when nothing answers within `connection.connectionTimeout`.
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    const client = this.#channel();
+    const deadline = Date.now() + this.#config.connection.connectionTimeout;
+    try {
+      await this.#unary(
+        client,
+        healthCheckMethod,
+        { service: this.#options.healthService },
+        this.#auth.clone(),
+        deadline,
+        signal,
+      );
+    } catch (error) {
+      if (signal.aborted) throw abortError(this.name, signal.reason);
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'number' && !NOT_CONNECTED.has(code)) return;
+      if (code === Status.DEADLINE_EXCEEDED) {
+        throw new PluginError(
+          ErrorCode.PluginConnectionFailed,
+          `cannot connect to plugin "${this.name}" at ${this.#target} within connection.connectionTimeout (${this.#config.connection.connectionTimeout} ms)`,
+          { plugin: this.name, retryable: true, cause: error },
+        );
+      }
+      throw grpcCallError(error, this.#failedCall(signal));
+    }
+  }
+
+  async execute(request: unknown, ctx: ExecutionContext): Promise<unknown> {
+    const client = this.#channel();
+    let data: Uint8Array;
+    try {
+      data = this.#codec.encode(request);
+    } catch (error) {
+      throw new PluginError(
+        ErrorCode.PluginExecutionFailed,
+        `the request for plugin "${this.name}" cannot be encoded with codec "${this.#codec.name}": ${(error as Error).message}`,
+        { plugin: this.name, retryable: false, cause: error },
+      );
+    }
+    if (ctx.signal.aborted) throw abortError(this.name, ctx.signal.reason);
+    let reply: ExecuteResponseMessage;
+    try {
+      reply = await this.#unary(
+        client,
+        executeMethod,
+        {
+          data,
+          requestId: ctx.requestId,
+          headers: ctx.headers,
+          metadata: ctx.metadata,
+          contentType: this.#codec.contentType,
+        },
+        this.#callMetadata(ctx),
+        ctx.deadline,
+        ctx.signal,
+      );
+    } catch (error) {
+      throw grpcCallError(error, this.#failedCall(ctx.signal));
+    }
+    return this.#result(reply);
+  }
+
+  /** `plugwire.v1.Plugin/Info`; a server without it (UNIMPLEMENTED) is described by its config name. */
+  async info(signal?: AbortSignal): Promise<PluginInfo> {
+    const client = this.#channel();
+    const deadline = Date.now() + this.#config.connection.requestTimeout;
+    try {
+      const reply = await this.#unary(client, infoMethod, {}, this.#auth.clone(), deadline, signal);
+      const info: PluginInfo = { name: reply.name || this.name };
+      if (reply.version) info.version = reply.version;
+      if (reply.description) info.description = reply.description;
+      if (reply.capabilities.length > 0) info.capabilities = [...reply.capabilities];
+      if (Object.keys(reply.metadata).length > 0) info.metadata = { ...reply.metadata };
+      return info;
+    } catch (error) {
+      if (!signal?.aborted && (error as { code?: unknown }).code === Status.UNIMPLEMENTED) {
+        return { name: this.name };
+      }
+      throw grpcCallError(error, this.#failedCall(signal));
+    }
+  }
+
+  /**
+   * `grpc.health.v1.Health/Check` for `options.healthService` (default `""`, the whole server):
+   * SERVING is healthy; NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN, an unknown service (NOT_FOUND), a
+   * server without the health service (UNIMPLEMENTED) or no answer are unhealthy, with why.
+   */
+  async health(signal: AbortSignal): Promise<HealthStatus> {
+    const started = Date.now();
+    let state: HealthState = 'unhealthy';
+    let message: string | undefined;
+    const service = this.#options.healthService;
+    try {
+      const client = this.#channel();
+      const deadline = started + this.#config.healthCheck.timeout;
+      const reply = await this.#unary(
+        client,
+        healthCheckMethod,
+        { service },
+        this.#auth.clone(),
+        deadline,
+        signal,
+      );
+      if (reply.status === ServingStatus.SERVING) state = 'healthy';
+      else
+        message = `the server reports ${servingStatusName(reply.status)} for ${serviceLabel(service)}`;
+    } catch (error) {
+      message = this.#healthFailure(error, service, signal);
+    }
+    const now = Date.now();
+    const status: HealthStatus = { status: state, lastCheck: now, responseTimeMs: now - started };
+    if (message !== undefined) status.message = message;
+    return status;
+  }
+
+  /** Closes the channel; calls in flight finish, new ones fail. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#client?.close();
+    this.#client = undefined;
+  }
+
+  #channel(): Client {
+    if (this.#client) return this.#client;
+    if (this.#closed) {
+      throw new PluginError(ErrorCode.PluginNotReady, `plugin "${this.name}" is closed`, {
+        plugin: this.name,
+        retryable: false,
+      });
+    }
+    const [credentials, tlsOptions] = channelCredentials(this.#config);
+    this.#client = new Client(this.#target, credentials, {
+      ...channelOptions(this.#config, this.#options),
+      ...tlsOptions,
+    });
+    this.#logger.debug({ plugin: this.name, target: this.#target }, 'gRPC channel created');
+    return this.#client;
+  }
+
+  /** One unary call that the signal cancels; rejects with the grpc-js error as is. */
+  #unary<Req, Resp>(
+    client: Client,
+    method: MethodDefinition<Req, Resp>,
+    message: Req,
+    metadata: Metadata,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Resp> {
+    const options: CallOptions = Number.isFinite(deadline) ? { deadline } : {};
+    return new Promise<Resp>((resolve, reject) => {
+      const call = client.makeUnaryRequest<Req, Resp>(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        message,
+        metadata,
+        options,
+        (error, value) => {
+          signal?.removeEventListener('abort', cancel);
+          if (error) reject(error);
+          else resolve(value as Resp);
+        },
+      );
+      // The call ends with CANCELLED, which the caller maps from the signal's reason.
+      const cancel = (): void => call.cancel();
+      signal?.addEventListener('abort', cancel, { once: true });
+    });
+  }
+
+  /** Request id, the caller's headers (trace context) and the credentials, as call metadata. */
+  #callMetadata(ctx: ExecutionContext): Metadata {
+    const metadata = this.#auth.clone();
+    if (ctx.requestId) metadata.set('x-request-id', ctx.requestId);
+    const headers = ctx.headers;
+    for (const name of Object.keys(headers)) {
+      const key = name.toLowerCase();
+      if (
+        RESERVED_METADATA.has(key) ||
+        this.#authKeys.has(key) ||
+        key.startsWith('grpc-') ||
+        key.endsWith('-bin')
+      ) {
+        continue;
+      }
+      try {
+        metadata.add(key, headers[name]!);
+      } catch {
+        // Not legal gRPC metadata (e.g. non-ASCII): it still travels in ExecuteRequest.headers.
+      }
+    }
+    return metadata;
+  }
+
+  #result(reply: ExecuteResponseMessage): unknown {
+    if (reply.error) {
+      const details =
+        Object.keys(reply.metadata).length > 0 ? { metadata: reply.metadata } : undefined;
+      if (reply.retryable) {
+        throw new PluginError(
+          ErrorCode.PluginExecutionFailed,
+          `plugin "${this.name}" failed: ${reply.error}`,
+          { plugin: this.name, retryable: true, details },
+        );
+      }
+      throw new PluginError(ErrorCode.ApplicationError, reply.error, {
+        plugin: this.name,
+        retryable: false,
+        details,
+      });
+    }
+    try {
+      return this.#codec.decode(reply.data);
+    } catch (error) {
+      throw new PluginError(
+        ErrorCode.InvalidResponse,
+        `plugin "${this.name}" replied with data that codec "${this.#codec.name}" cannot decode: ${(error as Error).message}`,
+        { plugin: this.name, retryable: false, cause: error },
+      );
+    }
+  }
+
+  #healthFailure(error: unknown, service: string, signal: AbortSignal): string {
+    if (signal.aborted) return 'the health check timed out or was cancelled';
+    if (isPluginError(error)) return error.message;
+    const code = (error as { code?: unknown }).code;
+    if (code === Status.NOT_FOUND) {
+      return `the server does not know ${serviceLabel(service)} (set options.healthService)`;
+    }
+    if (code === Status.UNIMPLEMENTED) {
+      return 'the server does not implement grpc.health.v1.Health/Check';
+    }
+    return grpcCallError(error, this.#failedCall(signal)).message;
+  }
+
+  #failedCall(signal: AbortSignal | undefined) {
+    return {
+      plugin: this.name,
+      signal,
+      maxResponseBytes: this.#config.connection.maxResponseBytes,
+    };
+  }
+}
+
+function servingStatusName(status: number): string {
+  for (const [name, value] of Object.entries(ServingStatus)) if (value === status) return name;
+  return `status ${status}`;
+}
+
+function serviceLabel(service: string): string {
+  return service === '' ? 'the server (service "")' : `health service "${service}"`;
+}
