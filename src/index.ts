@@ -27,7 +27,9 @@ export {
 } from './errors.js';
 export type { ConfigIssue, PluginErrorOptions } from './errors.js';
 export { jsonCodec } from './codec.js';
-export { parseConfig, loadConfigFile, parseDuration } from './config/index.js';
+export { parseConfig, parsePluginConfig, loadConfigFile } from './builtinConfig.js';
+export { parseDuration, parseSize } from './config/index.js';
+export type { ParseOptions } from './config/index.js';
 export { pluginConfig, DEFAULT_POLICY } from './config/defaults.js';
 export type * from './config/types.js';
 export type * from './types.js';

@@ -1,4 +1,5 @@
 import type { PluginConfig } from './config/types.js';
+import type { ErrorCode } from './errors.js';
 
 /** Health as seen by a health check. */
 export type HealthState = 'unknown' | 'healthy' | 'degraded' | 'unhealthy' | 'offline';
@@ -93,6 +94,16 @@ export interface FactoryDeps {
   logger: Logger;
 }
 
+/** One problem a transport finds in a plugin's configuration. */
+export interface ConfigProblem {
+  /** Field path relative to the plugin, e.g. `endpoint` or `auth.certFile`. */
+  path: string;
+  /** What is wrong and how to fix it. Never quote a secret. */
+  message: string;
+  /** The go-plugins code when one fits (`PLUGIN_1003` missing endpoint, …); else `PLUGIN_1000`. */
+  code?: ErrorCode | undefined;
+}
+
 /**
  * Creates plugins for one or more transports. Registered by name with
  * `manager.registerFactory(transport, factory)`; the built-in transports are registered this way.
@@ -101,10 +112,16 @@ export interface PluginFactory<Req = unknown, Resp = unknown> {
   /** Transport names this factory serves, e.g. `['http', 'https']`. */
   readonly transports: readonly string[];
   /**
-   * Extra checks beyond the shared schema. Return one message per problem, each with the field
-   * path relative to the plugin (e.g. `{ path: 'options.model', message: 'is required' }`).
+   * The transport's own checks (endpoint format, required files, options), beyond the shared
+   * schema. Return one problem per mistake; an empty array when the config is usable.
    */
-  validate?(config: PluginConfig): Array<{ path: string; message: string }>;
+  validate?(config: PluginConfig): ConfigProblem[];
+  /**
+   * The top-level fields `validate` reads. It runs as soon as these (and `name`, `transport`) are
+   * valid, so its problems are listed together with every other one. Without it, `validate` runs
+   * only on an otherwise valid plugin.
+   */
+  readonly validates?: readonly (keyof PluginConfig)[];
   create(config: PluginConfig, deps: FactoryDeps): Plugin<Req, Resp>;
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode, isConfigError, type ConfigError } from '../errors.js';
-import { parseConfig } from './parse.js';
+import { parseConfig } from '../builtinConfig.js';
 
 const http = { name: 'p', transport: 'http', endpoint: 'http://127.0.0.1:8080/plugin' };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '../../test/support/tmp.js';
 import { ErrorCode, isConfigError, type ConfigError } from '../errors.js';
-import { loadConfigFile } from './load.js';
+import { loadConfigFile } from '../builtinConfig.js';
 
 const YAML_CONFIG = `
 default_retry:

@@ -7,7 +7,7 @@ import {
   DEFAULT_STARTUP_CONCURRENCY,
   pluginConfig,
 } from './defaults.js';
-import { parseConfig, parsePluginConfig } from './parse.js';
+import { parseConfig, parsePluginConfig } from '../builtinConfig.js';
 
 const http = { name: 'p', transport: 'http', endpoint: 'http://127.0.0.1:8080/plugin' };
 

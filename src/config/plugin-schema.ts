@@ -4,12 +4,12 @@ import { authSchema, tlsSchema } from './auth-schema.js';
 import { keyed, withRule, type Assert, type Exactly, type FieldKit } from './fields.js';
 import { parsePath, type Problem } from './issues.js';
 import { policyShape } from './policy-schema.js';
-import { checkAuthFitsTransport, checkTransport } from './transport-rules.js';
+import { checkTransportName } from './transport-rules.js';
+import type { PluginFactory } from '../types.js';
+import { ErrorCode } from '../errors.js';
 
-/** Extra checks a transport makes on a plugin's config (a factory's `validate`). */
-export interface TransportValidator {
-  validate?(config: PluginConfig): Array<{ path: string; message: string }>;
-}
+/** A transport's own checks on a plugin's config: the `validate` part of a PluginFactory. */
+export type TransportValidator = Pick<PluginFactory, 'validate' | 'validates'>;
 
 /** What the schema needs besides the field builders. */
 export interface SchemaContext {
@@ -57,26 +57,30 @@ export function pluginSchema(context: SchemaContext, defaults: PolicyConfig) {
     ...policyShape(kit, defaults),
   });
   const checked = withRule(
-    withRule(schema, (plugin, valid) => checkTransport(plugin, valid, context.transports)),
-    checkAuthFitsTransport,
-  ).superRefine(
-    (plugin, ctx) => {
-      for (const problem of runValidator(context.validators.get(plugin.transport), plugin)) {
-        ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
-      }
-    },
-    // A factory's own checks expect an otherwise valid config.
-    { when: (payload) => payload.issues.every((issue) => issue.code === 'unrecognized_keys') },
+    withRule(schema, (plugin, valid) => checkTransportName(plugin, valid, context.transports)),
+    (plugin, valid) => runValidator(context.validators.get(plugin.transport), plugin, valid),
   );
   return keyed(checked);
 }
 
-function runValidator(validator: TransportValidator | undefined, plugin: PluginConfig): Problem[] {
-  if (validator?.validate === undefined) return [];
+/**
+ * Runs the transport's own checks once the fields they read are valid, so that their problems
+ * are listed with all the others (and never run on a half-parsed value).
+ */
+function runValidator(
+  validator: TransportValidator | undefined,
+  plugin: PluginConfig,
+  valid: (...path: PropertyKey[]) => boolean,
+): Problem[] {
+  if (validator?.validate === undefined || !valid('name') || !valid('transport')) return [];
+  const ready = validator.validates ? validator.validates.every((field) => valid(field)) : valid();
+  if (!ready) return [];
   try {
-    return validator
-      .validate(plugin)
-      .map((problem) => ({ path: parsePath(problem.path), message: problem.message }));
+    return validator.validate(plugin).map((problem) => ({
+      path: parsePath(problem.path),
+      message: problem.message,
+      code: problem.code ?? ErrorCode.InvalidConfig,
+    }));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return [

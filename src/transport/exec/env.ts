@@ -14,21 +14,3 @@ export function childEnv(entries: readonly string[]): Record<string, string> {
   }
   return env;
 }
-
-/** Config problems specific to the exec transport. */
-export function validateExecConfig(config: PluginConfig): Array<{ path: string; message: string }> {
-  const issues: Array<{ path: string; message: string }> = [];
-  if (!config.executable) {
-    issues.push({ path: 'executable', message: 'is required for the exec transport' });
-  }
-  config.env.forEach((entry, index) => {
-    if (entry.indexOf('=') <= 0) {
-      // Only the key is shown: the value may be a secret.
-      issues.push({
-        path: `env[${index}]`,
-        message: `must be KEY=value, got ${JSON.stringify(entry.split('=')[0] ?? '')}…`,
-      });
-    }
-  });
-  return issues;
-}

@@ -1,6 +1,5 @@
 import { ErrorCode, PluginError } from '../../errors.js';
 import type { PluginFactory } from '../../types.js';
-import { validateExecConfig } from './env.js';
 import { ExecPlugin } from './ExecPlugin.js';
 
 /**
@@ -9,7 +8,17 @@ import { ExecPlugin } from './ExecPlugin.js';
  */
 export const execFactory: PluginFactory = {
   transports: ['exec'],
-  validate: validateExecConfig,
+  validates: ['executable'],
+  validate: (config) =>
+    config.executable
+      ? []
+      : [
+          {
+            path: 'executable',
+            code: ErrorCode.MissingExecutable,
+            message: 'transport "exec" needs the path of the program to run',
+          },
+        ],
   create(config, deps) {
     if (!config.executable) {
       throw new PluginError(

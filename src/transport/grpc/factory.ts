@@ -1,6 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import type { PluginConfig } from '../../config/types.js';
-import type { PluginFactory } from '../../types.js';
+import { ErrorCode } from '../../errors.js';
+import type { ConfigProblem, PluginFactory } from '../../types.js';
 import { TLS_TRANSPORTS, authMetadata } from './credentials.js';
 import { grpcOptionProblems } from './options.js';
 import { GrpcPlugin } from './plugin.js';
@@ -13,11 +14,18 @@ import { grpcTargetProblem } from './target.js';
 export const grpcFactory: PluginFactory<unknown, unknown> = {
   transports: ['grpc', 'grpc-tls'],
 
-  validate(config: PluginConfig): Array<{ path: string; message: string }> {
-    const problems: Array<{ path: string; message: string }> = [];
+  validates: ['endpoint', 'socketPath', 'auth', 'tls', 'options'],
+  validate(config: PluginConfig): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
     const target = grpcTargetProblem(config);
-    if (target)
-      problems.push({ path: config.socketPath ? 'socketPath' : 'endpoint', message: target });
+    if (target) {
+      const missing = !config.endpoint && !config.socketPath;
+      problems.push({
+        path: config.socketPath ? 'socketPath' : 'endpoint',
+        code: missing ? ErrorCode.MissingEndpoint : ErrorCode.InvalidEndpointFormat,
+        message: target,
+      });
+    }
     const tls = TLS_TRANSPORTS.has(config.transport);
     if (!tls && config.auth.method === 'mtls') {
       problems.push({ path: 'auth.method', message: 'mtls needs transport grpc-tls' });

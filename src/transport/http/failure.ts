@@ -1,3 +1,4 @@
+import { raceSignal } from '../../internal/raceSignal.js';
 import {
   ErrorCode,
   PluginError,
@@ -62,20 +63,10 @@ export function requestFailure(plugin: string, error: unknown, signal: AbortSign
  * `work` still ends quickly: it carries the same signal, and undici cancels it when it sees it.
  */
 export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, plugin: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortFailure(plugin, signal.reason));
-    // An already-aborted signal never fires 'abort' again.
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(requestFailure(plugin, error, signal));
-      },
-    );
-  });
+  return raceSignal(
+    work,
+    signal,
+    () => abortFailure(plugin, signal.reason),
+    (error) => requestFailure(plugin, error, signal),
+  );
 }

@@ -1,5 +1,6 @@
 import type { PluginConfig } from '../../config/types.js';
-import type { PluginFactory } from '../../types.js';
+import { ErrorCode } from '../../errors.js';
+import type { ConfigProblem, PluginFactory } from '../../types.js';
 import { HttpPlugin } from './plugin.js';
 
 export { HttpPlugin } from './plugin.js';
@@ -11,12 +12,15 @@ export { HttpPlugin } from './plugin.js';
  */
 export const httpFactory: PluginFactory = {
   transports: ['http', 'https'],
+  validates: ['endpoint', 'auth', 'healthCheck'],
   validate(config: PluginConfig) {
-    const issues: Array<{ path: string; message: string }> = [];
+    const issues: ConfigProblem[] = [];
+    const example = `${config.transport}://plugin.internal:8080/api`;
     if (!config.endpoint) {
       issues.push({
         path: 'endpoint',
-        message: `is required for the ${config.transport} transport`,
+        code: ErrorCode.MissingEndpoint,
+        message: `transport "${config.transport}" needs an endpoint, e.g. ${example}`,
       });
       return issues;
     }
@@ -24,18 +28,23 @@ export const httpFactory: PluginFactory = {
     try {
       url = new URL(config.endpoint);
     } catch {
-      issues.push({ path: 'endpoint', message: 'is not a valid URL (e.g. https://host:8443/api)' });
+      issues.push({
+        path: 'endpoint',
+        code: ErrorCode.InvalidEndpointURL,
+        message: `is not a valid URL; expected e.g. ${example}`,
+      });
       return issues;
     }
     const expected = `${config.transport}:`;
     if (url.protocol !== expected) {
       issues.push({
         path: 'endpoint',
-        message: `must start with ${config.transport}:// for the ${config.transport} transport (got ${url.protocol}//)`,
+        code: ErrorCode.InvalidEndpointURL,
+        message: `transport "${config.transport}" needs a ${config.transport}:// URL (got ${url.protocol}//)`,
       });
     }
     if (config.auth.method === 'mtls' && url.protocol !== 'https:') {
-      issues.push({ path: 'auth.method', message: 'mtls needs the https transport' });
+      issues.push({ path: 'auth.method', message: 'mtls needs a TLS transport ("https")' });
     }
     if (config.healthCheck.endpoint) {
       try {

@@ -142,8 +142,14 @@ export class HttpPlugin implements Plugin {
     await (this.#pool ?? this.#open());
     const url = this.#routes.health;
     const pool = url.origin === this.#routes.origin ? this.#pool! : this.#healthPool!;
+    const { statusCode, bytes } = await this.#get(pool, `${url.pathname}${url.search}`, signal);
+    return healthFromReply(statusCode, bytes, started);
+  }
+
+  /** A GET on the plugin (health, info) with the same headers, limits and signal as a call. */
+  async #get(pool: Pool, path: string, signal: AbortSignal) {
     const reply = await pool.request({
-      path: `${url.pathname}${url.search}`,
+      path,
       method: 'GET',
       headers: this.#getHeaders,
       signal,
@@ -155,7 +161,7 @@ export class HttpPlugin implements Plugin {
       reply.headers['content-length'],
       this.name,
     );
-    return healthFromReply(reply.statusCode, bytes, started);
+    return { statusCode: reply.statusCode, bytes };
   }
 
   /**
@@ -174,20 +180,8 @@ export class HttpPlugin implements Plugin {
 
   async #fetchInfo(signal: AbortSignal): Promise<PluginInfo> {
     const pool = this.#pool ?? (await this.#open());
-    const reply = await pool.request({
-      path: this.#routes.infoPath,
-      method: 'GET',
-      headers: this.#getHeaders,
-      signal,
-      reset: this.#reset,
-    });
-    const bytes = await readBody(
-      reply.body,
-      this.#limit,
-      reply.headers['content-length'],
-      this.name,
-    );
-    if (reply.statusCode < 200 || reply.statusCode >= 300) return { name: this.name };
+    const { statusCode, bytes } = await this.#get(pool, this.#routes.infoPath, signal);
+    if (statusCode < 200 || statusCode >= 300) return { name: this.name };
     const info = JSON.parse(bytes.toString('utf8')) as Partial<PluginInfo> | null;
     if (typeof info !== 'object' || info === null || Array.isArray(info))
       return { name: this.name };

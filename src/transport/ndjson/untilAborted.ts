@@ -1,3 +1,4 @@
+import { raceSignal } from '../../internal/raceSignal.js';
 import { abortError } from './errors.js';
 
 /**
@@ -9,20 +10,5 @@ export function untilAborted<T>(
   signal: AbortSignal | undefined,
   plugin: string,
 ): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(abortError(plugin, signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(plugin, signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+  return raceSignal(promise, signal, () => abortError(plugin, signal!));
 }

@@ -9,6 +9,7 @@ import { UnixPlugin } from './UnixPlugin.js';
  */
 export const unixFactory: PluginFactory = {
   transports: ['unix'],
+  validates: ['endpoint', 'socketPath'],
   validate: validateSocketPath,
   create(config, deps) {
     const path = socketPathOf(config);

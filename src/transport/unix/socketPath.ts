@@ -1,4 +1,6 @@
 import type { PluginConfig } from '../../config/types.js';
+import { ErrorCode } from '../../errors.js';
+import type { ConfigProblem } from '../../types.js';
 
 // sun_path holds 108 bytes on Linux (104 on macOS) including the terminating NUL.
 const MAX_SOCKET_PATH_BYTES = 103;
@@ -16,20 +18,41 @@ export function socketPathOf(config: PluginConfig): string | undefined {
   return endpoint;
 }
 
-/** Config problems specific to the Unix transport. */
-export function validateSocketPath(config: PluginConfig): Array<{ path: string; message: string }> {
+/** What the Unix transport needs: one socket path, given once, short enough for the OS. */
+export function validateSocketPath(config: PluginConfig): ConfigProblem[] {
   const path = socketPathOf(config);
   if (!path) {
     return [
       {
         path: 'socketPath',
+        code: ErrorCode.MissingSocketPath,
         message:
-          'is required for the unix transport (or set endpoint: unix:///path/to/plugin.sock)',
+          'transport "unix" needs socketPath (e.g. /run/plugins/resizer.sock) or an endpoint unix:///path',
       },
     ];
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    return [{ path: 'endpoint', message: `must be unix:///path or a socket path, got ${path}` }];
+  const fromEndpoint =
+    config.endpoint === undefined ? undefined : socketPathOf({ ...config, socketPath: undefined });
+  if (fromEndpoint !== undefined && !fromEndpoint.startsWith('/')) {
+    return [
+      {
+        path: 'endpoint',
+        code: ErrorCode.InvalidEndpointFormat,
+        message: 'expected unix:///absolute/path.sock or an absolute path',
+      },
+    ];
+  }
+  if (
+    config.socketPath !== undefined &&
+    fromEndpoint !== undefined &&
+    fromEndpoint !== config.socketPath
+  ) {
+    return [
+      {
+        path: 'socketPath',
+        message: 'socketPath and endpoint name different sockets; give only one of them',
+      },
+    ];
   }
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
     return [
