@@ -1,6 +1,7 @@
 import type { ErrorCode } from './errors.js';
 import type { PluginState } from './pipeline/PluginSlot.js';
-import type { Logger } from './types.js';
+import type { ReadinessReport } from './health/readiness.js';
+import type { HealthState, Logger } from './types.js';
 
 /** Breaker states as reported in events and snapshots. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -27,6 +28,17 @@ export interface ManagerEvents {
   'plugin-removed': { plugin: string };
   /** One start attempt of a plugin failed (it may be tried again). */
   'startup-attempt-failed': { plugin: string; attempt: number; maxAttempts: number; error: string };
+  /** A plugin's health state changed (healthy → degraded → unhealthy → offline, and back). */
+  'health-change': {
+    plugin: string;
+    from: HealthState;
+    to: HealthState;
+    message?: string | undefined;
+  };
+  /** The manager became ready (see `readiness()`). */
+  ready: { report: ReadinessReport };
+  /** The manager stopped being ready (a required plugin failed, shutdown began). */
+  unready: { report: ReadinessReport };
   'circuit-open': CircuitEvent;
   'circuit-half-open': CircuitEvent;
   'circuit-close': CircuitEvent;

@@ -37,3 +37,11 @@ export type { ManagerEvents, ManagerListener, CircuitEvent, CircuitState } from 
 export type { PluginSnapshot, PluginState } from './pipeline/PluginSlot.js';
 export type { CounterSnapshot, LatencySummary } from './observe/stats.js';
 export type { HealthAnswer } from './health/answer.js';
+export { createProbeHandler } from './health/probe.js';
+export type { ProbeHandler, ProbeOptions, ProbeSource } from './health/probe.js';
+export type {
+  ReadinessReport,
+  ReadinessCode,
+  PluginReadiness,
+  PluginSetReadiness,
+} from './health/readiness.js';

@@ -1,6 +1,10 @@
-import pRetry from 'p-retry';
 import { jsonCodec } from './codec.js';
-import { DEFAULT_POLICY } from './config/defaults.js';
+import {
+  DEFAULT_POLICY,
+  DEFAULT_READINESS,
+  DEFAULT_RETRY_BUDGET,
+  DEFAULT_STARTUP_CONCURRENCY,
+} from './config/defaults.js';
 import { loadConfigFile, parseConfig, parsePluginConfig } from './config/index.js';
 import type {
   ManagerConfig,
@@ -15,6 +19,8 @@ import {
   type ManagerEvents,
   type ManagerListener,
 } from './events.js';
+import { PluginLifecycle, type LifecycleHooks } from './health/PluginLifecycle.js';
+import { ReadinessTracker, type ReadinessReport } from './health/readiness.js';
 import { silentLogger } from './observe/logger.js';
 import { Counters, type CounterSnapshot } from './observe/stats.js';
 import { Call, type CallHost, type InflightCall } from './pipeline/Call.js';
@@ -120,11 +126,13 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly routes = new Map<string, Route>();
   private readonly host: CallHost;
   private readonly inflight = new Set<InflightCall>();
-  private readonly startups = new AbortController();
+  private readonly readinessTracker: ReadinessTracker;
+  private readonly lifecycleHooks: LifecycleHooks;
+  private readyWaiters = new Set<() => void>();
+  private loaded = false;
   private defaults: PolicyConfig = DEFAULT_POLICY;
-  private retryBudget: RetryBudgetConfig = { ratio: 0.2, minPerSecond: 10 };
-  private startupConcurrency = 8;
-  private initialSet: ReadonlySet<string> | undefined;
+  private retryBudget: RetryBudgetConfig = DEFAULT_RETRY_BUDGET;
+  private startupConcurrency = DEFAULT_STARTUP_CONCURRENCY;
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
@@ -132,6 +140,36 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.logger = options.logger ?? silentLogger;
     this.codec = options.codec ?? jsonCodec;
     this.bus = new TypedEvents(this.logger);
+    this.lifecycleHooks = {
+      logger: this.logger,
+      setState: (slot, to, error) => this.setState(slot as PluginSlot<Req, Resp>, to, error),
+      attemptFailed: (slot, attempt, error) => {
+        const { maxAttempts } = slot.config.startup;
+        this.logger.warn(
+          { plugin: slot.name, attempt, maxAttempts, err: error },
+          `plugwire: start attempt of '${slot.name}' failed`,
+        );
+        this.bus.emit('startup-attempt-failed', { plugin: slot.name, attempt, maxAttempts, error });
+      },
+      healthChanged: (slot, status, previous) => {
+        this.bus.emit('health-change', {
+          plugin: slot.name,
+          from: previous.status,
+          to: status.status,
+          message: status.message,
+        });
+        this.refreshReadiness();
+      },
+    };
+
+    this.readinessTracker = new ReadinessTracker(DEFAULT_READINESS, (report) => {
+      if (report.ready) {
+        this.bus.emit('ready', { report });
+        for (const resolve of [...this.readyWaiters]) resolve();
+      } else {
+        this.bus.emit('unready', { report });
+      }
+    });
     const counters = new Counters();
     this.host = {
       events: this.bus,
@@ -185,11 +223,15 @@ export class Manager<Req = unknown, Resp = unknown> {
     if (clashes.length > 0)
       throw new ConfigError(clashes, typeof config === 'string' ? config : undefined);
 
-    if (this.initialSet === undefined) {
+    if (!this.loaded) {
+      this.loaded = true;
       this.defaults = parsed.defaults;
       this.retryBudget = parsed.retryBudget;
       this.startupConcurrency = parsed.startupConcurrency;
-      this.initialSet = new Set(parsed.plugins.map((p) => p.name));
+      this.readinessTracker.lock(
+        parsed.plugins.map((p) => p.name),
+        parsed.readiness,
+      );
     }
     const created = parsed.plugins.map((pluginConfig) => {
       const factory = this.factories.get(pluginConfig.transport)!;
@@ -233,6 +275,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     if (slot === undefined) return false;
     this.routes.delete(name);
     this.slots.delete(name);
+    this.readinessTracker.forget(name);
     this.setState(slot, 'draining');
     await this.drainSlot(slot, options.timeoutMs ?? 10_000);
     await this.closeSlot(slot);
@@ -286,9 +329,64 @@ export class Manager<Req = unknown, Resp = unknown> {
     return { global: this.host.counters.snapshot(), plugins };
   }
 
-  /** The names of the first load's plugins (the initial set that readiness waits for). */
-  initialPlugins(): string[] {
-    return [...(this.initialSet ?? [])];
+  /**
+   * Whether to send traffic to this host, and why: synchronous, never blocks, never runs a check.
+   *
+   * The plugins of the first `load()` form the initial set, locked; the manager is ready once
+   * each of them has finished its startup attempts and the readiness policy holds (see
+   * docs/readiness.md). Plugins added later are reported but never make a ready manager unready.
+   * A host that never calls `load()` gets as initial set the plugins registered before readiness
+   * is first asked for.
+   */
+  readiness(): ReadinessReport {
+    if (!this.loaded && this.readinessTracker.initialSet === undefined && this.slots.size > 0) {
+      this.readinessTracker.lock(this.slots.keys());
+      this.refreshReadiness();
+    }
+    return this.readinessTracker.report;
+  }
+
+  /**
+   * Resolves once {@link readiness} says ready. Rejects with `PLUGIN_1211` after `timeoutMs`
+   * (with the reason it is not ready), or when `signal` aborts or the manager shuts down.
+   */
+  async whenReady(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    if (this.readiness().ready) return;
+    const { timeoutMs, signal } = options;
+    let resolveReady!: () => void;
+    const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+    this.readyWaiters.add(resolveReady);
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const failure = new Promise<never>((_, reject) => {
+      const fail = (why: string): void =>
+        reject(
+          new PluginError(
+            ErrorCode.PluginNotReady,
+            `Not ready ${why}: ${this.readiness().reason}`,
+            {
+              retryable: true,
+            },
+          ),
+        );
+      if (timeoutMs !== undefined)
+        timer = setTimeout(() => fail(`after ${timeoutMs} ms`), timeoutMs);
+      onAbort = () => fail('(aborted)');
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+    });
+    try {
+      await Promise.race([ready, failure]);
+    } finally {
+      this.readyWaiters.delete(resolveReady);
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** True once `shutdown()` has been called (the probe handler's liveness reads it). */
+  isShuttingDown(): boolean {
+    return this.closing !== undefined;
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. Listener errors are contained. */
@@ -312,7 +410,8 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   private async doShutdown(timeoutMs: number): Promise<void> {
-    this.startups.abort(new PluginError(ErrorCode.ManagerClosed, 'The manager is shutting down'));
+    this.readinessTracker.shutdown();
+    for (const slot of this.slots.values()) slot.lifecycle?.stop();
     let aborted = 0;
     if (this.inflight.size > 0) {
       await settlesWithin(new Promise<void>((resolve) => (this.drained = resolve)), timeoutMs);
@@ -337,6 +436,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.retryBudget,
       this.onBreakerTransition,
     );
+    slot.lifecycle = new PluginLifecycle(slot as PluginSlot, this.lifecycleHooks);
     this.slots.set(config.name, slot);
     this.routes.set(config.name, slot as PluginSlot);
     this.bus.emit('plugin-added', {
@@ -387,52 +487,22 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   private async startSlot(slot: PluginSlot<Req, Resp>): Promise<void> {
-    if (!slot.config.enabled) return; // started when enabled (reload); calls get PLUGIN_1202
-    const { startup } = slot.config;
-    const start = slot.plugin.start?.bind(slot.plugin);
-    this.setState(slot, 'starting');
-    if (start === undefined) {
-      slot.startAttempts = 1;
-      this.setState(slot, 'ready');
-      return;
-    }
-    const managerSignal = this.startups.signal;
-    try {
-      await pRetry(
-        async (attempt) => {
-          slot.startAttempts = attempt;
-          const signal = AbortSignal.any([managerSignal, AbortSignal.timeout(startup.timeout)]);
-          await start(signal);
-        },
-        {
-          retries: Math.max(0, startup.maxAttempts - 1),
-          minTimeout: startup.initialInterval,
-          maxTimeout: startup.maxInterval,
-          factor: 2,
-          randomize: true,
-          signal: managerSignal,
-          shouldRetry: () => !managerSignal.aborted && this.slots.get(slot.name) === slot,
-          onFailedAttempt: ({ error, attemptNumber }) => {
-            slot.lastError = redactSecrets(error.message);
-            this.logger.warn(
-              { plugin: slot.name, attempt: attemptNumber, err: slot.lastError },
-              `plugwire: start attempt of '${slot.name}' failed`,
-            );
-            this.bus.emit('startup-attempt-failed', {
-              plugin: slot.name,
-              attempt: attemptNumber,
-              maxAttempts: startup.maxAttempts,
-              error: slot.lastError,
-            });
-          },
-        },
-      );
-      slot.lastError = undefined;
-      if (slot.state === 'starting') this.setState(slot, 'ready');
-    } catch (error) {
-      slot.lastError ??= redactSecrets(error instanceof Error ? error.message : String(error));
-      if (slot.state === 'starting') this.setState(slot, 'failed', slot.lastError);
-    }
+    // A disabled plugin is not started (readiness counts it as done); calls get PLUGIN_1202.
+    if (slot.config.enabled) await slot.lifecycle!.start();
+  }
+
+  private refreshReadiness(): void {
+    const inputs = [...this.slots.values()].map((slot) => ({
+      name: slot.name,
+      state: slot.state,
+      health: slot.health,
+      startAttempts: slot.startAttempts,
+      maxAttempts: slot.config.startup.maxAttempts,
+      lastError: slot.lastError,
+      enabled: slot.config.enabled,
+      healthChecks: slot.config.healthCheck.enabled,
+    }));
+    this.readinessTracker.update(inputs);
   }
 
   private setState(slot: PluginSlot<Req, Resp>, to: PluginState, error?: string): void {
@@ -440,6 +510,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     if (from === to) return;
     slot.state = to;
     this.bus.emit('plugin-state', { plugin: slot.name, from, to, error });
+    this.refreshReadiness();
   }
 
   /** Waits until no call runs on `slot`, or `timeoutMs`; then aborts the calls still on it. */
@@ -454,6 +525,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   private async closeSlot(slot: PluginSlot<Req, Resp>): Promise<void> {
+    slot.lifecycle?.stop();
     try {
       await slot.plugin.close();
     } catch (error) {

@@ -4,6 +4,7 @@ import { Counters, type CounterSnapshot } from '../observe/stats.js';
 import { CircuitBreaker } from '../resilience/breaker/CircuitBreaker.js';
 import { RateLimiter } from '../resilience/RateLimiter.js';
 import { RetryBudget } from '../resilience/RetryBudget.js';
+import type { PluginLifecycle } from '../health/PluginLifecycle.js';
 import type { HealthStatus, Plugin } from '../types.js';
 import { ErrorCode, PluginError } from '../errors.js';
 
@@ -63,6 +64,8 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route {
   startAttempts = 0;
   lastError: string | undefined;
   breaker: CircuitBreaker | undefined;
+  /** Startup, recovery and health checks; set by the manager. */
+  lifecycle: PluginLifecycle | undefined;
   limiter: RateLimiter | undefined;
   readonly budget: RetryBudget;
   retry: RetryConfig;
