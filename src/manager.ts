@@ -12,7 +12,17 @@ import type {
   PolicyConfig,
   RetryBudgetConfig,
 } from './config/types.js';
-import { ConfigError, ErrorCode, PluginError, redactSecrets } from './errors.js';
+import {
+  ConfigError,
+  ErrorCode,
+  PluginError,
+  isConfigError,
+  redactSecrets,
+  type ConfigIssue,
+} from './errors.js';
+import { GroupRoute } from './balance/GroupRoute.js';
+import { balancerNames, createBalancer } from './balance/registry.js';
+import type { Balancer } from './balance/types.js';
 import {
   TypedEvents,
   type CircuitState,
@@ -124,6 +134,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly factories = new Map<string, PluginFactory>();
   private readonly slots = new Map<string, PluginSlot<Req, Resp>>();
   private readonly routes = new Map<string, Route>();
+  private readonly groups = new Map<string, GroupRoute<PluginSlot>>();
   private readonly host: CallHost;
   private readonly inflight = new Set<InflightCall>();
   private readonly readinessTracker: ReadinessTracker;
@@ -208,20 +219,14 @@ export class Manager<Req = unknown, Resp = unknown> {
    */
   async load(config: unknown): Promise<LoadResult> {
     this.assertOpen();
+    const source = typeof config === 'string' ? config : undefined;
+    const options = { transports: this.factories, strategies: balancerNames() };
     const parsed: ManagerConfig =
-      typeof config === 'string'
-        ? await loadConfigFile(config, { transports: this.factories })
-        : parseConfig(config, { transports: this.factories });
-    const clashes = parsed.plugins
-      .map((plugin, index) => ({ plugin, index }))
-      .filter(({ plugin }) => this.routes.has(plugin.name))
-      .map(({ plugin, index }) => ({
-        path: `plugins[${index}].name`,
-        message: `a plugin named '${plugin.name}' is already loaded (use reload() to change it)`,
-        code: ErrorCode.DuplicatePluginName,
-      }));
-    if (clashes.length > 0)
-      throw new ConfigError(clashes, typeof config === 'string' ? config : undefined);
+      source !== undefined ? await loadConfigFile(source, options) : parseConfig(config, options);
+    const problems = this.namespaceProblems(parsed);
+    const balancers = this.createBalancers(parsed, problems);
+    if (problems.length > 0) throw new ConfigError(problems, source);
+    const plugins = this.createPlugins(parsed.plugins);
 
     if (!this.loaded) {
       this.loaded = true;
@@ -233,12 +238,84 @@ export class Manager<Req = unknown, Resp = unknown> {
         parsed.readiness,
       );
     }
-    const created = parsed.plugins.map((pluginConfig) => {
-      const factory = this.factories.get(pluginConfig.transport)!;
-      const plugin = factory.create(pluginConfig, { codec: this.codec, logger: this.logger });
-      return this.addSlot(plugin as Plugin<Req, Resp>, pluginConfig);
+    for (const [name, balancer] of balancers) {
+      const group = new GroupRoute<PluginSlot>(name, [], balancer);
+      this.groups.set(name, group);
+      this.routes.set(name, group);
+    }
+    const slots = plugins.map(({ plugin, config }) => this.addSlot(plugin, config));
+    return { plugins: await this.startAll(slots) };
+  }
+
+  /** Plugin and group names must not clash with what is loaded already. */
+  private namespaceProblems(parsed: ManagerConfig): ConfigIssue[] {
+    const problems: ConfigIssue[] = [];
+    parsed.plugins.forEach((plugin, index) => {
+      if (this.routes.has(plugin.name)) {
+        problems.push({
+          path: `plugins[${index}].name`,
+          message: `a plugin or group named '${plugin.name}' is already loaded (use reload() to change it)`,
+          code: ErrorCode.DuplicatePluginName,
+        });
+      }
+      if (plugin.group !== undefined && this.slots.has(plugin.group)) {
+        problems.push({
+          path: `plugins[${index}].group`,
+          message: `'${plugin.group}' is already a plugin name; plugins and groups share one namespace`,
+          code: ErrorCode.DuplicatePluginName,
+        });
+      }
     });
-    return { plugins: await this.startAll(created) };
+    for (const name of Object.keys(parsed.groups)) {
+      if (this.routes.has(name)) {
+        problems.push({
+          path: `groups.${name}`,
+          message: `a plugin or group named '${name}' is already loaded (use reload() to change it)`,
+          code: ErrorCode.DuplicatePluginName,
+        });
+      }
+    }
+    return problems;
+  }
+
+  /** A balancer for each group this config introduces; bad strategy options become problems. */
+  private createBalancers(parsed: ManagerConfig, problems: ConfigIssue[]): Map<string, Balancer> {
+    const balancers = new Map<string, Balancer>();
+    const introduced = new Set([
+      ...Object.keys(parsed.groups),
+      ...parsed.plugins.flatMap((p) => (p.group === undefined ? [] : [p.group])),
+    ]);
+    for (const name of introduced) {
+      if (this.routes.has(name)) continue; // an existing group: the plugin joins it
+      const group = parsed.groups[name];
+      try {
+        balancers.set(name, createBalancer(group?.strategy, group?.options));
+      } catch (error) {
+        if (!isConfigError(error)) throw error;
+        for (const issue of error.issues) {
+          problems.push({ ...issue, path: `groups.${name}.${issue.path}` });
+        }
+      }
+    }
+    return balancers;
+  }
+
+  /** Creates every plugin of a config, or none: a factory that throws closes the others. */
+  private createPlugins(
+    configs: PluginConfig[],
+  ): Array<{ plugin: Plugin<Req, Resp>; config: PluginConfig }> {
+    const created: Array<{ plugin: Plugin<Req, Resp>; config: PluginConfig }> = [];
+    try {
+      for (const config of configs) {
+        const factory = this.factories.get(config.transport)!;
+        const plugin = factory.create(config, { codec: this.codec, logger: this.logger });
+        created.push({ plugin: plugin as Plugin<Req, Resp>, config });
+      }
+    } catch (error) {
+      for (const { plugin } of created) void plugin.close().catch(() => undefined);
+      throw error;
+    }
+    return created;
   }
 
   /**
@@ -261,6 +338,20 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.defaults,
       { transports: this.factories },
     );
+    if (config.group !== undefined && !this.groups.has(config.group)) {
+      if (this.routes.has(config.group)) {
+        throw new ConfigError([
+          {
+            path: 'group',
+            message: `'${config.group}' is already a plugin name; plugins and groups share one namespace`,
+            code: ErrorCode.DuplicatePluginName,
+          },
+        ]);
+      }
+      const group = new GroupRoute<PluginSlot>(config.group, [], createBalancer());
+      this.groups.set(config.group, group);
+      this.routes.set(config.group, group);
+    }
     const slot = this.addSlot(plugin, config);
     const [result] = await this.startAll([slot]);
     return result!;
@@ -275,12 +366,29 @@ export class Manager<Req = unknown, Resp = unknown> {
     if (slot === undefined) return false;
     this.routes.delete(name);
     this.slots.delete(name);
+    if (slot.config.group !== undefined) this.refreshGroup(slot.config.group);
     this.readinessTracker.forget(name);
     this.setState(slot, 'draining');
     await this.drainSlot(slot, options.timeoutMs ?? 10_000);
     await this.closeSlot(slot);
     this.bus.emit('plugin-removed', { plugin: name });
     return true;
+  }
+
+  /**
+   * Stops (`false`) or resumes (`true`) sending calls to a plugin without closing it: calls to it
+   * get `PLUGIN_1202`, and its group routes around it. A plugin disabled since it was loaded is
+   * started when first enabled. Resolves once the change (and such a start) is done.
+   */
+  async setEnabled(name: string, enabled: boolean): Promise<void> {
+    const slot = this.slots.get(name);
+    if (slot === undefined) {
+      throw new PluginError(ErrorCode.PluginNotFound, `No plugin named '${name}'`, { plugin: name });
+    }
+    if (slot.config.enabled === enabled) return;
+    slot.config = { ...slot.config, enabled };
+    this.refreshReadiness();
+    if (enabled && slot.state === 'pending') await this.startSlot(slot);
   }
 
   /**
@@ -423,6 +531,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     }
     const slots = [...this.slots.values()];
     this.routes.clear();
+    this.groups.clear();
     this.slots.clear();
     await Promise.all(slots.map((slot) => this.closeSlot(slot)));
     this.bus.emit('shutdown', { abortedCalls: aborted });
@@ -439,12 +548,19 @@ export class Manager<Req = unknown, Resp = unknown> {
     slot.lifecycle = new PluginLifecycle(slot as PluginSlot, this.lifecycleHooks);
     this.slots.set(config.name, slot);
     this.routes.set(config.name, slot as PluginSlot);
+    if (config.group !== undefined) this.refreshGroup(config.group);
     this.bus.emit('plugin-added', {
       plugin: config.name,
       transport: config.transport,
       group: config.group,
     });
     return slot;
+  }
+
+  /** Rebuilds a group's member list from the slots that name it (config order). */
+  private refreshGroup(name: string): void {
+    const members = [...this.slots.values()].filter((slot) => slot.config.group === name);
+    this.groups.get(name)?.setMembers(members as PluginSlot[]);
   }
 
   private readonly onBreakerTransition = (

@@ -49,6 +49,7 @@ class Attempt implements ExecutionContext {
 
   constructor(
     private readonly call: Pick<Call<unknown, unknown>, 'deadline' | 'requestId' | 'options'>,
+    private readonly route: Route,
     readonly slot: PluginSlot,
     private readonly permit: number,
     readonly attempt: number,
@@ -85,21 +86,29 @@ class Attempt implements ExecutionContext {
     const counters = slot.counters;
     slot.attemptEnded();
     counters.total++;
-    counters.latency.record(performance.now() - this.startedAt);
+    const elapsed = performance.now() - this.startedAt;
+    counters.latency.record(elapsed);
     const breaker = slot.breaker;
+    const route = this.route;
     if (outcome === SUCCESS) {
       counters.success++;
       breaker?.onSuccess(this.permit);
+      route.observe?.(slot, this.operation, elapsed, true);
       return;
     }
     if (outcome === FAILURE) {
       counters.failure++;
       if (error?.code === ErrorCode.PluginTimeout) counters.timeout++;
       breaker?.onFailure(this.permit);
+      route.observe?.(slot, this.operation, elapsed, false);
     } else {
-      if (error?.code === ErrorCode.ApplicationError) counters.applicationError++;
-      else counters.aborted++;
       breaker?.onIgnored(this.permit);
+      if (error?.code === ErrorCode.ApplicationError) {
+        counters.applicationError++;
+        route.observe?.(slot, this.operation, elapsed, true);
+      } else {
+        counters.aborted++;
+      }
     }
     if (error !== undefined) counters.countCode(error.code);
   }
@@ -286,7 +295,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
         { plugin: slot.name, attempts: n, retryable: false },
       );
     }
-    const attempt = new Attempt(this, slot as PluginSlot, permit, n);
+    const attempt = new Attempt(this, this.route, slot as PluginSlot, permit, n);
     this.current = attempt;
     slot.counters.inFlight++;
     let response: Resp;

@@ -1,5 +1,8 @@
 import type { PluginConfig, RetryBudgetConfig, RetryConfig } from '../config/types.js';
 import type { CircuitState } from '../events.js';
+import { blockReason, type BlockReason } from '../balance/availability.js';
+import type { GroupMember } from '../balance/GroupRoute.js';
+import { PeakEwma } from '../balance/PeakEwma.js';
 import { Counters, type CounterSnapshot } from '../observe/stats.js';
 import { CircuitBreaker } from '../resilience/breaker/CircuitBreaker.js';
 import { RateLimiter } from '../resilience/RateLimiter.js';
@@ -35,6 +38,11 @@ export interface Route {
   pick(request: RouteRequest): PluginSlot | undefined;
   /** The error to return when {@link Route.pick} found nothing: says why. */
   unavailable(attempts: number): PluginError;
+  /**
+   * How an attempt on `slot` ended (groups feed latency-aware strategies with it): `ok` is false
+   * for failures, true when the plugin answered. Not called for caller aborts.
+   */
+  observe?(slot: PluginSlot, operation: string | undefined, latencyMs: number, ok: boolean): void;
 }
 
 /** A read-only view of one plugin for `manager.plugins()`. */
@@ -48,6 +56,12 @@ export interface PluginSnapshot {
   priority: number;
   health: HealthStatus;
   breaker: { state: CircuitState; consecutiveFailures: number; opens: number } | undefined;
+  /** Attempts running now. */
+  inFlight: number;
+  /** Share of finished attempts that succeeded or got the plugin's own answer (0..1); 1 before any. */
+  successRate: number;
+  /** Peak-EWMA latency estimate (ms) that latency-aware balancing reads; 0 before any call. */
+  latencyEwmaMs: number;
   startAttempts: number;
   lastError: string | undefined;
   stats: CounterSnapshot;
@@ -57,7 +71,7 @@ export interface PluginSnapshot {
  * The runtime slot of one plugin: the instance, its policies and its counters. The pipeline reads
  * slots; reload replaces what is inside them. A slot is also the {@link Route} of its own name.
  */
-export class PluginSlot<Req = unknown, Resp = unknown> implements Route {
+export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMember {
   state: PluginState = 'pending';
   readonly counters = new Counters();
   health: HealthStatus = { status: 'unknown', lastCheck: 0, responseTimeMs: 0 };
@@ -68,6 +82,8 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route {
   lifecycle: PluginLifecycle | undefined;
   limiter: RateLimiter | undefined;
   readonly budget: RetryBudget;
+  /** Latency estimate read by latency-aware group strategies; fed by the group route. */
+  readonly latency = new PeakEwma();
   retry: RetryConfig;
   requestTimeout: number;
 
@@ -107,6 +123,27 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route {
 
   get name(): string {
     return this.config.name;
+  }
+
+  get weight(): number {
+    return this.config.weight;
+  }
+
+  get priority(): number {
+    return this.config.priority;
+  }
+
+  get inFlight(): number {
+    return this.counters.inFlight;
+  }
+
+  /** Why a group should pass this plugin over now (undefined: it can take a call). */
+  get blocked(): BlockReason | undefined {
+    return blockReason(this);
+  }
+
+  get available(): boolean {
+    return blockReason(this) === undefined;
   }
 
   /** Whether calls may be routed here at all. */
@@ -150,9 +187,18 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route {
         consecutiveFailures: breaker.consecutiveFailures,
         opens: breaker.opens,
       },
+      inFlight: this.counters.inFlight,
+      successRate: successRate(this.counters),
+      latencyEwmaMs: this.latency.estimate(),
       startAttempts: this.startAttempts,
       lastError: this.lastError,
       stats: this.counters.snapshot(),
     };
   }
+}
+
+function successRate(counters: Counters): number {
+  const answered = counters.success + counters.applicationError;
+  const finished = answered + counters.failure;
+  return finished === 0 ? 1 : answered / finished;
 }

@@ -1,0 +1,243 @@
+import { DEFAULT_POLICY, DEFAULT_RETRY_BUDGET } from '../config/defaults.js';
+import type { RetryConfig } from '../config/types.js';
+import { ErrorCode, PluginError } from '../errors.js';
+import { RetryBudget } from '../resilience/RetryBudget.js';
+import type { BlockReason } from './availability.js';
+import type { Balancer, Candidate, PickRequest } from './types.js';
+
+/** The retry policy, deadline cap and retry budget of calls to a target. */
+export interface RoutePolicy {
+  readonly retry: RetryConfig;
+  readonly requestTimeout: number;
+  readonly budget: RetryBudget;
+}
+
+/**
+ * What a group needs of each member: a {@link Candidate}, why it is blocked (for panic mode and
+ * error messages), and its own policy (the group borrows the first member's unless given one).
+ */
+export interface GroupMember extends Candidate, RoutePolicy {
+  /** Why the member cannot take a call now; undefined exactly when `available` is true. */
+  readonly blocked: BlockReason | undefined;
+}
+
+/** One attempt's request, as the pipeline's `RouteRequest`. */
+export interface GroupRequest {
+  readonly key: string | undefined;
+  readonly operation: string | undefined;
+  /** Members this call already tried, oldest first. */
+  readonly tried: readonly unknown[];
+}
+
+// Which members a selection pass accepts.
+const AVAILABLE_UNTRIED = 0;
+const AVAILABLE = 1;
+const PANIC_UNTRIED = 2;
+const PANIC = 3;
+
+const NONE: readonly unknown[] = Object.freeze([]);
+
+/**
+ * The {@link PickRequest} of one group, reused by every pick (picks are synchronous): no object
+ * or closure is built per call.
+ */
+class Selection implements PickRequest {
+  key: string | undefined = undefined;
+  operation: string | undefined = undefined;
+  pass = AVAILABLE;
+  tried: readonly unknown[] = NONE;
+
+  accepts(candidate: Candidate): boolean {
+    switch (this.pass) {
+      case AVAILABLE:
+        return candidate.available;
+      case AVAILABLE_UNTRIED:
+        return candidate.available && !this.tried.includes(candidate);
+      case PANIC_UNTRIED:
+        return panicEligible(candidate) && !this.tried.includes(candidate);
+      default:
+        return panicEligible(candidate);
+    }
+  }
+}
+
+// Panic mode ignores health only: never a disabled, draining, closed or breaker-denied member.
+function panicEligible(candidate: Candidate): boolean {
+  const blocked = (candidate as GroupMember).blocked;
+  return blocked === undefined || blocked === 'unhealthy';
+}
+
+const REASON_TEXT: Record<BlockReason, string> = {
+  disabled: 'disabled',
+  starting: 'still starting',
+  failed: 'failed to start',
+  draining: 'draining',
+  closed: 'closed',
+  'circuit-open': 'with an open circuit breaker',
+  unhealthy: 'unhealthy',
+};
+
+// Failed attempts are recorded as at least this slow (ms), and at least twice the current
+// estimate: an instance that fails fast must not look fast to latency-aware strategies.
+const FAILURE_FLOOR_MS = 250;
+
+/**
+ * The route of a group of plugins: picks the member for each attempt with a {@link Balancer}.
+ *
+ * Each pick tries, in order, until one finds a member:
+ * 1. available members the call has not tried yet (a retry fails over to another instance);
+ * 2. available members, tried ones included;
+ * 3. panic mode: members that are only unhealthy, untried first. When every member looks
+ *    unhealthy the health checks are as likely to be wrong as the members, so the group still
+ *    tries rather than fails without trying. Disabled, draining, closed members and members
+ *    whose circuit breaker denies a call are never picked.
+ * When none is found, {@link GroupRoute.unavailable} says why (`LOADBALANCER_1701`).
+ *
+ * `GroupRoute<PluginSlot>` is the pipeline's `Route` for a group once `PluginSlot` implements
+ * {@link GroupMember}.
+ */
+export class GroupRoute<M extends GroupMember> {
+  /** Picks made in panic mode (every member blocked but some only unhealthy). */
+  panicPicks = 0;
+  private list: readonly M[];
+  private fallbackBudget: RetryBudget | undefined;
+  private readonly selection = new Selection();
+
+  /**
+   * @param name the group name (the `execute()` target)
+   * @param members the group's plugins, in config order (the order `priority` and `adaptive`
+   *   use among equal priorities)
+   * @param balancer the group's strategy, see `createBalancer()`
+   * @param policy retry policy, deadline and budget for calls to the group; by default those of
+   *   the first member, read at each call (so a reload of that member applies)
+   */
+  constructor(
+    readonly name: string,
+    members: readonly M[],
+    readonly balancer: Balancer,
+    private readonly policy?: RoutePolicy,
+  ) {
+    this.list = Object.freeze([...members]);
+    balancer.update?.(this.list);
+  }
+
+  get members(): readonly M[] {
+    return this.list;
+  }
+
+  get retry(): RetryConfig {
+    return this.policy?.retry ?? this.list[0]?.retry ?? DEFAULT_POLICY.retry;
+  }
+
+  get requestTimeout(): number {
+    return (
+      this.policy?.requestTimeout ??
+      this.list[0]?.requestTimeout ??
+      DEFAULT_POLICY.connection.requestTimeout
+    );
+  }
+
+  get budget(): RetryBudget {
+    return (
+      this.policy?.budget ??
+      this.list[0]?.budget ??
+      (this.fallbackBudget ??= new RetryBudget(DEFAULT_RETRY_BUDGET))
+    );
+  }
+
+  /** Replaces the members (a plugin joined, left or was swapped by a reload). */
+  setMembers(members: readonly M[]): void {
+    this.list = Object.freeze([...members]);
+    this.balancer.update?.(this.list);
+  }
+
+  /** A member's weight or priority changed in place: let the strategy rebuild. */
+  refresh(): void {
+    this.balancer.update?.(this.list);
+  }
+
+  /** The member for the next attempt, or undefined when none can take it. */
+  pick(request: GroupRequest): M | undefined {
+    const list = this.list;
+    if (list.length === 0) return undefined;
+    const selection = this.selection;
+    const tried = request.tried;
+    selection.key = request.key;
+    selection.operation = request.operation;
+    selection.tried = tried;
+    let member: M | undefined;
+    if (tried.length === 0) {
+      member = this.pass(AVAILABLE) ?? this.pass(PANIC);
+    } else {
+      member =
+        this.pass(AVAILABLE_UNTRIED) ??
+        this.pass(AVAILABLE) ??
+        this.pass(PANIC_UNTRIED) ??
+        this.pass(PANIC);
+    }
+    selection.tried = NONE; // do not keep the call's list alive
+    return member;
+  }
+
+  private pass(mode: number): M | undefined {
+    this.selection.pass = mode;
+    const member = this.balancer.pick(this.list, this.selection);
+    if (member !== undefined && mode >= PANIC_UNTRIED) this.panicPicks++;
+    return member;
+  }
+
+  /**
+   * Records how an attempt on `member` ended: updates its latency tracker and tells the
+   * strategy. Call it once per attempt that reached the member, with `ok` false for failures
+   * (transport errors, timeouts) and true when the member answered (a result or its own
+   * application error); not for caller aborts.
+   */
+  observe(member: M, operation: string | undefined, latencyMs: number, ok: boolean): void {
+    const tracker = member.latency;
+    if (ok) {
+      tracker.observe(latencyMs);
+    } else {
+      const penalty = Math.min(
+        this.requestTimeout,
+        Math.max(FAILURE_FLOOR_MS, 2 * tracker.estimate()),
+      );
+      tracker.observe(Math.max(latencyMs, penalty));
+    }
+    this.balancer.observe?.(member, operation, latencyMs, ok);
+  }
+
+  /** The error for a call that found no member: names the group and why each was passed over. */
+  unavailable(attempts: number): PluginError {
+    const group = this.name;
+    const list = this.list;
+    if (list.length === 0) {
+      return new PluginError(
+        ErrorCode.NoAvailablePlugins,
+        `Group '${group}' has no plugins: add plugins with group: ${group}`,
+        { plugin: group, attempts, retryable: false, details: { group, members: 0 } },
+      );
+    }
+    const counts = new Map<BlockReason, number>();
+    for (const member of list) {
+      const reason = member.blocked;
+      if (reason !== undefined) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+    const reasons = [...counts]
+      .map(([reason, count]) =>
+        count === list.length ? `all ${REASON_TEXT[reason]}` : `${count} ${REASON_TEXT[reason]}`,
+      )
+      .join(', ');
+    const why = reasons === '' ? 'the strategy selected none' : reasons;
+    return new PluginError(
+      ErrorCode.NoAvailablePlugins,
+      `No plugin of group '${group}' can take the call (${list.length} member${list.length === 1 ? '' : 's'}: ${why})`,
+      {
+        plugin: group,
+        attempts,
+        // A member still starting may be ready on the next attempt; nothing else will be soon.
+        retryable: counts.has('starting'),
+        details: { group, members: list.length, blocked: Object.fromEntries(counts) },
+      },
+    );
+  }
+}

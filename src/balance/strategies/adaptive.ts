@@ -1,0 +1,177 @@
+import { OptionReader } from '../options.js';
+import type { Balancer, BalancerFactory, Candidate, PickRequest } from '../types.js';
+import { byPriority } from './priority.js';
+import { RoundRobinBalancer } from './round-robin.js';
+
+/** Options of {@link AdaptiveBalancer}. */
+export interface AdaptiveOptions {
+  /** Recent latencies kept per operation (default 5). */
+  window?: number | undefined;
+  /** Mean latency, ms, from which an operation counts as long (default 5000). */
+  threshold?: number | undefined;
+  /** Operations remembered; the oldest is forgotten past this (default 1000). */
+  maxOperations?: number | undefined;
+  /**
+   * Imbalance, in requests in flight, at which the roles give way (default 2): a short call
+   * leaves the primary for the least busy member when the primary has `spill` more in flight;
+   * a long call goes to the primary when the least busy other member has `spill` more. A large
+   * value (1000) keeps the roles strict, as in the published design.
+   */
+  spill?: number | undefined;
+}
+
+export const DEFAULT_WINDOW = 5;
+export const DEFAULT_THRESHOLD_MS = 5_000;
+export const DEFAULT_MAX_OPERATIONS = 1_000;
+export const DEFAULT_SPILL = 2;
+
+/** The last `size` latencies of one operation, in a ring buffer with a running sum. */
+class LatencyWindow {
+  private readonly samples: Float64Array;
+  private next = 0;
+  count = 0;
+  sum = 0;
+
+  constructor(size: number) {
+    this.samples = new Float64Array(size);
+  }
+
+  add(latencyMs: number): void {
+    const samples = this.samples;
+    if (this.count === samples.length) this.sum -= samples[this.next]!;
+    else this.count++;
+    samples[this.next] = latencyMs;
+    this.sum += latencyMs;
+    if (++this.next === samples.length) {
+      this.next = 0;
+      // Once per lap, recompute the sum so that rounding errors cannot build up over time.
+      let sum = 0;
+      for (let i = 0; i < this.count; i++) sum += samples[i]!;
+      this.sum = sum;
+    }
+  }
+}
+
+/** How {@link AdaptiveBalancer} sees an operation. */
+export type OperationClass = 'short' | 'long' | undefined;
+
+/**
+ * `adaptive`: response-time-aware routing after the dify-plugin-daemon cluster balancer.
+ *
+ * Each operation (`ExecuteOptions.operation`) keeps a sliding window of its recent successful
+ * latencies (`window`, default 5); a mean of `threshold` (default 5000 ms) or more makes it
+ * long, otherwise short.
+ * - Short operations stay on the primary: the first accepted member by priority (highest
+ *   first), then member order. Frequent, latency-sensitive calls do not queue behind long ones.
+ * - Long operations spread over the other members, the least busy first (fewest in flight, ties
+ *   in turn). When every other member is busy and the primary is idle, the primary takes it;
+ *   when all are busy, the least busy other member does, sparing the primary for short calls.
+ * - Busy-aware both ways (`spill`, default 2): the roles give way when keeping them would queue
+ *   calls on one member while another has room. A short call goes to the least busy member
+ *   when the primary has `spill` more in flight; a long call goes to the primary when the
+ *   least busy other member has `spill` more than the primary. Without this, a primary with
+ *   more short traffic than it can run, or long traffic beyond what the others can run, queues
+ *   without bound (the published design assumes neither happens; bench/balance-mixed.ts shows
+ *   both).
+ * - An operation with no samples yet, or a call without `operation`, cannot be classified:
+ *   round robin.
+ *
+ * If the primary is not accepted (down, already tried), the next member in order becomes the
+ * primary for that pick: failover keeps the same shape.
+ */
+export class AdaptiveBalancer implements Balancer {
+  private readonly windows = new Map<string, LatencyWindow>();
+  private readonly keyless = new RoundRobinBalancer();
+  private members: readonly Candidate[] | undefined;
+  private order: Uint32Array = new Uint32Array(0);
+  private start = 0;
+  private readonly window: number;
+  private readonly threshold: number;
+  private readonly maxOperations: number;
+  private readonly spill: number;
+
+  constructor(options: AdaptiveOptions = {}) {
+    this.spill = options.spill ?? DEFAULT_SPILL;
+    this.window = options.window ?? DEFAULT_WINDOW;
+    this.threshold = options.threshold ?? DEFAULT_THRESHOLD_MS;
+    this.maxOperations = options.maxOperations ?? DEFAULT_MAX_OPERATIONS;
+  }
+
+  /** Whether `operation` is long or short now; undefined when it has no samples. */
+  classify(operation: string | undefined): OperationClass {
+    if (operation === undefined) return undefined;
+    const window = this.windows.get(operation);
+    if (window === undefined || window.count === 0) return undefined;
+    return window.sum / window.count >= this.threshold ? 'long' : 'short';
+  }
+
+  update(members: readonly Candidate[]): void {
+    this.members = members;
+    this.order = byPriority(members);
+  }
+
+  pick<C extends Candidate>(candidates: readonly C[], request: PickRequest): C | undefined {
+    const kind = this.classify(request.operation);
+    if (kind === undefined) return this.keyless.pick(candidates, request);
+    if (candidates !== this.members) this.update(candidates);
+    const order = this.order;
+    const n = order.length;
+    let first = 0;
+    while (first < n && !request.accepts(candidates[order[first]!]!)) first++;
+    if (first === n) return undefined;
+    const primary = candidates[order[first]!]!;
+    const rest = n - first - 1;
+    if (rest === 0) return primary;
+    // A primary this quiet keeps its short calls whatever the others do: no scan needed.
+    if (kind === 'short' && primary.inFlight < this.spill) return primary;
+
+    // The least busy accepted member after the primary, scanning from a rotating start.
+    let offset = this.start < rest ? this.start : 0;
+    this.start = offset + 1;
+    let best: C | undefined;
+    for (let k = 0; k < rest; k++) {
+      const candidate = candidates[order[first + 1 + offset]!]!;
+      if (++offset === rest) offset = 0;
+      if (!request.accepts(candidate)) continue;
+      if (best === undefined || candidate.inFlight < best.inFlight) best = candidate;
+      if (best.inFlight === 0) break;
+    }
+    if (best === undefined) return primary;
+    if (kind === 'short') return primary.inFlight - best.inFlight >= this.spill ? best : primary;
+    if (primary.inFlight === 0 && best.inFlight > 0) return primary;
+    return best.inFlight - primary.inFlight >= this.spill ? primary : best;
+  }
+
+  observe(
+    _candidate: Candidate,
+    operation: string | undefined,
+    latencyMs: number,
+    ok: boolean,
+  ): void {
+    // A failure's latency says how fast the instance failed, not how long the operation is.
+    if (!ok || operation === undefined) return;
+    let window = this.windows.get(operation);
+    if (window === undefined) {
+      if (this.windows.size >= this.maxOperations) {
+        // Operations are caller-defined strings: keep the map bounded, forget the oldest.
+        this.windows.delete(this.windows.keys().next().value!);
+      }
+      window = new LatencyWindow(this.window);
+      this.windows.set(operation, window);
+    }
+    window.add(latencyMs);
+  }
+}
+
+export const adaptive: BalancerFactory = (options) => {
+  const read = new OptionReader(options, ['window', 'threshold', 'maxOperations', 'spill']);
+  const window = read.number('window', DEFAULT_WINDOW, { min: 1, max: 10_000, integer: true });
+  const threshold = read.duration('threshold', DEFAULT_THRESHOLD_MS, { min: 0 });
+  const maxOperations = read.number('maxOperations', DEFAULT_MAX_OPERATIONS, {
+    min: 1,
+    integer: true,
+  });
+  const spill = read.number('spill', DEFAULT_SPILL, { min: 1 });
+  read.done();
+  return new AdaptiveBalancer({ window, threshold, maxOperations, spill });
+};

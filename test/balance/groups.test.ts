@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, describe, test } from 'node:test';
+import { Manager, definePlugin, isConfigError, isPluginError } from '../../src/index.js';
+import { serveHttp, type ServedPlugin } from '../../src/sdk/index.js';
+import { tempDir } from '../support/tmp.js';
+
+const tmp = tempDir('plugwire-groups-');
+after(() => tmp.remove());
+
+describe('groups in the manager', () => {
+  test('a group name is a target: calls are spread over its members', async () => {
+    const manager = new Manager<string, string>({ builtinTransports: false });
+    try {
+      for (const name of ['a', 'b', 'c']) {
+        await manager.register(definePlugin({ name, execute: () => name }), { group: 'letters' });
+      }
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, () => manager.execute('letters', '')),
+      );
+      for (const name of ['a', 'b', 'c']) {
+        assert.equal(answers.filter((x) => x === name).length, 10, `round robin share of ${name}`);
+      }
+      assert.equal(await manager.execute('b', ''), 'b', 'members stay callable by name');
+    } finally {
+      await manager.shutdown();
+    }
+  });
+
+  test('a disabled instance leaves the rotation and comes back when enabled', async () => {
+    const manager = new Manager<string, string>({ builtinTransports: false });
+    try {
+      for (const name of ['a', 'b']) {
+        await manager.register(definePlugin({ name, execute: () => name }), { group: 'g' });
+      }
+      await manager.setEnabled('a', false);
+      const only = await Promise.all(Array.from({ length: 6 }, () => manager.execute('g', '')));
+      assert.deepEqual([...new Set(only)], ['b']);
+      await assert.rejects(manager.execute('a', ''), { code: 'PLUGIN_1202' });
+      await manager.setEnabled('a', true);
+      const both = await Promise.all(Array.from({ length: 6 }, () => manager.execute('g', '')));
+      assert.deepEqual([...new Set(both)].sort(), ['a', 'b']);
+    } finally {
+      await manager.shutdown();
+    }
+  });
+
+  test('a retryable failure is retried on another instance', async () => {
+    const manager = new Manager<string, string>({ builtinTransports: false });
+    const seen: string[] = [];
+    try {
+      await manager.register(
+        definePlugin({
+          name: 'down',
+          execute: () => {
+            seen.push('down');
+            throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+          },
+        }),
+        { group: 'g', retry: { maxRetries: 1, initialInterval: 1 } },
+      );
+      await manager.register(definePlugin({ name: 'up', execute: () => (seen.push('up'), 'up') }), {
+        group: 'g',
+      });
+      assert.equal(await manager.execute('g', ''), 'up');
+      assert.deepEqual(seen, ['down', 'up']);
+    } finally {
+      await manager.shutdown();
+    }
+  });
+
+  test('group options are validated with the other problems, by path', async () => {
+    const manager = new Manager();
+    try {
+      await manager.load({
+        groups: { g: { strategy: 'consistent-hash', options: { virtualNodez: 3 } } },
+        plugins: [{ name: 'p', transport: 'exec', group: 'g' }],
+      });
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(isConfigError(error), String(error));
+      const paths = error.issues.map((i) => i.path);
+      assert.ok(paths.includes('plugins[0].executable'), paths.join(', '));
+    }
+    try {
+      await manager.load({
+        groups: { g: { strategy: 'consistent-hash', options: { virtualNodez: 3 } } },
+        plugins: [{ name: 'p', transport: 'exec', executable: process.execPath, group: 'g' }],
+      });
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(isConfigError(error), String(error));
+      assert.deepEqual(
+        error.issues.map((i) => i.path),
+        ['groups.g.options.virtualNodez'],
+      );
+    } finally {
+      await manager.shutdown();
+    }
+    assert.equal(manager.plugins().length, 0, 'nothing was created');
+  });
+});
+
+describe('failover over real HTTP plugins', () => {
+  async function fleet(maxRetries: number) {
+    const servers: ServedPlugin[] = [];
+    for (let i = 0; i < 3; i++) {
+      servers.push(
+        await serveHttp(async (req: { n: number }) => {
+          await sleep(5);
+          return { n: req.n, by: i };
+        }),
+      );
+    }
+    const manager = new Manager<{ n: number }, { n: number; by: number }>();
+    await manager.load({
+      groups: { api: { strategy: 'round-robin' } },
+      plugins: servers.map((server, i) => ({
+        name: `api-${i}`,
+        group: 'api',
+        transport: 'http',
+        endpoint: server.endpoint,
+        retry: { maxRetries, initialInterval: 5, maxInterval: 20 },
+        circuitBreaker: { failureThreshold: 3, recoveryTimeout: 60_000 },
+        healthCheck: { interval: 10_000 },
+      })),
+    });
+    return { servers, manager };
+  }
+
+  /** Runs `workers` loops of calls until `stop()`, counting failures by code. */
+  function load(manager: Manager<{ n: number }, { n: number; by: number }>, workers: number) {
+    const failures: string[] = [];
+    let ok = 0;
+    let running = true;
+    const done = Promise.all(
+      Array.from({ length: workers }, async (_, w) => {
+        for (let n = 0; running; n++) {
+          try {
+            const reply = await manager.execute(
+              'api',
+              { n: w * 1_000_000 + n },
+              { timeoutMs: 2_000 },
+            );
+            assert.equal(reply.n, w * 1_000_000 + n);
+            ok++;
+          } catch (error) {
+            failures.push(isPluginError(error) ? error.code : String(error));
+          }
+        }
+      }),
+    );
+    return {
+      failures,
+      ok: () => ok,
+      stop: async () => {
+        running = false;
+        await done;
+      },
+    };
+  }
+
+  test('killing one of three instances under load: with retries no caller sees a failure', async () => {
+    const { servers, manager } = await fleet(2);
+    try {
+      const traffic = load(manager, 12);
+      await sleep(150);
+      await servers[1]!.close({ timeoutMs: 0 }); // in-flight requests on it are cut
+      const okAtKill = traffic.ok();
+      await sleep(300);
+      await traffic.stop();
+      assert.deepEqual(traffic.failures, []);
+      assert.ok(traffic.ok() > okAtKill + 20, 'traffic kept flowing after the kill');
+      const victim = manager.plugins().find((p) => p.name === 'api-1');
+      assert.equal(victim?.breaker?.state, 'open', 'the dead instance was taken out');
+    } finally {
+      await manager.shutdown();
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  });
+
+  test('without retries, only the calls in flight on the killed instance fail', async () => {
+    const { servers, manager } = await fleet(0);
+    try {
+      const traffic = load(manager, 12);
+      await sleep(150);
+      const inFlightOnVictim = manager.plugins().find((p) => p.name === 'api-1')?.inFlight ?? 0;
+      await servers[1]!.close({ timeoutMs: 0 });
+      await sleep(300);
+      await traffic.stop();
+      // Calls that were on it when it died, plus the few the breaker needs to see to open.
+      assert.ok(
+        traffic.failures.length <= inFlightOnVictim + 3,
+        `${traffic.failures.length} failures, ${inFlightOnVictim} were in flight`,
+      );
+    } finally {
+      await manager.shutdown();
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  });
+});
+
+test('an offline instance leaves the group and comes back when healthy', async () => {
+  const fixture = new URL('../fixtures/health-plugin.mjs', import.meta.url).pathname;
+  const sick = join(tmp.dir, 'sick');
+  const manager = new Manager<unknown, { pid: number }>();
+  try {
+    const plugin = (name: string, env: string[]) => ({
+      name,
+      group: 'g',
+      transport: 'exec',
+      executable: process.execPath,
+      args: [fixture],
+      env,
+      healthCheck: { interval: 50, timeout: 1_000, failureLimit: 2 },
+    });
+    await manager.load({
+      plugins: [plugin('steady', []), plugin('flappy', [`SICK_FILE=${sick}`])],
+    });
+    const pidsOf = async (): Promise<Set<number>> =>
+      new Set(
+        (await Promise.all(Array.from({ length: 10 }, () => manager.execute('g', {})))).map(
+          (r) => r.pid,
+        ),
+      );
+    assert.equal((await pidsOf()).size, 2);
+
+    writeFileSync(sick, '');
+    const waitFor = async (status: string): Promise<void> => {
+      const deadline = Date.now() + 5_000;
+      while (manager.health().flappy?.status !== status && Date.now() < deadline) await sleep(10);
+      assert.equal(manager.health().flappy?.status, status);
+    };
+    await waitFor('offline');
+    assert.equal((await pidsOf()).size, 1, 'the offline instance gets no calls');
+    rmSync(sick);
+    await waitFor('healthy');
+    assert.equal((await pidsOf()).size, 2, 'it is back in the rotation');
+  } finally {
+    await manager.shutdown();
+  }
+});
