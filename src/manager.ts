@@ -189,6 +189,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       onCallSettled: () => {
         if (this.drained !== undefined && this.inflight.size === 0) this.drained();
       },
+      route: (target) => this.routes.get(target),
     };
     this.factories.set(IN_PROCESS, inProcessFactory);
     if (options.builtinTransports !== false) {
@@ -383,7 +384,9 @@ export class Manager<Req = unknown, Resp = unknown> {
   async setEnabled(name: string, enabled: boolean): Promise<void> {
     const slot = this.slots.get(name);
     if (slot === undefined) {
-      throw new PluginError(ErrorCode.PluginNotFound, `No plugin named '${name}'`, { plugin: name });
+      throw new PluginError(ErrorCode.PluginNotFound, `No plugin named '${name}'`, {
+        plugin: name,
+      });
     }
     if (slot.config.enabled === enabled) return;
     slot.config = { ...slot.config, enabled };
@@ -622,9 +625,8 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   private setState(slot: PluginSlot<Req, Resp>, to: PluginState, error?: string): void {
-    const from = slot.state;
-    if (from === to) return;
-    slot.state = to;
+    if (slot.state === to) return;
+    const from = slot.moveTo(to);
     this.bus.emit('plugin-state', { plugin: slot.name, from, to, error });
     this.refreshReadiness();
   }

@@ -19,6 +19,8 @@ export interface RoutePolicy {
 export interface GroupMember extends Candidate, RoutePolicy {
   /** Why the member cannot take a call now; undefined exactly when `available` is true. */
   readonly blocked: BlockReason | undefined;
+  /** While the member is starting, resolves when its start ends. */
+  starting?(): Promise<void> | undefined;
 }
 
 /** One attempt's request, as the pipeline's `RouteRequest`. */
@@ -204,6 +206,19 @@ export class GroupRoute<M extends GroupMember> {
       tracker.observe(Math.max(latencyMs, penalty));
     }
     this.balancer.observe?.(member, operation, latencyMs, ok);
+  }
+
+  /**
+   * When no member could be picked but some are still starting: resolves as soon as one of them
+   * is done, so the call can wait within its deadline. Undefined when nothing is starting.
+   */
+  starting(): Promise<void> | undefined {
+    let waits: Promise<void>[] | undefined;
+    for (const member of this.list) {
+      const wait = member.starting?.();
+      if (wait !== undefined) (waits ??= []).push(wait);
+    }
+    return waits === undefined ? undefined : Promise.race(waits);
   }
 
   /** The error for a call that found no member: names the group and why each was passed over. */

@@ -93,6 +93,31 @@ describe('execute: outcomes', () => {
   });
 });
 
+describe('execute: a plugin still starting', () => {
+  function slowStarter(startMs: number) {
+    return definePlugin({
+      name: 'p',
+      start: () => sleep(startMs),
+      execute: () => 'served',
+    });
+  }
+
+  test('a call made while the plugin starts waits for it', async () => {
+    const manager = newManager();
+    const registering = manager.register(slowStarter(80));
+    assert.equal(await manager.execute('p', {}, { timeoutMs: 2_000 }), 'served');
+    await registering;
+  });
+
+  test('a call whose deadline ends before the start does rejects with PLUGIN_1204', async () => {
+    const manager = newManager();
+    const registering = manager.register(slowStarter(300));
+    const error = await rejection(manager.execute('p', {}, { timeoutMs: 50 }));
+    assert.equal(error.code, ErrorCode.PluginTimeout);
+    await registering;
+  });
+});
+
 describe('execute: deadlines and aborts', () => {
   test('a plugin that never answers rejects with PLUGIN_1204 at the deadline and its signal aborts', async () => {
     let signal: AbortSignal | undefined;

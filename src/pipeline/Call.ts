@@ -7,6 +7,7 @@ import type { Counters } from '../observe/stats.js';
 import { minBackoffMs } from '../resilience/backoff.js';
 import { PERMIT_DENIED, PERMIT_CLOSED } from '../resilience/breaker/CircuitBreaker.js';
 import type { ExecuteOptions, ExecutionContext } from '../types.js';
+import { raceSignal } from '../internal/raceSignal.js';
 import { toPluginError } from './classify.js';
 import type { PluginSlot, Route, RouteRequest } from './PluginSlot.js';
 
@@ -19,6 +20,8 @@ export interface CallHost {
   readonly inflight: Set<InflightCall>;
   /** Told after every settle, so that a draining shutdown can finish. */
   onCallSettled(): void;
+  /** The route a target name leads to now (a reload may have swapped it since the call began). */
+  route(target: string): Route | undefined;
 }
 
 /** What the manager may do with a call still running. */
@@ -145,7 +148,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
 
   constructor(
     private readonly host: CallHost,
-    private readonly route: Route,
+    private route: Route,
     private readonly request: Req,
     readonly options: ExecuteOptions | undefined,
   ) {
@@ -282,9 +285,21 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
 
   private async attemptOnce(n: number): Promise<Resp> {
     this.attempts = n;
-    if (this.current !== undefined) (this.triedSlots ??= []).push(this.current.slot);
-    const slot = this.route.pick(this);
-    if (slot === undefined) throw this.route.unavailable(n);
+    if (this.current !== undefined) {
+      (this.triedSlots ??= []).push(this.current.slot);
+      // A reload may have swapped the plugin since the first attempt: follow the name.
+      this.route = this.host.route(this.route.name) ?? this.route;
+    }
+    let slot = this.route.pick(this);
+    if (slot === undefined) {
+      // Starting (initially, or the new instance of a reload): wait for it within the deadline.
+      const started = this.route.starting?.();
+      if (started !== undefined) {
+        await raceSignal(started, this.callSignal(), () => this.route.unavailable(n));
+        slot = this.route.pick(this);
+      }
+      if (slot === undefined) throw this.route.unavailable(n);
+    }
     if (slot.limiter !== undefined && !slot.limiter.tryTake()) await this.waitForToken(slot);
     const permit = slot.breaker === undefined ? PERMIT_CLOSED : slot.breaker.tryAcquire();
     if (permit === PERMIT_DENIED) {

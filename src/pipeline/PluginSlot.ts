@@ -38,6 +38,8 @@ export interface Route {
   pick(request: RouteRequest): PluginSlot | undefined;
   /** The error to return when {@link Route.pick} found nothing: says why. */
   unavailable(attempts: number): PluginError;
+  /** When nothing could be picked because the target is starting: resolves when it is done. */
+  starting?(): Promise<void> | undefined;
   /**
    * How an attempt on `slot` ended (groups feed latency-aware strategies with it): `ok` is false
    * for failures, true when the plugin answered. Not called for caller aborts.
@@ -84,24 +86,73 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMe
   readonly budget: RetryBudget;
   /** Latency estimate read by latency-aware group strategies; fed by the group route. */
   readonly latency = new PeakEwma();
-  retry: RetryConfig;
-  requestTimeout: number;
+
+  private startWaiters: Array<() => void> | undefined;
 
   constructor(
     readonly plugin: Plugin<Req, Resp>,
     public config: PluginConfig,
     budgetConfig: RetryBudgetConfig,
-    onBreakerTransition: (slot: PluginSlot, from: CircuitState, to: CircuitState) => void,
+    private readonly onBreakerTransition: (
+      slot: PluginSlot,
+      from: CircuitState,
+      to: CircuitState,
+    ) => void,
   ) {
-    this.retry = config.retry;
-    this.requestTimeout = config.connection.requestTimeout;
     this.budget = new RetryBudget(budgetConfig);
-    if (config.circuitBreaker.enabled) {
-      this.breaker = new CircuitBreaker(config.circuitBreaker, {
-        onTransition: (from, to) => onBreakerTransition(this, from, to),
+    this.configure(config);
+  }
+
+  get retry(): RetryConfig {
+    return this.config.retry;
+  }
+
+  get requestTimeout(): number {
+    return this.config.connection.requestTimeout;
+  }
+
+  /**
+   * Applies a config to the live plugin (construction, and reload changes it can take in place):
+   * breaker and limiter thresholds keep their state; turning one on or off creates or drops it.
+   */
+  configure(config: PluginConfig): void {
+    this.config = config;
+    const { circuitBreaker, rateLimit } = config;
+    if (!circuitBreaker.enabled) this.breaker = undefined;
+    else if (this.breaker) this.breaker.configure(circuitBreaker);
+    else {
+      this.breaker = new CircuitBreaker(circuitBreaker, {
+        onTransition: (from, to) => this.onBreakerTransition(this as PluginSlot, from, to),
       });
     }
-    if (config.rateLimit.enabled) this.limiter = new RateLimiter(config.rateLimit);
+    if (!rateLimit.enabled) this.limiter = undefined;
+    else if (this.limiter) this.limiter.configure(rateLimit);
+    else this.limiter = new RateLimiter(rateLimit);
+    this.lifecycle?.checker.update(config.healthCheck);
+  }
+
+  /** Moves to `to`; returns the state it left. Wakes calls waiting for the start to end. */
+  moveTo(to: PluginState): PluginState {
+    const from = this.state;
+    this.state = to;
+    if (to !== 'pending' && to !== 'starting' && this.startWaiters !== undefined) {
+      const waiters = this.startWaiters;
+      this.startWaiters = undefined;
+      for (const wake of waiters) wake();
+    }
+    return from;
+  }
+
+  /**
+   * While the plugin is being started (initially, or as the new instance of a reload), a promise
+   * that resolves when that ends, so that a call can wait for it within its deadline; otherwise
+   * undefined: nothing to wait for.
+   */
+  starting(): Promise<void> | undefined {
+    if (!this.config.enabled || (this.state !== 'pending' && this.state !== 'starting')) {
+      return undefined;
+    }
+    return new Promise((resolve) => (this.startWaiters ??= []).push(resolve));
   }
 
   private idleWaiters: Array<() => void> | undefined;
