@@ -18,8 +18,10 @@ const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
 const plugin = definePlugin<number, number>({ name: 'echo', execute: (n) => n + 1 });
+const signal = new AbortController().signal;
 const ctx: ExecutionContext = {
-  signal: new AbortController().signal,
+  signal,
+  cancellation: signal,
   deadline: Date.now() + 30_000,
   requestId: 'bench',
   attempt: 1,

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { DEFAULT_RETRY_BUDGET, pluginConfig } from '../config/defaults.js';
 import { PluginSlot, type Route, type RouteRequest } from '../pipeline/PluginSlot.js';
 import type { Plugin } from '../types.js';
-import { GroupRoute, type GroupMember } from './GroupRoute.js';
+import { GroupRoute } from './GroupRoute.js';
 import { createBalancer } from './registry.js';
 
 function slot(name: string): PluginSlot {

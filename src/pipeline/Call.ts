@@ -6,7 +6,7 @@ import type { TypedEvents } from '../events.js';
 import type { Counters } from '../observe/stats.js';
 import { minBackoffMs } from '../resilience/backoff.js';
 import { PERMIT_DENIED, PERMIT_CLOSED } from '../resilience/breaker/CircuitBreaker.js';
-import type { ExecuteOptions, ExecutionContext } from '../types.js';
+import type { Cancellation, ExecuteOptions, ExecutionContext } from '../types.js';
 import { raceSignal } from '../internal/raceSignal.js';
 import { toPluginError } from './classify.js';
 import type { PluginSlot, Route, RouteRequest } from './PluginSlot.js';
@@ -44,10 +44,14 @@ const IGNORED = 2; // application error, caller abort, shutdown: the breaker mus
  * One attempt of a call, and the {@link ExecutionContext} the plugin sees. The AbortSignal is
  * created only when the plugin reads it: in-memory plugins that never look pay nothing.
  */
-class Attempt implements ExecutionContext {
+class Attempt implements ExecutionContext, Cancellation {
   finished = false;
+  aborted = false;
+  reason: unknown = undefined;
   private controller: AbortController | undefined;
-  private abortReason: unknown;
+  // Abort listeners: one in a field (the common case: one transport), more in an array.
+  private listener: (() => void) | undefined;
+  private listeners: Array<() => void> | undefined;
   private readonly startedAt = performance.now();
 
   constructor(
@@ -61,9 +65,24 @@ class Attempt implements ExecutionContext {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+      if (this.aborted) this.controller.abort(this.reason);
     }
     return this.controller.signal;
+  }
+  get cancellation(): Cancellation {
+    return this;
+  }
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.aborted) return;
+    if (this.listener === undefined) this.listener = listener;
+    else (this.listeners ??= []).push(listener);
+  }
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    if (this.listener === listener) this.listener = undefined;
+    else if (this.listeners !== undefined) {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    }
   }
   get deadline(): number {
     return this.call.deadline;
@@ -119,8 +138,15 @@ class Attempt implements ExecutionContext {
   /** The call ended while this attempt was still running: account for it and tell the plugin. */
   abandon(reason: PluginError, outcome: number): void {
     this.finish(outcome, reason);
-    this.abortReason = reason;
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
     this.controller?.abort(reason);
+    const first = this.listener;
+    const rest = this.listeners;
+    this.listener = this.listeners = undefined;
+    first?.();
+    if (rest !== undefined) for (const listener of rest) listener();
   }
 }
 

@@ -1,6 +1,5 @@
 // Helpers shared by the gRPC transport tests.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Server, ServerCredentials, loadPackageDefinition } from '@grpc/grpc-js';
 import type {
@@ -19,7 +18,7 @@ import { serveGrpc } from '../../src/sdk/grpc.js';
 import type { ServeGrpcOptions } from '../../src/sdk/grpc.js';
 import type { Handler, ServedPlugin } from '../../src/sdk/types.js';
 import { grpcFactory } from '../../src/transport/grpc/index.js';
-import type { Codec, ExecutionContext, Plugin } from '../../src/types.js';
+import type { Codec, Plugin } from '../../src/types.js';
 
 /** A test that would hang if the behaviour broke fails after this instead (not a speed check). */
 export const HANG_GUARD = { timeout: 20_000 };
@@ -29,19 +28,6 @@ export const open: Array<{ close(): Promise<void> }> = [];
 
 export async function closeAll(): Promise<void> {
   await Promise.all(open.splice(0).map((item) => item.close()));
-}
-
-export function ctx(overrides: Partial<ExecutionContext> = {}): ExecutionContext {
-  return {
-    signal: new AbortController().signal,
-    deadline: Date.now() + 15_000,
-    requestId: randomUUID(),
-    attempt: 1,
-    operation: undefined,
-    headers: {},
-    metadata: {},
-    ...overrides,
-  };
 }
 
 /** A gRPC plugin for `endpoint`, validated, not started. */
@@ -137,3 +123,5 @@ export async function failure(promise: Promise<unknown>): Promise<PluginError> {
   }
   assert.fail('expected the call to fail');
 }
+
+export { callContext as ctx } from '../support/context.js';

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { jsonCodec } from '../../src/codec.js';
 import { pluginConfig } from '../../src/config/defaults.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import { serveHttp } from '../../src/sdk/http.js';
 import { httpFactory } from '../../src/transport/http/index.js';
+import { callContext } from '../support/context.js';
 
 // Alone in its file (its own process), so that no other test's sockets are counted.
 
@@ -21,15 +21,7 @@ test('after the plugin and the SDK server close, no socket or server handle is l
   const config = pluginConfig({ name: 'handles', transport: 'http', endpoint: served.endpoint });
   const plugin = httpFactory.create(config, { codec: jsonCodec, logger: silentLogger });
   await plugin.start?.(new AbortController().signal);
-  const ctx = {
-    signal: new AbortController().signal,
-    deadline: Date.now() + 10_000,
-    requestId: randomUUID(),
-    attempt: 1,
-    operation: undefined,
-    headers: {},
-    metadata: {},
-  };
+  const ctx = callContext({ deadline: Date.now() + 10_000 });
   assert.equal(await plugin.execute(1, ctx), 2);
   assert.equal((await plugin.health(AbortSignal.timeout(5_000))).status, 'healthy');
   assert.ok(netHandles().length > before, 'the call should have opened sockets');

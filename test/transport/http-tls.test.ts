@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { jsonCodec } from '../../src/codec.js';
 import { pluginConfig } from '../../src/config/defaults.js';
@@ -10,8 +9,9 @@ import { silentLogger } from '../../src/observe/logger.js';
 import { serveHttp } from '../../src/sdk/http.js';
 import type { ServedPlugin } from '../../src/sdk/types.js';
 import { httpFactory } from '../../src/transport/http/index.js';
-import type { ExecutionContext, Plugin } from '../../src/types.js';
+import type { Plugin } from '../../src/types.js';
 import { generateTestCerts, type TestCerts } from '../support/certs.js';
+import { callContext as ctx } from '../support/context.js';
 
 let certs: TestCerts;
 const open: Array<{ close(): Promise<void> }> = [];
@@ -23,18 +23,6 @@ after(async () => {
   await Promise.all(open.splice(0).map((item) => item.close()));
   certs.remove();
 });
-
-function ctx(): ExecutionContext {
-  return {
-    signal: new AbortController().signal,
-    deadline: Date.now() + 30_000,
-    requestId: randomUUID(),
-    attempt: 1,
-    operation: undefined,
-    headers: {},
-    metadata: {},
-  };
-}
 
 function create(endpoint: string, extra: Partial<PluginConfig>): Plugin<unknown, unknown> {
   const config = pluginConfig({ name: 'secure', transport: 'https', endpoint, ...extra });

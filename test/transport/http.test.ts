@@ -1,6 +1,5 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -13,30 +12,18 @@ import { silentLogger } from '../../src/observe/logger.js';
 import { serveHttp, type ServeHttpOptions } from '../../src/sdk/http.js';
 import type { Handler, ServedPlugin } from '../../src/sdk/types.js';
 import { httpFactory } from '../../src/transport/http/index.js';
-import type { ExecutionContext, Plugin } from '../../src/types.js';
+import type { Plugin } from '../../src/types.js';
 
 // ---------- helpers ----------
 
 /** A test that would hang if the behaviour broke fails after this instead (not a speed check). */
 const HANG_GUARD = { timeout: 15_000 };
+import { callContext as ctx } from '../support/context.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
 after(async () => {
   await Promise.all(open.splice(0).map((item) => item.close()));
 });
-
-function ctx(overrides: Partial<ExecutionContext> = {}): ExecutionContext {
-  return {
-    signal: new AbortController().signal,
-    deadline: Date.now() + 30_000,
-    requestId: randomUUID(),
-    attempt: 1,
-    operation: undefined,
-    headers: {},
-    metadata: {},
-    ...overrides,
-  };
-}
 
 async function plugin(
   endpoint: string,

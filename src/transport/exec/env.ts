@@ -1,5 +1,3 @@
-import type { PluginConfig } from '../../config/types.js';
-
 /**
  * The environment of an exec plugin's child: `PATH` from the host (so that `python3` or `node`
  * resolve) plus the config's `env` entries, and nothing else. The host's own environment often
