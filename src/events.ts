@@ -1,6 +1,8 @@
 import type { ErrorCode } from './errors.js';
 import type { PluginState } from './pipeline/PluginSlot.js';
 import type { ReadinessReport } from './health/readiness.js';
+import type { ReloadResult, ReloadStep } from './reload/apply.js';
+import type { ConfigDiff } from './reload/diff.js';
 import type { HealthState, Logger } from './types.js';
 
 /** Breaker states as reported in events and snapshots. */
@@ -46,6 +48,14 @@ export interface ManagerEvents {
   retry: { target: string; plugin: string; attempt: number; code: ErrorCode };
   /** A call was refused by the plugin's rate limiter. */
   'rate-limited': { plugin: string };
+  /** A reload validated and is about to be applied. */
+  'reload-start': { diff: ConfigDiff; source?: string | undefined };
+  /** One plugin's step of a reload. */
+  'reload-step': ReloadStep;
+  /** A reload finished (some plugins may have been rolled back: see the result). */
+  reload: { result: ReloadResult; source?: string | undefined };
+  /** A reload was refused (invalid config): nothing changed. */
+  'reload-failed': { error: Error; source?: string | undefined };
   /** Something went wrong in the background (a listener threw, a close failed, …). */
   error: { error: Error; context: string };
   /** `shutdown()` finished. */

@@ -45,3 +45,13 @@ export type {
   PluginReadiness,
   PluginSetReadiness,
 } from './health/readiness.js';
+export { diffConfigs, watchConfigFile, canApplyInPlace } from './reload/index.js';
+export type {
+  ConfigDiff,
+  PluginUpdate,
+  GroupsDiff,
+  GroupUpdate,
+  UpdateMode,
+  WatchConfigOptions,
+} from './reload/index.js';
+export type { ReloadOptions, ReloadResult, ReloadStep, ReloadStrategy } from './reload/apply.js';

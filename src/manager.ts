@@ -7,11 +7,20 @@ import {
 } from './config/defaults.js';
 import { loadConfigFile, parseConfig, parsePluginConfig } from './config/index.js';
 import type {
+  GroupConfig,
   ManagerConfig,
   PluginConfig,
   PolicyConfig,
   RetryBudgetConfig,
 } from './config/types.js';
+import {
+  applyReload,
+  type ReloadOptions,
+  type ReloadResult,
+  type ReloadRuntime,
+} from './reload/apply.js';
+import { diffConfigs, type ConfigDiff } from './reload/diff.js';
+import { watchConfigFile } from './reload/watch.js';
 import {
   ConfigError,
   ErrorCode,
@@ -144,6 +153,9 @@ export class Manager<Req = unknown, Resp = unknown> {
   private defaults: PolicyConfig = DEFAULT_POLICY;
   private retryBudget: RetryBudgetConfig = DEFAULT_RETRY_BUDGET;
   private startupConcurrency = DEFAULT_STARTUP_CONCURRENCY;
+  private groupConfigs: Record<string, GroupConfig> = {};
+  private reloads: Promise<void> = Promise.resolve();
+  private readonly watchers = new Set<() => void>();
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
@@ -221,14 +233,101 @@ export class Manager<Req = unknown, Resp = unknown> {
   async load(config: unknown): Promise<LoadResult> {
     this.assertOpen();
     const source = typeof config === 'string' ? config : undefined;
-    const options = { transports: this.factories, strategies: balancerNames() };
-    const parsed: ManagerConfig =
-      source !== undefined ? await loadConfigFile(source, options) : parseConfig(config, options);
+    const parsed = await this.parse(config);
     const problems = this.namespaceProblems(parsed);
     const balancers = this.createBalancers(parsed, problems);
     if (problems.length > 0) throw new ConfigError(problems, source);
     const plugins = this.createPlugins(parsed.plugins);
+    this.adopt(parsed, balancers);
+    const slots = plugins.map(({ plugin, config }) => this.addSlot(plugin, config));
+    return { plugins: await this.startAll(slots) };
+  }
 
+  /**
+   * Moves the running plugins to a new configuration (an object or a YAML/JSON file path)
+   * without dropping a call: added plugins start, removed ones are drained and closed, changes
+   * a live plugin can take are applied in place, and the others recreate it with `strategy`
+   * (`rolling` by default: the old instance serves until the new one has started and passed its
+   * first health check). Reloads run one at a time, in call order.
+   *
+   * An invalid configuration rejects with a {@link ConfigError} and changes nothing. Plugins
+   * registered in code are left alone. See docs/reload.md.
+   */
+  reload(config: unknown, options: ReloadOptions = {}): Promise<ReloadResult> {
+    const run = this.reloads.then(() => this.doReload(config, options));
+    this.reloads = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * Reloads `path` whenever its content changes (editors' rename-on-save and Kubernetes
+   * ConfigMap symlink swaps included). A file that does not validate keeps the running config
+   * and is reported through `reload-failed`. Returns a function that stops watching.
+   */
+  watch(path: string, options: ReloadOptions & { debounceMs?: number } = {}): () => void {
+    const stop = watchConfigFile(path, {
+      debounceMs: options.debounceMs,
+      onChange: () =>
+        this.reload(path, options).then(
+          () => undefined,
+          () => undefined, // reported by the reload-failed event
+        ),
+      onError: (error) => this.bus.emit('error', { error, context: `watching ${path}` }),
+    });
+    const stopWatching = (): void => {
+      stop();
+      this.watchers.delete(stopWatching);
+    };
+    this.watchers.add(stopWatching);
+    return stopWatching;
+  }
+
+  private async doReload(input: unknown, options: ReloadOptions): Promise<ReloadResult> {
+    const source = typeof input === 'string' ? input : undefined;
+    let next: ManagerConfig;
+    let diff: ConfigDiff;
+    try {
+      this.assertOpen();
+      next = await this.parse(input);
+      const problems = this.reloadProblems(next);
+      if (problems.length > 0) throw new ConfigError(problems, source);
+      diff = diffConfigs(this.currentConfig(), next);
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.logger.warn({ source, err: redactSecrets(err.message) }, 'plugwire: reload refused');
+      this.bus.emit('reload-failed', { error: err, source });
+      throw error;
+    }
+    this.bus.emit('reload-start', { diff, source });
+    if (!this.loaded) this.adopt(next, new Map());
+    const result = await applyReload(this.reloadRuntime, next, diff, options);
+    for (const name of diff.groups.removed) {
+      if (this.groups.get(name)?.members.length === 0) {
+        this.groups.delete(name);
+        this.routes.delete(name);
+      }
+    }
+    this.groupConfigs = { ...next.groups };
+    this.logger.info(
+      { source, added: result.added, removed: result.removed, recreated: result.recreated },
+      'plugwire: reloaded',
+    );
+    this.bus.emit('reload', { result, source });
+    return result;
+  }
+
+  private parse(input: unknown): Promise<ManagerConfig> {
+    const options = { transports: this.factories, strategies: balancerNames() };
+    return typeof input === 'string'
+      ? loadConfigFile(input, options)
+      : Promise.resolve().then(() => parseConfig(input, options));
+  }
+
+  /** The first configuration sets the defaults, budgets and the locked initial set. */
+  private adopt(parsed: ManagerConfig, balancers: Map<string, Balancer>): void {
     if (!this.loaded) {
       this.loaded = true;
       this.defaults = parsed.defaults;
@@ -239,13 +338,63 @@ export class Manager<Req = unknown, Resp = unknown> {
         parsed.readiness,
       );
     }
-    for (const [name, balancer] of balancers) {
-      const group = new GroupRoute<PluginSlot>(name, [], balancer);
-      this.groups.set(name, group);
-      this.routes.set(name, group);
+    this.groupConfigs = { ...this.groupConfigs, ...parsed.groups };
+    for (const [name, balancer] of balancers) this.addGroup(name, balancer);
+  }
+
+  private addGroup(name: string, balancer: Balancer): void {
+    const members = [...this.slots.values()].filter((slot) => slot.config.group === name);
+    const group = new GroupRoute<PluginSlot>(name, members as PluginSlot[], balancer);
+    this.groups.set(name, group);
+    this.routes.set(name, group);
+  }
+
+  /** The running configuration, as a reload compares it: plugins registered in code left out. */
+  private currentConfig(): ManagerConfig {
+    return {
+      defaults: this.defaults,
+      groups: this.groupConfigs,
+      readiness: this.readinessTracker.config,
+      retryBudget: this.retryBudget,
+      startupConcurrency: this.startupConcurrency,
+      plugins: [...this.slots.values()]
+        .filter((slot) => slot.config.transport !== IN_PROCESS)
+        .map((slot) => slot.config),
+    };
+  }
+
+  /** A reloaded config must leave the names of plugins registered in code alone. */
+  private reloadProblems(next: ManagerConfig): ConfigIssue[] {
+    const problems: ConfigIssue[] = [];
+    const inCode = (name: string): boolean => this.slots.get(name)?.config.transport === IN_PROCESS;
+    next.plugins.forEach((plugin, index) => {
+      if (inCode(plugin.name)) {
+        problems.push({
+          path: `plugins[${index}].name`,
+          message: `'${plugin.name}' is a plugin registered in code; a config cannot replace it`,
+          code: ErrorCode.DuplicatePluginName,
+        });
+      }
+      if (plugin.group !== undefined && this.slots.has(plugin.group)) {
+        problems.push({
+          path: `plugins[${index}].group`,
+          message: `'${plugin.group}' is already a plugin name; plugins and groups share one namespace`,
+          code: ErrorCode.DuplicatePluginName,
+        });
+      }
+    });
+    // Strategy options of new or changed groups are checked before anything changes.
+    for (const [name, group] of Object.entries(next.groups)) {
+      try {
+        createBalancer(group.strategy, group.options);
+      } catch (error) {
+        if (!isConfigError(error)) throw error;
+        for (const issue of error.issues) {
+          problems.push({ ...issue, path: `groups.${name}.${issue.path}` });
+        }
+      }
     }
-    const slots = plugins.map(({ plugin, config }) => this.addSlot(plugin, config));
-    return { plugins: await this.startAll(slots) };
+    return problems;
   }
 
   /** Plugin and group names must not clash with what is loaded already. */
@@ -365,10 +514,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   async unregister(name: string, options: ShutdownOptions = {}): Promise<boolean> {
     const slot = this.slots.get(name);
     if (slot === undefined) return false;
-    this.routes.delete(name);
-    this.slots.delete(name);
-    if (slot.config.group !== undefined) this.refreshGroup(slot.config.group);
-    this.readinessTracker.forget(name);
+    this.unroute(slot);
     this.setState(slot, 'draining');
     await this.drainSlot(slot, options.timeoutMs ?? 10_000);
     await this.closeSlot(slot);
@@ -522,6 +668,7 @@ export class Manager<Req = unknown, Resp = unknown> {
 
   private async doShutdown(timeoutMs: number): Promise<void> {
     this.readinessTracker.shutdown();
+    for (const stop of [...this.watchers]) stop();
     for (const slot of this.slots.values()) slot.lifecycle?.stop();
     let aborted = 0;
     if (this.inflight.size > 0) {
@@ -542,6 +689,12 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   private addSlot(plugin: Plugin<Req, Resp>, config: PluginConfig): PluginSlot<Req, Resp> {
+    const slot = this.newSlot(plugin, config);
+    this.routeSlot(slot);
+    return slot;
+  }
+
+  private newSlot(plugin: Plugin<Req, Resp>, config: PluginConfig): PluginSlot<Req, Resp> {
     const slot = new PluginSlot<Req, Resp>(
       plugin,
       config,
@@ -549,6 +702,11 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.onBreakerTransition,
     );
     slot.lifecycle = new PluginLifecycle(slot as PluginSlot, this.lifecycleHooks);
+    return slot;
+  }
+
+  private routeSlot(slot: PluginSlot<Req, Resp>): void {
+    const { config } = slot;
     this.slots.set(config.name, slot);
     this.routes.set(config.name, slot as PluginSlot);
     if (config.group !== undefined) this.refreshGroup(config.group);
@@ -557,7 +715,73 @@ export class Manager<Req = unknown, Resp = unknown> {
       transport: config.transport,
       group: config.group,
     });
-    return slot;
+  }
+
+  /** What a reload drives: the slots and their lifecycle. */
+  private readonly reloadRuntime: ReloadRuntime = {
+    slot: (name) => this.slots.get(name) as PluginSlot | undefined,
+    create: (config) => {
+      const plugin = this.factories
+        .get(config.transport)!
+        .create(config, { codec: this.codec, logger: this.logger });
+      return this.newSlot(plugin as Plugin<Req, Resp>, config) as PluginSlot;
+    },
+    add: (slot) => this.routeSlot(slot as PluginSlot<Req, Resp>),
+    swap: (old, next) => {
+      this.slots.set(next.name, next as PluginSlot<Req, Resp>);
+      this.routes.set(next.name, next);
+      if (old.config.group !== undefined) this.refreshGroup(old.config.group);
+      if (next.config.group !== undefined && next.config.group !== old.config.group) {
+        this.refreshGroup(next.config.group);
+      }
+      this.refreshReadiness();
+    },
+    remove: (slot) => this.unroute(slot as PluginSlot<Req, Resp>),
+    start: (slot) => this.startSlot(slot as PluginSlot<Req, Resp>),
+    drain: (slot, timeoutMs, replaced) =>
+      this.drainSlot(slot as PluginSlot<Req, Resp>, timeoutMs, replaced),
+    retire: (slot) => this.setState(slot as PluginSlot<Req, Resp>, 'draining'),
+    close: (slot) => this.closeSlot(slot as PluginSlot<Req, Resp>),
+    configure: async (slot, config) => {
+      const before = slot.config;
+      slot.configure(config);
+      if (before.group !== config.group) {
+        if (before.group !== undefined) this.refreshGroup(before.group);
+        if (config.group !== undefined) this.refreshGroup(config.group);
+      } else if (config.group !== undefined) {
+        this.groups.get(config.group)?.refresh(); // weight or priority may have changed
+      }
+      this.refreshReadiness();
+      if (config.enabled && slot.state === 'pending')
+        await this.startSlot(slot as PluginSlot<Req, Resp>);
+    },
+    settings: (next, diff) => {
+      this.defaults = next.defaults;
+      this.startupConcurrency = next.startupConcurrency;
+      this.retryBudget = next.retryBudget;
+      for (const slot of this.slots.values()) slot.budget.configure(next.retryBudget);
+      if (diff.readinessChanged) this.readinessTracker.configure(next.readiness);
+      for (const name of diff.groups.added) {
+        if (this.groups.has(name)) continue;
+        const group = next.groups[name];
+        this.addGroup(name, createBalancer(group?.strategy, group?.options));
+      }
+      for (const { name } of diff.groups.updated) {
+        const group = next.groups[name];
+        this.addGroup(name, createBalancer(group?.strategy, group?.options));
+      }
+    },
+    step: (step) => this.bus.emit('reload-step', step),
+  };
+
+  /** Stops routing to `slot`: its name, its group, the initial set. */
+  private unroute(slot: PluginSlot<Req, Resp>): void {
+    const name = slot.name;
+    if (this.slots.get(name) !== slot) return;
+    this.routes.delete(name);
+    this.slots.delete(name);
+    if (slot.config.group !== undefined) this.refreshGroup(slot.config.group);
+    this.readinessTracker.forget(name);
   }
 
   /** Rebuilds a group's member list from the slots that name it (config order). */
@@ -632,13 +856,29 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   /** Waits until no call runs on `slot`, or `timeoutMs`; then aborts the calls still on it. */
-  private async drainSlot(slot: PluginSlot<Req, Resp>, timeoutMs: number): Promise<void> {
-    if (await settlesWithin(slot.idle(), timeoutMs)) return;
-    const error = new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' was removed`, {
-      plugin: slot.name,
-    });
+  /**
+   * Waits until no attempt runs on `slot`, or `timeoutMs`. Then the attempts still on it are
+   * ended: `replaced` (a reload) interrupts them with a retryable error so that their calls go
+   * on with the new instance; otherwise (removal) their calls fail.
+   */
+  private async drainSlot(
+    slot: PluginSlot<Req, Resp>,
+    timeoutMs: number,
+    replaced = false,
+  ): Promise<void> {
+    if (timeoutMs > 0 && (await settlesWithin(slot.idle(), timeoutMs))) return;
+    if (slot.counters.inFlight === 0) return;
+    const error = replaced
+      ? new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' is being replaced`, {
+          plugin: slot.name,
+          retryable: true,
+        })
+      : new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' was removed`, {
+          plugin: slot.name,
+        });
     for (const call of [...this.inflight]) {
-      if (call.currentPlugin === slot) call.abort(error);
+      if (replaced) call.interrupt(slot as PluginSlot, error);
+      else if (call.currentPlugin === slot) call.abort(error);
     }
   }
 

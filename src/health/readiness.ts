@@ -284,11 +284,16 @@ export class ReadinessTracker {
   private plugins: PluginReadinessInput[] = [];
 
   constructor(
-    private config: ReadinessConfig,
+    private currentConfig: ReadinessConfig,
     /** Called when `ready` flips, with the new and the previous report. */
     private readonly onChange?: (report: ReadinessReport, previous: ReadinessReport) => void,
   ) {
-    this.report = computeReadiness({ initial: undefined, plugins: [], config });
+    this.report = computeReadiness({ initial: undefined, plugins: [], config: currentConfig });
+  }
+
+  /** The readiness config in force. */
+  get config(): ReadinessConfig {
+    return this.currentConfig;
   }
 
   /** The initial set, once locked. */
@@ -300,11 +305,17 @@ export class ReadinessTracker {
    * Locks the initial set (the first load's plugins) and the readiness config. Only the first
    * call counts; returns whether this one did.
    */
-  lock(names: Iterable<string>, config: ReadinessConfig = this.config): boolean {
+  lock(names: Iterable<string>, config: ReadinessConfig = this.currentConfig): boolean {
     if (this.initial !== undefined) return false;
     this.initial = new Set(names);
-    this.config = config;
+    this.currentConfig = config;
     return true;
+  }
+
+  /** Applies a new readiness config (a reload); the initial set stays as it is. */
+  configure(config: ReadinessConfig): void {
+    this.currentConfig = config;
+    this.update(this.plugins);
   }
 
   /** Takes a removed plugin out of the initial set: readiness no longer waits for it. */
@@ -334,7 +345,7 @@ export class ReadinessTracker {
     this.report = computeReadiness({
       initial: this.initial,
       plugins: list,
-      config: this.config,
+      config: this.currentConfig,
       settled: this.settled,
       shuttingDown: this.shuttingDown,
     });

@@ -30,6 +30,11 @@ export interface InflightCall {
   readonly currentPlugin: PluginSlot | undefined;
   /** Ends the call now with `error`. */
   abort(error: PluginError): void;
+  /**
+   * Ends the current attempt if it runs on `slot` (its signal fires with `error`), without
+   * ending the call: a retryable `error` lets the call go on elsewhere (a reload's new instance).
+   */
+  interrupt(slot: PluginSlot, error: PluginError): void;
 }
 
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
@@ -241,6 +246,13 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
   abort(error: PluginError): void {
     this.current?.abandon(error, IGNORED);
     this.fail(error);
+  }
+
+  interrupt(slot: PluginSlot, error: PluginError): void {
+    const attempt = this.current;
+    if (attempt !== undefined && attempt.slot === slot && !attempt.finished) {
+      attempt.abandon(error, IGNORED);
+    }
   }
 
   /** @internal the call's deadline passed. */
