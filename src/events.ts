@@ -37,6 +37,8 @@ export interface ManagerEvents {
     to: HealthState;
     message?: string | undefined;
   };
+  /** One health check of a plugin finished (metrics count them; the status may be unchanged). */
+  'health-check': { plugin: string; status: HealthState; responseTimeMs: number };
   /** The manager became ready (see `readiness()`). */
   ready: { report: ReadinessReport };
   /** The manager stopped being ready (a required plugin failed, shutdown began). */

@@ -35,7 +35,21 @@ export type * from './config/types.js';
 export type * from './types.js';
 export type { ManagerEvents, ManagerListener, CircuitEvent, CircuitState } from './events.js';
 export type { PluginSnapshot, PluginState } from './pipeline/PluginSlot.js';
-export type { CounterSnapshot, LatencySummary } from './observe/stats.js';
+export type {
+  CounterSnapshot,
+  LatencySummary,
+  LatencyBuckets,
+  MetricsOptions,
+} from './observe/stats.js';
+export { collectPrometheus, DEFAULT_DURATION_BUCKETS } from './observe/prometheus.js';
+export type {
+  MetricsSource,
+  PrometheusCollector,
+  PrometheusOptions,
+} from './observe/prometheus.js';
+export { createOtelTracer } from './observe/tracing.js';
+export type { Outcome } from './observe/outcome.js';
+export type { AttemptSpan, CallSpan, CallTracer, OtelTracerOptions } from './observe/tracing.js';
 export type { HealthAnswer } from './health/answer.js';
 export { createProbeHandler } from './health/probe.js';
 export type { ProbeHandler, ProbeOptions, ProbeSource } from './health/probe.js';

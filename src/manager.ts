@@ -41,7 +41,8 @@ import {
 import { PluginLifecycle, type LifecycleHooks } from './health/PluginLifecycle.js';
 import { ReadinessTracker, type ReadinessReport } from './health/readiness.js';
 import { silentLogger } from './observe/logger.js';
-import { Counters, type CounterSnapshot } from './observe/stats.js';
+import { Counters, type CounterSnapshot, type MetricsOptions } from './observe/stats.js';
+import type { CallTracer } from './observe/tracing.js';
 import { Call, type CallHost, type InflightCall } from './pipeline/Call.js';
 import {
   PluginSlot,
@@ -71,6 +72,11 @@ export interface ManagerOptions {
    * turn off to allow only factories you register yourself.
    */
   builtinTransports?: boolean | undefined;
+  /**
+   * Traces every call: a span per call and per attempt, with the trace context sent to the
+   * plugin. See `createOtelTracer()`. Off by default (calls then pay nothing for tracing).
+   */
+  tracer?: CallTracer | undefined;
 }
 
 /** Policy sections and placement accepted by {@link Manager.register}. */
@@ -183,6 +189,14 @@ export class Manager<Req = unknown, Resp = unknown> {
         });
         this.refreshReadiness();
       },
+      healthChecked: (slot, status) => {
+        if (!this.bus.has('health-check')) return;
+        this.bus.emit('health-check', {
+          plugin: slot.name,
+          status: status.status,
+          responseTimeMs: status.responseTimeMs,
+        });
+      },
     };
 
     this.readinessTracker = new ReadinessTracker(DEFAULT_READINESS, (report) => {
@@ -197,6 +211,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.host = {
       events: this.bus,
       counters,
+      tracer: options.tracer,
       inflight: this.inflight,
       onCallSettled: () => {
         if (this.drained !== undefined && this.inflight.size === 0) this.drained();
@@ -580,10 +595,11 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   /** Counters and latency summaries, for the manager as a whole and per plugin. */
-  metrics(): MetricsSnapshot {
+  metrics(options?: MetricsOptions): MetricsSnapshot {
+    const bounds = options?.latencyBucketsMs;
     const plugins: Record<string, CounterSnapshot> = {};
-    for (const [name, slot] of this.slots) plugins[name] = slot.counters.snapshot();
-    return { global: this.host.counters.snapshot(), plugins };
+    for (const [name, slot] of this.slots) plugins[name] = slot.counters.snapshot(bounds);
+    return { global: this.host.counters.snapshot(bounds), plugins };
   }
 
   /**

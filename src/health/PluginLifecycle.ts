@@ -10,6 +10,7 @@ export interface LifecycleHooks {
   setState(slot: PluginSlot, to: PluginState, error?: string): void;
   attemptFailed(slot: PluginSlot, attempt: number, error: string): void;
   healthChanged(slot: PluginSlot, status: HealthStatus, previous: HealthStatus): void;
+  healthChecked(slot: PluginSlot, status: HealthStatus): void;
   logger: Logger;
 }
 
@@ -33,7 +34,10 @@ export class PluginLifecycle {
   ) {
     this.checker = new HealthChecker(healthTarget(slot.plugin), slot.config.healthCheck, {
       logger: hooks.logger,
-      onCheck: (status) => (slot.health = status),
+      onCheck: (status) => {
+        slot.health = status;
+        hooks.healthChecked(slot, status);
+      },
       onChange: (status, previous) => {
         slot.health = status;
         hooks.healthChanged(slot, status, previous);

@@ -19,6 +19,27 @@ export interface LatencySummary {
   p99: number;
 }
 
+/** Cumulative counts at chosen bounds: what a Prometheus histogram exposes as `le` buckets. */
+export interface LatencyBuckets {
+  /** Upper bounds in milliseconds, ascending. */
+  boundsMs: readonly number[];
+  /** `cumulative[i]`: values recorded at or below `boundsMs[i]` (a value near a bound may count under the next one). */
+  cumulative: number[];
+  /** Every recorded value (the `+Inf` bucket). */
+  count: number;
+  /** Sum of every recorded value, ms. */
+  sumMs: number;
+}
+
+/** Options of `manager.metrics()`. */
+export interface MetricsOptions {
+  /**
+   * Also report each latency histogram as cumulative counts at these bounds (ms, ascending), in
+   * {@link CounterSnapshot.histogram}. Exporters ask for it; plain snapshots leave it out.
+   */
+  latencyBucketsMs?: readonly number[] | undefined;
+}
+
 /** A log-scale latency histogram with exact count, sum, min and max. */
 export class LatencyHistogram {
   private readonly buckets = new Uint32Array(BUCKETS);
@@ -51,6 +72,38 @@ export class LatencyHistogram {
       }
     }
     return this.max;
+  }
+
+  /**
+   * How many recorded values lie at or below each bound (ms, ascending), in one pass over the
+   * log-scale buckets. A value counts under a bound only when its whole bucket does, so it is never
+   * counted under a bound it exceeds; a value less than one sub-bucket (a factor 2^(1/8), ~9%)
+   * below a bound may be counted under the next bound instead.
+   */
+  cumulativeCounts(boundsMs: readonly number[]): number[] {
+    const out = new Array<number>(boundsMs.length);
+    let seen = 0;
+    let i = 0; // next log bucket to add
+    for (let b = 0; b < boundsMs.length; b++) {
+      const us = boundsMs[b]! * 1000;
+      // The last log bucket whose upper edge, 2^(i/8) µs, is <= the bound (epsilon: float noise).
+      // The top bucket also holds everything past the range: it only ever counts under +Inf.
+      const last =
+        us < MIN_US ? -1 : Math.min(BUCKETS - 2, Math.floor(Math.log2(us) * SUB_BUCKETS + 1e-9));
+      for (; i <= last; i++) seen += this.buckets[i]!;
+      out[b] = seen;
+    }
+    return out;
+  }
+
+  /** {@link cumulativeCounts} with count and sum: one Prometheus histogram. */
+  bucketCounts(boundsMs: readonly number[]): LatencyBuckets {
+    return {
+      boundsMs,
+      cumulative: this.cumulativeCounts(boundsMs),
+      count: this.count,
+      sumMs: this.sum,
+    };
   }
 
   summary(): LatencySummary {
@@ -93,6 +146,8 @@ export interface CounterSnapshot {
   /** Finished calls by error code. */
   byCode: Record<string, number>;
   latency: LatencySummary;
+  /** Latency as cumulative bucket counts; only when asked for ({@link MetricsOptions}). */
+  histogram?: LatencyBuckets | undefined;
 }
 
 /** Mutable counters; one instance per plugin plus one for the manager. */
@@ -114,8 +169,9 @@ export class Counters {
     this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
   }
 
-  snapshot(): CounterSnapshot {
-    return {
+  /** A plain copy; with `latencyBucketsMs`, also the latency as cumulative bucket counts. */
+  snapshot(latencyBucketsMs?: readonly number[]): CounterSnapshot {
+    const snapshot: CounterSnapshot = {
       total: this.total,
       success: this.success,
       failure: this.failure,
@@ -129,5 +185,9 @@ export class Counters {
       byCode: Object.fromEntries(this.byCode),
       latency: this.latency.summary(),
     };
+    if (latencyBucketsMs !== undefined) {
+      snapshot.histogram = this.latency.bucketCounts(latencyBucketsMs);
+    }
+    return snapshot;
   }
 }

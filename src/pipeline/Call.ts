@@ -4,6 +4,8 @@ import pRetry, { type RetryContext } from 'p-retry';
 import { ErrorCode, PluginError, isPluginError } from '../errors.js';
 import type { TypedEvents } from '../events.js';
 import type { Counters } from '../observe/stats.js';
+import type { Outcome } from '../observe/outcome.js';
+import type { AttemptSpan, CallSpan, CallTracer } from '../observe/tracing.js';
 import { minBackoffMs } from '../resilience/backoff.js';
 import { PERMIT_DENIED, PERMIT_CLOSED } from '../resilience/breaker/CircuitBreaker.js';
 import type { Cancellation, ExecuteOptions, ExecutionContext } from '../types.js';
@@ -16,6 +18,8 @@ export interface CallHost {
   readonly events: TypedEvents;
   /** Call-level counters of the whole manager. */
   readonly counters: Counters;
+  /** Traces calls when set; undefined (the default) costs one check per call. */
+  readonly tracer: CallTracer | undefined;
   /** Calls not settled yet; `shutdown()` waits for them and aborts the rest. */
   readonly inflight: Set<InflightCall>;
   /** Told after every settle, so that a draining shutdown can finish. */
@@ -58,6 +62,7 @@ class Attempt implements ExecutionContext, Cancellation {
   private listener: (() => void) | undefined;
   private listeners: Array<() => void> | undefined;
   private readonly startedAt = performance.now();
+  private tracedHeaders: Readonly<Record<string, string>> | undefined;
 
   constructor(
     private readonly call: Pick<Call<unknown, unknown>, 'deadline' | 'requestId' | 'options'>,
@@ -65,6 +70,7 @@ class Attempt implements ExecutionContext, Cancellation {
     readonly slot: PluginSlot,
     private readonly permit: number,
     readonly attempt: number,
+    private readonly trace: AttemptSpan | undefined,
   ) {}
 
   get signal(): AbortSignal {
@@ -99,7 +105,9 @@ class Attempt implements ExecutionContext, Cancellation {
     return this.call.options?.operation;
   }
   get headers(): Readonly<Record<string, string>> {
-    return this.call.options?.headers ?? EMPTY;
+    const own = this.call.options?.headers ?? EMPTY;
+    if (this.trace === undefined) return own;
+    return (this.tracedHeaders ??= { ...own, ...this.trace.headers });
   }
   get metadata(): Readonly<Record<string, string>> {
     return this.call.options?.metadata ?? EMPTY;
@@ -109,6 +117,7 @@ class Attempt implements ExecutionContext, Cancellation {
   finish(outcome: number, error?: PluginError): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.trace !== undefined) this.trace.end(attemptOutcome(outcome, error), error);
     const slot = this.slot;
     const counters = slot.counters;
     slot.attemptEnded();
@@ -174,6 +183,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
   private controller: AbortController | undefined;
   private requestIdValue: string | undefined;
   private triedSlots: PluginSlot[] | undefined;
+  private span: CallSpan | undefined;
   private resolve!: (value: Resp) => void;
   private reject!: (error: unknown) => void;
 
@@ -229,6 +239,8 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
     }
     this.host.inflight.add(this);
     this.host.counters.inFlight++;
+    const tracer = this.host.tracer;
+    if (tracer !== undefined) this.span = tracer.startCall(this.route.name, this);
     this.timer = setTimeout(onDeadline, this.timeoutMs, this);
     this.route.budget.recordCall();
     void this.start();
@@ -348,7 +360,8 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
         { plugin: slot.name, attempts: n, retryable: false },
       );
     }
-    const attempt = new Attempt(this, this.route, slot as PluginSlot, permit, n);
+    const trace = this.span?.startAttempt(slot.name, slot.config.group, n);
+    const attempt = new Attempt(this, this.route, slot as PluginSlot, permit, n, trace);
     this.current = attempt;
     slot.counters.inFlight++;
     let response: Resp;
@@ -415,6 +428,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
     if (this.settled) return;
     this.settle();
     this.host.counters.success++;
+    this.span?.end();
     this.resolve(response);
   }
 
@@ -440,6 +454,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
         counters.failure++;
     }
     counters.countCode(error.code);
+    this.span?.end(error);
     this.reject(error);
   }
 
@@ -459,4 +474,10 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
 
 function onDeadline(call: { expire(): void }): void {
   call.expire();
+}
+
+function attemptOutcome(outcome: number, error: PluginError | undefined): Outcome {
+  if (outcome === SUCCESS) return 'success';
+  if (outcome === FAILURE) return error?.code === ErrorCode.PluginTimeout ? 'timeout' : 'failure';
+  return error?.code === ErrorCode.ApplicationError ? 'application_error' : 'aborted';
 }

@@ -1,5 +1,6 @@
 import { isApplicationError, isTransientError, redactSecrets } from '../errors.js';
 import { answerHealth } from '../health/answer.js';
+import type { HandlerTracing } from '../observe/sdkTracing.js';
 import type { HealthStatus } from '../types.js';
 import type { Handler, HandlerContext, ServeOptions } from './types.js';
 
@@ -28,6 +29,7 @@ export async function runHandler<Req, Resp>(
   handler: Handler<Req, Resp>,
   request: Req,
   call: IncomingCall,
+  tracing?: HandlerTracing,
 ): Promise<HandlerOutcome<Resp>> {
   const controller = new AbortController();
   const deadline =
@@ -46,7 +48,15 @@ export async function runHandler<Req, Resp>(
     metadata: call.metadata,
   };
   try {
-    const value = await handler(request, ctx);
+    const value =
+      tracing === undefined
+        ? await handler(request, ctx)
+        : await tracing.tracer.withServerSpan(
+            tracing.name,
+            call.headers,
+            () => handler(request, ctx),
+            call.requestId,
+          );
     return { ok: true, value };
   } catch (error) {
     const message = redactSecrets(error instanceof Error ? error.message : String(error));

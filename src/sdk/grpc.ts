@@ -3,6 +3,7 @@ import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import type { Metadata, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { jsonCodec } from '../codec.js';
 import { silentLogger } from '../observe/logger.js';
+import { handlerTracing, type HandlerTracing } from '../observe/sdkTracing.js';
 import { ServingStatus } from '../transport/grpc/messages.js';
 import type {
   ExecuteRequestMessage,
@@ -74,7 +75,11 @@ export async function serveGrpc<Req = unknown, Resp = unknown>(
   handler: Handler<Req, Resp>,
   options: ServeGrpcOptions = {},
 ): Promise<ServedPlugin> {
-  const service = new GrpcPluginService(handler as Handler<unknown, unknown>, options);
+  const service = new GrpcPluginService(
+    handler as Handler<unknown, unknown>,
+    options,
+    await handlerTracing(options),
+  );
   const server = new Server({
     'grpc.max_receive_message_length': options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     'grpc.max_send_message_length': -1,
@@ -146,7 +151,14 @@ class GrpcPluginService {
   /** Health service names answered: the whole server, the plugin service, the plugin's name. */
   readonly #services: ReadonlySet<string>;
 
-  constructor(handler: Handler<unknown, unknown>, options: ServeOptions) {
+  readonly #tracing: HandlerTracing | undefined;
+
+  constructor(
+    handler: Handler<unknown, unknown>,
+    options: ServeOptions,
+    tracing: HandlerTracing | undefined,
+  ) {
+    this.#tracing = tracing;
     this.#handler = handler;
     this.#options = options;
     this.#codec = options.codec ?? jsonCodec;
@@ -222,14 +234,19 @@ class GrpcPluginService {
     const requestId =
       message.requestId || firstValue(call.metadata, 'x-request-id') || randomUUID();
     const { signal, timeoutMs, release } = callSignal(call);
-    const outcome = await runHandler(this.#handler, request, {
-      requestId,
-      // The call metadata (auth, trace context) with the message's own headers on top.
-      headers: { ...metadataHeaders(call.metadata), ...message.headers },
-      metadata: message.metadata,
-      timeoutMs,
-      signal,
-    });
+    const outcome = await runHandler(
+      this.#handler,
+      request,
+      {
+        requestId,
+        // The call metadata (auth, trace context) with the message's own headers on top.
+        headers: { ...metadataHeaders(call.metadata), ...message.headers },
+        metadata: message.metadata,
+        timeoutMs,
+        signal,
+      },
+      this.#tracing,
+    );
     release();
     if (call.cancelled) return;
     if (outcome.ok) {

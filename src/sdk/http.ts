@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { fromEnvelopeData, jsonCodec, toEnvelopeData } from '../codec.js';
 import { silentLogger } from '../observe/logger.js';
+import { handlerTracing, type HandlerTracing } from '../observe/sdkTracing.js';
 import type { Codec, Logger } from '../types.js';
 import { runHandler, runHealth } from './dispatch.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
@@ -61,7 +62,8 @@ export async function serveHttp<Req = unknown, Resp = unknown>(
   handler: Handler<Req, Resp>,
   options: ServeHttpOptions = {},
 ): Promise<ServedPlugin> {
-  const routes = new HttpServer(handler as Handler<unknown, unknown>, options);
+  const tracing = await handlerTracing(options);
+  const routes = new HttpServer(handler as Handler<unknown, unknown>, options, tracing);
   const tls = options.tls;
   const server: Server = tls
     ? createHttpsServer({
@@ -108,10 +110,16 @@ class HttpServer {
   readonly #executePath: string;
   readonly #healthPath: string;
   readonly #infoPath: string;
+  readonly #tracing: HandlerTracing | undefined;
   #draining = false;
 
-  constructor(handler: Handler<unknown, unknown>, options: ServeHttpOptions) {
+  constructor(
+    handler: Handler<unknown, unknown>,
+    options: ServeHttpOptions,
+    tracing: HandlerTracing | undefined,
+  ) {
     this.#handler = handler;
+    this.#tracing = tracing;
     this.#options = options;
     this.#codec = options.codec ?? jsonCodec;
     this.logger = options.logger ?? silentLogger;
@@ -176,15 +184,22 @@ class HttpServer {
     res.once('close', () => {
       if (!res.writableFinished) abort.abort(new Error('the host closed the connection'));
     });
-    const outcome = await runHandler(this.#handler, request, {
-      requestId,
-      // The HTTP headers (auth, trace context) with the envelope's own on top.
-      headers: { ...flatHeaders(req), ...stringRecord(envelope.headers) },
-      metadata: stringRecord(envelope.metadata),
-      timeoutMs:
-        typeof envelope.timeout === 'number' && envelope.timeout > 0 ? envelope.timeout : undefined,
-      signal: abort.signal,
-    });
+    const outcome = await runHandler(
+      this.#handler,
+      request,
+      {
+        requestId,
+        // The HTTP headers (auth, trace context) with the envelope's own on top.
+        headers: { ...flatHeaders(req), ...stringRecord(envelope.headers) },
+        metadata: stringRecord(envelope.metadata),
+        timeoutMs:
+          typeof envelope.timeout === 'number' && envelope.timeout > 0
+            ? envelope.timeout
+            : undefined,
+        signal: abort.signal,
+      },
+      this.#tracing,
+    );
     if (res.destroyed || res.writableEnded) return;
     if (outcome.ok) {
       let data: unknown;

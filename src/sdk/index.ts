@@ -6,6 +6,8 @@ export { applicationError, ErrorCode, PluginError, isPluginError } from '../erro
 export { jsonCodec } from '../codec.js';
 export type { Handler, HandlerContext, ServeOptions, ServedPlugin } from './types.js';
 export type { Codec, HealthStatus, PluginInfo } from '../types.js';
+export { createServerTracer, withServerSpan } from '../observe/sdkTracing.js';
+export type { ServerTracer, ServerTracingOptions } from '../observe/sdkTracing.js';
 export { serveHttp } from './http.js';
 export type { ServeHttpOptions } from './http.js';
 export { serveUnix } from './unix.js';

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { jsonCodec } from '../codec.js';
 import { silentLogger } from '../observe/logger.js';
+import { handlerTracing } from '../observe/sdkTracing.js';
 import { PROTOCOL_VERSION } from '../transport/ndjson/envelope.js';
 import { ServeSession } from '../transport/ndjson/ServeSession.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
@@ -48,6 +49,7 @@ export async function serveStdio<Req = unknown, Resp = unknown>(
   const output = options.output ?? process.stdout;
   const exitOnEnd = options.exitOnEnd ?? input === process.stdin;
   const logger = options.logger ?? silentLogger;
+  const tracing = await handlerTracing(options);
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
@@ -58,6 +60,7 @@ export async function serveStdio<Req = unknown, Resp = unknown>(
   );
   const session = new ServeSession({
     handler: handler as Handler<unknown, unknown>,
+    tracing,
     serve: options,
     codec: options.codec ?? jsonCodec,
     logger,

@@ -1,3 +1,4 @@
+import type { ServerTracingOptions } from '../observe/sdkTracing.js';
 import type { Codec, HealthStatus, Logger, PluginInfo } from '../types.js';
 
 /** What a plugin handler receives with each request. */
@@ -33,6 +34,12 @@ export interface ServeOptions {
     ((signal: AbortSignal) => HealthStatus | boolean | Promise<HealthStatus | boolean>) | undefined;
   codec?: Codec | undefined;
   logger?: Logger | undefined;
+  /**
+   * Continue the host's trace: each request runs in an OpenTelemetry SERVER span whose parent
+   * comes from the W3C headers the host sends. `true` uses the global tracer provider. Needs
+   * `@opentelemetry/api`. Off by default.
+   */
+  tracing?: boolean | ServerTracingOptions | undefined;
 }
 
 /** A running plugin server. */

@@ -3,6 +3,7 @@ import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { jsonCodec } from '../codec.js';
 import { silentLogger } from '../observe/logger.js';
+import { handlerTracing } from '../observe/sdkTracing.js';
 import { ServeSession } from '../transport/ndjson/ServeSession.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
 
@@ -31,6 +32,7 @@ export async function serveUnix<Req = unknown, Resp = unknown>(
   options: ServeUnixOptions,
 ): Promise<ServedPlugin> {
   await removeStaleSocket(options.path);
+  const tracing = await handlerTracing(options);
   const sessions = new Map<Socket, ServeSession>();
   const codec = options.codec ?? jsonCodec;
   const logger = options.logger ?? silentLogger;
@@ -38,6 +40,7 @@ export async function serveUnix<Req = unknown, Resp = unknown>(
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     const session: ServeSession = new ServeSession({
       handler: handler as Handler<unknown, unknown>,
+      tracing,
       serve: options,
       codec,
       logger,

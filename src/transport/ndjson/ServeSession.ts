@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { fromEnvelopeData, toEnvelopeData } from '../../codec.js';
 import { redactSecrets } from '../../errors.js';
+import type { HandlerTracing } from '../../observe/sdkTracing.js';
 import { runHandler, runHealth } from '../../sdk/dispatch.js';
 import type { Handler, ServeOptions } from '../../sdk/types.js';
 import type { Codec, Logger } from '../../types.js';
@@ -20,6 +21,8 @@ export interface ServeSessionOptions {
   output: Writable;
   /** Called once the input has ended and every request read has been answered. */
   onFinished?: (() => void) | undefined;
+  /** Server spans continuing the host's trace, when the serve options ask for them. */
+  tracing?: HandlerTracing | undefined;
 }
 
 // A request line as read; every field is checked before use.
@@ -193,13 +196,18 @@ export class ServeSession implements LineSink {
       });
       return;
     }
-    const outcome = await runHandler(this.#options.handler, input, {
-      requestId: id,
-      headers: stringRecord(request.headers),
-      metadata: stringRecord(request.metadata),
-      timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
-      signal: this.#abort.signal,
-    });
+    const outcome = await runHandler(
+      this.#options.handler,
+      input,
+      {
+        requestId: id,
+        headers: stringRecord(request.headers),
+        metadata: stringRecord(request.metadata),
+        timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
+        signal: this.#abort.signal,
+      },
+      this.#options.tracing,
+    );
     if (outcome.ok) {
       this.#write({
         type: 'execute',

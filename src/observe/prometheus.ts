@@ -1,0 +1,505 @@
+/**
+ * Prometheus metrics for a manager, through `prom-client` (an optional peer: imported only when
+ * {@link collectPrometheus} runs). Values are read from the manager's own counters when Prometheus
+ * scrapes, so calls pay nothing for the exporter; only state transitions (breaker, health checks,
+ * startup attempts) are counted from events.
+ */
+import type { Registry } from 'prom-client';
+import { ErrorCode, PluginError } from '../errors.js';
+import type { CircuitState, ManagerEvents, ManagerListener } from '../events.js';
+import type { ReadinessReport } from '../health/readiness.js';
+import type { MetricsSnapshot } from '../manager.js';
+import type { PluginSnapshot, PluginState } from '../pipeline/PluginSlot.js';
+import type { HealthState } from '../types.js';
+import { outcomeOfCode } from './outcome.js';
+import type { CounterSnapshot, LatencyBuckets, MetricsOptions } from './stats.js';
+
+/** Default `le` bounds of the duration histograms, seconds: 1 ms to 30 s. */
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+]);
+
+/** What the exporter reads. A `Manager` satisfies it. */
+export interface MetricsSource {
+  metrics(options?: MetricsOptions): MetricsSnapshot;
+  plugins(): PluginSnapshot[];
+  readiness(): ReadinessReport;
+  on<K extends keyof ManagerEvents>(event: K, listener: ManagerListener<K>): () => void;
+}
+
+/** Options of {@link collectPrometheus}. */
+export interface PrometheusOptions {
+  /** Where to register the metrics. Default: prom-client's global registry (`register`). */
+  registry?: Registry | undefined;
+  /** Prefix of every metric name. Default `plugwire_`. */
+  prefix?: string | undefined;
+  /** Constant labels added to every series, e.g. `{ service: 'checkout' }`. */
+  labels?: Record<string, string> | undefined;
+  /** `le` bounds of the duration histograms, seconds, ascending. Default {@link DEFAULT_DURATION_BUCKETS}. */
+  buckets?: readonly number[] | undefined;
+}
+
+/** A running exporter. */
+export interface PrometheusCollector {
+  /** Unregisters every metric and unsubscribes from the manager. Idempotent. */
+  stop(): void;
+}
+
+/**
+ * Emitted once per health check by managers that report them (`health-check`); until then
+ * `health_checks_total` stays empty.
+ */
+interface HealthCheckEvent {
+  plugin: string;
+  status: HealthState;
+}
+
+type Labels = Record<string, string | number>;
+
+/** One series value as prom-client's registry prints it. */
+interface Sample {
+  labels: Labels;
+  value: number;
+  /** For histograms: `<name>_bucket`, `_sum`, `_count`. */
+  metricName?: string;
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const OWN_LABELS = ['plugin', 'group', 'outcome', 'code', 'status', 'state', 'result', 'to', 'le'];
+const HEALTH_STATES: readonly HealthState[] = [
+  'unknown',
+  'healthy',
+  'degraded',
+  'unhealthy',
+  'offline',
+];
+const PLUGIN_STATES: readonly PluginState[] = [
+  'pending',
+  'starting',
+  'ready',
+  'failed',
+  'draining',
+  'closed',
+];
+const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/**
+ * Exposes a manager's metrics in a prom-client registry. Serve them with
+ * `await registry.metrics()` (content type `registry.contentType`), e.g. next to the probe
+ * handler; docs/observability.md lists every metric with its labels and PromQL to start from.
+ *
+ * ```ts
+ * const metrics = await collectPrometheus(manager, { labels: { service: 'checkout' } });
+ * // ... later
+ * metrics.stop();
+ * ```
+ *
+ * Labels are bounded: plugin, group, outcome, error code, status; never request ids, keys or
+ * operations. Subscribe before `load()` to count the first startup attempts.
+ *
+ * @throws PluginError `PLUGIN_1000` for an invalid prefix, label name or bucket list, or when
+ * `prom-client` is not installed; prom-client throws when a metric of the same name is already
+ * registered (one collector per registry and prefix).
+ */
+export async function collectPrometheus(
+  manager: MetricsSource,
+  options: PrometheusOptions = {},
+): Promise<PrometheusCollector> {
+  const prefix = options.prefix ?? 'plugwire_';
+  const constant = { ...options.labels };
+  const buckets = options.buckets ?? DEFAULT_DURATION_BUCKETS;
+  validate(prefix, constant, buckets);
+  const registry = options.registry ?? (await loadPromClient()).register;
+  return new Exporter(manager, registry, prefix, constant, buckets);
+}
+
+async function loadPromClient(): Promise<typeof import('prom-client')> {
+  try {
+    return await import('prom-client');
+  } catch (error) {
+    throw new PluginError(
+      ErrorCode.InvalidConfig,
+      'collectPrometheus() needs the optional peer dependency prom-client: npm install prom-client',
+      { cause: error },
+    );
+  }
+}
+
+function validate(prefix: string, labels: Record<string, string>, buckets: readonly number[]) {
+  const problems: string[] = [];
+  if (!METRIC_NAME.test(`${prefix}x`)) problems.push(`prefix '${prefix}' is not a metric name`);
+  for (const name of Object.keys(labels)) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
+      problems.push(`label '${name}' is not a Prometheus label name`);
+    } else if (OWN_LABELS.includes(name)) {
+      problems.push(`label '${name}' is set by plugwire itself`);
+    }
+  }
+  const ascending = buckets.every(
+    (b, i) => Number.isFinite(b) && b > 0 && (i === 0 || b > buckets[i - 1]!),
+  );
+  if (!ascending) problems.push('buckets must be positive, finite and ascending');
+  if (problems.length > 0) {
+    throw new PluginError(ErrorCode.InvalidConfig, `collectPrometheus(): ${problems.join('; ')}`);
+  }
+}
+
+/** What one scrape reads from the manager, shared by every metric of that scrape. */
+interface ScrapeData {
+  metrics: MetricsSnapshot;
+  plugins: PluginSnapshot[];
+  ready: boolean;
+}
+
+class Exporter implements PrometheusCollector {
+  private readonly names: string[] = [];
+  private readonly unsubscribe: Array<() => void> = [];
+  /** Group of each plugin, for the labels of event counters. */
+  private readonly groups = new Map<string, string | undefined>();
+  private readonly boundsMs: readonly number[];
+  private scrape: ScrapeData | undefined;
+  private stopped = false;
+
+  private readonly circuitTransitions = new Tally();
+  private readonly healthChecks = new Tally();
+  private readonly healthTransitions = new Tally();
+  private readonly startupAttempts = new Tally();
+
+  constructor(
+    private readonly source: MetricsSource,
+    private readonly registry: Registry,
+    prefix: string,
+    private readonly constant: Labels,
+    private readonly buckets: readonly number[],
+  ) {
+    this.boundsMs = buckets.map((s) => s * 1000);
+    for (const p of source.plugins()) this.groups.set(p.name, p.group);
+    try {
+      this.register(prefix);
+    } catch (error) {
+      this.stop(); // a name already taken: leave the registry as it was
+      throw error;
+    }
+    this.subscribe();
+  }
+
+  private register(prefix: string): void {
+    const { registry, constant, buckets } = this;
+
+    const metric = (name: string, help: string, type: MetricType, read: Reader): void => {
+      const full = prefix + name;
+      // prom-client's registry takes any object with its metric shape (name, get(), reset()).
+      registry.registerMetric(
+        new ReadMetric(full, help, type, read, constant) as unknown as Parameters<
+          Registry['registerMetric']
+        >[0],
+      );
+      this.names.push(full);
+    };
+    const labelsOf = (plugin: string): Labels => this.labelsFor(plugin);
+    const perPlugin = (pick: (c: CounterSnapshot) => number) => (): Sample[] =>
+      Object.entries(this.data().metrics.plugins).map(([name, c]) => ({
+        labels: this.labelsFor(name),
+        value: pick(c),
+      }));
+
+    metric(
+      'requests_total',
+      'Attempts sent to each plugin, by outcome and error code (retries count once each).',
+      'counter',
+      () => {
+        const out: Sample[] = [];
+        for (const [name, c] of Object.entries(this.data().metrics.plugins)) {
+          outcomes(out, this.labelsFor(name), c);
+        }
+        return out;
+      },
+    );
+    metric(
+      'request_duration_seconds',
+      'Duration of the attempts on each plugin, seconds.',
+      'histogram',
+      (full) => {
+        const out: Sample[] = [];
+        for (const [name, c] of Object.entries(this.data().metrics.plugins)) {
+          histogram(out, full, this.labelsFor(name), c, buckets);
+        }
+        return out;
+      },
+    );
+    metric(
+      'calls_total',
+      'Calls to execute() as their callers saw them (after retries), by outcome and error code.',
+      'counter',
+      () => outcomes([], {}, this.data().metrics.global),
+    );
+    metric(
+      'call_duration_seconds',
+      'Duration of execute() calls, all attempts and backoff included, seconds.',
+      'histogram',
+      (full) => histogram([], full, {}, this.data().metrics.global, buckets),
+    );
+    metric(
+      'in_flight',
+      'Attempts running now on each plugin.',
+      'gauge',
+      perPlugin((c) => c.inFlight),
+    );
+    metric(
+      'retries_total',
+      'Retries started after a failed attempt on each plugin.',
+      'counter',
+      perPlugin((c) => c.retries),
+    );
+    metric(
+      'rate_limited_total',
+      "Attempts refused by each plugin's rate limiter.",
+      'counter',
+      perPlugin((c) => c.rateLimited),
+    );
+    metric(
+      'circuit_rejected_total',
+      "Attempts refused by each plugin's open circuit breaker.",
+      'counter',
+      perPlugin((c) => c.circuitRejected),
+    );
+    metric(
+      'circuit_state',
+      'Circuit breaker state of each plugin: 0 closed, 1 half-open, 2 open.',
+      'gauge',
+      () =>
+        this.data().plugins.flatMap((p) =>
+          p.breaker === undefined
+            ? []
+            : [{ labels: this.labelsFor(p.name), value: CIRCUIT_VALUE[p.breaker.state] }],
+        ),
+    );
+    metric(
+      'circuit_transitions_total',
+      'Circuit breaker transitions of each plugin, by the state entered.',
+      'counter',
+      () => this.circuitTransitions.samples(),
+    );
+    metric(
+      'health_status',
+      'Last known health of each plugin: 1 for its current status, 0 for the others.',
+      'gauge',
+      () =>
+        stateSet(this.data().plugins, 'status', HEALTH_STATES, (p) => p.health.status, labelsOf),
+    );
+    metric(
+      'health_transitions_total',
+      'Health status changes of each plugin, by the status entered.',
+      'counter',
+      () => this.healthTransitions.samples(),
+    );
+    metric(
+      'health_checks_total',
+      'Health checks run on each plugin, by result (success: healthy or degraded).',
+      'counter',
+      () => this.healthChecks.samples(),
+    );
+    metric(
+      'plugin_state',
+      'Lifecycle state of each plugin: 1 for its current state, 0 for the others.',
+      'gauge',
+      () => stateSet(this.data().plugins, 'state', PLUGIN_STATES, (p) => p.state, labelsOf),
+    );
+    metric(
+      'startup_attempts_total',
+      'Start attempts of each plugin (connect or spawn, then a first health check), by result.',
+      'counter',
+      () => this.startupAttempts.samples(),
+    );
+    metric(
+      'ready',
+      'Whether the manager is ready (see readiness()): 1 ready, 0 not.',
+      'gauge',
+      () => [{ labels: {}, value: this.data().ready ? 1 : 0 }],
+    );
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const off of this.unsubscribe.splice(0)) off();
+    for (const name of this.names.splice(0)) this.registry.removeSingleMetric(name);
+  }
+
+  private subscribe(): void {
+    const on = <K extends keyof ManagerEvents>(event: K, listener: ManagerListener<K>): void => {
+      this.unsubscribe.push(this.source.on(event, listener));
+    };
+    on('plugin-added', (e) => this.groups.set(e.plugin, e.group));
+    const transition = (e: { plugin: string; to: CircuitState }): void =>
+      this.circuitTransitions.inc({ ...this.labelsFor(e.plugin), to: e.to });
+    on('circuit-open', transition);
+    on('circuit-half-open', transition);
+    on('circuit-close', transition);
+    on('health-change', (e) =>
+      this.healthTransitions.inc({ ...this.labelsFor(e.plugin), to: e.to }),
+    );
+    on('startup-attempt-failed', (e) =>
+      this.startupAttempts.inc({ ...this.labelsFor(e.plugin), result: 'failure' }),
+    );
+    on('plugin-state', (e) => {
+      // Every way to `ready` is a start attempt that succeeded (first start or recovery).
+      if (e.to === 'ready')
+        this.startupAttempts.inc({ ...this.labelsFor(e.plugin), result: 'success' });
+    });
+    // Not in ManagerEvents of every manager: typed loosely so that a source without it still works.
+    const onAny = this.source.on as unknown as (
+      event: string,
+      listener: (event: HealthCheckEvent) => void,
+    ) => () => void;
+    this.unsubscribe.push(
+      onAny.call(this.source, 'health-check', (e) => {
+        const ok = e.status === 'healthy' || e.status === 'degraded';
+        this.healthChecks.inc({ ...this.labelsFor(e.plugin), result: ok ? 'success' : 'failure' });
+      }),
+    );
+  }
+
+  /**
+   * The manager's state for the scrape in progress. prom-client collects every metric of a scrape
+   * in the same tick, so one snapshot serves them all and is dropped right after.
+   */
+  private data(): ScrapeData {
+    if (this.scrape === undefined) {
+      const plugins = this.source.plugins();
+      for (const p of plugins) this.groups.set(p.name, p.group);
+      this.scrape = {
+        metrics: this.source.metrics({ latencyBucketsMs: this.boundsMs }),
+        plugins,
+        ready: this.source.readiness().ready,
+      };
+      queueMicrotask(() => (this.scrape = undefined));
+    }
+    return this.scrape;
+  }
+
+  /** `{ plugin, group }` (group only when the plugin has one). */
+  private labelsFor(plugin: string): Labels {
+    const group = this.groups.get(plugin);
+    return group === undefined ? { plugin } : { plugin, group };
+  }
+}
+
+type MetricType = 'counter' | 'gauge' | 'histogram';
+type Reader = (name: string) => Sample[];
+
+/**
+ * A metric whose values are read at scrape time. It has the shape prom-client's registry reads
+ * (`name`, `help`, `type`, `aggregator`, `get()`, `reset()`), so histograms can be exposed from
+ * counts kept elsewhere, which prom-client's own Histogram cannot do.
+ */
+class ReadMetric {
+  readonly aggregator = 'sum';
+
+  constructor(
+    public name: string,
+    readonly help: string,
+    readonly type: MetricType,
+    private readonly read: Reader,
+    private readonly constant: Labels,
+  ) {}
+
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: MetricType;
+    aggregator: string;
+    values: Sample[];
+  }> {
+    let values = this.read(this.name);
+    const constant = this.constant;
+    if (Object.keys(constant).length > 0) {
+      values = values.map((v) => ({ ...v, labels: { ...v.labels, ...constant } }));
+    }
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    };
+  }
+
+  /** Values come from the manager: there is nothing here to reset. */
+  reset(): void {}
+}
+
+/** Counts of events by label set; a counter that only grows. */
+class Tally {
+  private readonly counts = new Map<string, Sample>();
+
+  inc(labels: Labels): void {
+    const key = JSON.stringify(labels);
+    const sample = this.counts.get(key);
+    if (sample === undefined) this.counts.set(key, { labels, value: 1 });
+    else sample.value++;
+  }
+
+  samples(): Sample[] {
+    return [...this.counts.values()].map((s) => ({ labels: s.labels, value: s.value }));
+  }
+}
+
+/** `success` plus one series per error code, each under the outcome that code stands for. */
+function outcomes(out: Sample[], base: Labels, c: CounterSnapshot): Sample[] {
+  out.push({ labels: { ...base, outcome: 'success' }, value: c.success });
+  for (const [code, value] of Object.entries(c.byCode)) {
+    out.push({ labels: { ...base, outcome: outcomeOfCode(code), code }, value });
+  }
+  return out;
+}
+
+/**
+ * A histogram's `_bucket`, `_sum` and `_count` series, in seconds. A source that reports no
+ * bucket counts still gets a valid histogram: the `+Inf` bucket, sum and count.
+ */
+function histogram(
+  out: Sample[],
+  name: string,
+  base: Labels,
+  c: CounterSnapshot,
+  buckets: readonly number[],
+): Sample[] {
+  const h: LatencyBuckets | undefined = c.histogram;
+  const bucket = `${name}_bucket`;
+  if (h !== undefined) {
+    for (let i = 0; i < buckets.length; i++) {
+      out.push({
+        labels: { ...base, le: buckets[i]! },
+        value: h.cumulative[i]!,
+        metricName: bucket,
+      });
+    }
+  }
+  const count = h?.count ?? c.latency.count;
+  const sumMs = h?.sumMs ?? c.latency.avg * c.latency.count;
+  out.push({ labels: { ...base, le: '+Inf' }, value: count, metricName: bucket });
+  out.push({ labels: base, value: sumMs / 1000, metricName: `${name}_sum` });
+  out.push({ labels: base, value: count, metricName: `${name}_count` });
+  return out;
+}
+
+/** One series per possible state, 1 for the current one: `sum by (status)` counts plugins. */
+function stateSet<S extends string>(
+  plugins: PluginSnapshot[],
+  label: string,
+  states: readonly S[],
+  current: (p: PluginSnapshot) => S,
+  labelsOf: (plugin: string) => Labels,
+): Sample[] {
+  const out: Sample[] = [];
+  for (const p of plugins) {
+    const base = labelsOf(p.name);
+    const now = current(p);
+    for (const state of states) {
+      out.push({ labels: { ...base, [label]: state }, value: state === now ? 1 : 0 });
+    }
+  }
+  return out;
+}
