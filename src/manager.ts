@@ -7,7 +7,6 @@ import {
 } from './config/defaults.js';
 import { loadConfigFile, parseConfig, parsePluginConfig } from './config/index.js';
 import type {
-  GroupConfig,
   ManagerConfig,
   PluginConfig,
   PolicyConfig,
@@ -21,16 +20,8 @@ import {
 } from './reload/apply.js';
 import { diffConfigs, type ConfigDiff } from './reload/diff.js';
 import { watchConfigFile } from './reload/watch.js';
-import {
-  ConfigError,
-  ErrorCode,
-  PluginError,
-  isConfigError,
-  redactSecrets,
-  type ConfigIssue,
-} from './errors.js';
-import { GroupRoute } from './balance/GroupRoute.js';
-import { balancerNames, createBalancer } from './balance/registry.js';
+import { ConfigError, ErrorCode, PluginError, redactSecrets } from './errors.js';
+import { balancerNames } from './balance/registry.js';
 import type { Balancer } from './balance/types.js';
 import {
   TypedEvents,
@@ -44,12 +35,8 @@ import { silentLogger } from './observe/logger.js';
 import { Counters, type CounterSnapshot, type MetricsOptions } from './observe/stats.js';
 import type { CallTracer } from './observe/tracing.js';
 import { Call, type CallHost, type InflightCall } from './pipeline/Call.js';
-import {
-  PluginSlot,
-  type PluginSnapshot,
-  type PluginState,
-  type Route,
-} from './pipeline/PluginSlot.js';
+import { Targets } from './pipeline/Targets.js';
+import { PluginSlot, type PluginSnapshot, type PluginState } from './pipeline/PluginSlot.js';
 import { settlesWithin } from './internal/timeout.js';
 import { builtinFactories } from './transport/builtin.js';
 import type {
@@ -121,6 +108,8 @@ export interface ShutdownOptions {
 }
 
 const IN_PROCESS = 'in-process';
+/** Plugins registered in code: no config file describes them, so reloads leave them alone. */
+const isInCode = (slot: PluginSlot): boolean => slot.config.transport === IN_PROCESS;
 const inProcessFactory: PluginFactory = {
   transports: [IN_PROCESS],
   create() {
@@ -147,9 +136,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly codec: Codec;
   private readonly bus: TypedEvents;
   private readonly factories = new Map<string, PluginFactory>();
-  private readonly slots = new Map<string, PluginSlot<Req, Resp>>();
-  private readonly routes = new Map<string, Route>();
-  private readonly groups = new Map<string, GroupRoute<PluginSlot>>();
+  private readonly targets = new Targets();
   private readonly host: CallHost;
   private readonly inflight = new Set<InflightCall>();
   private readonly readinessTracker: ReadinessTracker;
@@ -159,7 +146,6 @@ export class Manager<Req = unknown, Resp = unknown> {
   private defaults: PolicyConfig = DEFAULT_POLICY;
   private retryBudget: RetryBudgetConfig = DEFAULT_RETRY_BUDGET;
   private startupConcurrency = DEFAULT_STARTUP_CONCURRENCY;
-  private groupConfigs: Record<string, GroupConfig> = {};
   private reloads: Promise<void> = Promise.resolve();
   private readonly watchers = new Set<() => void>();
   private closing: Promise<void> | undefined;
@@ -171,7 +157,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.bus = new TypedEvents(this.logger);
     this.lifecycleHooks = {
       logger: this.logger,
-      setState: (slot, to, error) => this.setState(slot as PluginSlot<Req, Resp>, to, error),
+      setState: (slot, to, error) => this.setState(slot, to, error),
       attemptFailed: (slot, attempt, error) => {
         const { maxAttempts } = slot.config.startup;
         this.logger.warn(
@@ -216,7 +202,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       onCallSettled: () => {
         if (this.drained !== undefined && this.inflight.size === 0) this.drained();
       },
-      route: (target) => this.routes.get(target),
+      route: (target) => this.targets.route(target),
     };
     this.factories.set(IN_PROCESS, inProcessFactory);
     if (options.builtinTransports !== false) {
@@ -249,12 +235,12 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.assertOpen();
     const source = typeof config === 'string' ? config : undefined;
     const parsed = await this.parse(config);
-    const problems = this.namespaceProblems(parsed);
-    const balancers = this.createBalancers(parsed, problems);
+    const problems = this.targets.clashes(parsed, 'load', isInCode);
+    const balancers = this.targets.balancers(parsed, false, problems);
     if (problems.length > 0) throw new ConfigError(problems, source);
     const plugins = this.createPlugins(parsed.plugins);
     this.adopt(parsed, balancers);
-    const slots = plugins.map(({ plugin, config }) => this.addSlot(plugin, config));
+    const slots = plugins.map(({ plugin, config }) => this.addSlot(this.newSlot(plugin, config)));
     return { plugins: await this.startAll(slots) };
   }
 
@@ -304,10 +290,12 @@ export class Manager<Req = unknown, Resp = unknown> {
     const source = typeof input === 'string' ? input : undefined;
     let next: ManagerConfig;
     let diff: ConfigDiff;
+    let balancers: Map<string, Balancer>;
     try {
       this.assertOpen();
       next = await this.parse(input);
-      const problems = this.reloadProblems(next);
+      const problems = this.targets.clashes(next, 'reload', isInCode);
+      balancers = this.targets.balancers(next, true, problems);
       if (problems.length > 0) throw new ConfigError(problems, source);
       diff = diffConfigs(this.currentConfig(), next);
     } catch (error) {
@@ -318,14 +306,11 @@ export class Manager<Req = unknown, Resp = unknown> {
     }
     this.bus.emit('reload-start', { diff, source });
     if (!this.loaded) this.adopt(next, new Map());
+    const changedGroups = [...diff.groups.added, ...diff.groups.updated.map((g) => g.name)];
+    for (const name of changedGroups) this.targets.setGroup(name, balancers.get(name)!);
     const result = await applyReload(this.reloadRuntime, next, diff, options);
-    for (const name of diff.groups.removed) {
-      if (this.groups.get(name)?.members.length === 0) {
-        this.groups.delete(name);
-        this.routes.delete(name);
-      }
-    }
-    this.groupConfigs = { ...next.groups };
+    this.targets.dropEmptyGroups(diff.groups.removed);
+    this.targets.groupConfigs = { ...next.groups };
     this.logger.info(
       { source, added: result.added, removed: result.removed, recreated: result.recreated },
       'plugwire: reloaded',
@@ -353,116 +338,22 @@ export class Manager<Req = unknown, Resp = unknown> {
         parsed.readiness,
       );
     }
-    this.groupConfigs = { ...this.groupConfigs, ...parsed.groups };
-    for (const [name, balancer] of balancers) this.addGroup(name, balancer);
-  }
-
-  private addGroup(name: string, balancer: Balancer): void {
-    const members = [...this.slots.values()].filter((slot) => slot.config.group === name);
-    const group = new GroupRoute<PluginSlot>(name, members as PluginSlot[], balancer);
-    this.groups.set(name, group);
-    this.routes.set(name, group);
+    this.targets.groupConfigs = { ...this.targets.groupConfigs, ...parsed.groups };
+    for (const [name, balancer] of balancers) this.targets.setGroup(name, balancer);
   }
 
   /** The running configuration, as a reload compares it: plugins registered in code left out. */
   private currentConfig(): ManagerConfig {
     return {
       defaults: this.defaults,
-      groups: this.groupConfigs,
+      groups: this.targets.groupConfigs,
       readiness: this.readinessTracker.config,
       retryBudget: this.retryBudget,
       startupConcurrency: this.startupConcurrency,
-      plugins: [...this.slots.values()]
-        .filter((slot) => slot.config.transport !== IN_PROCESS)
+      plugins: [...this.targets.plugins()]
+        .filter((slot) => !isInCode(slot))
         .map((slot) => slot.config),
     };
-  }
-
-  /** A reloaded config must leave the names of plugins registered in code alone. */
-  private reloadProblems(next: ManagerConfig): ConfigIssue[] {
-    const problems: ConfigIssue[] = [];
-    const inCode = (name: string): boolean => this.slots.get(name)?.config.transport === IN_PROCESS;
-    next.plugins.forEach((plugin, index) => {
-      if (inCode(plugin.name)) {
-        problems.push({
-          path: `plugins[${index}].name`,
-          message: `'${plugin.name}' is a plugin registered in code; a config cannot replace it`,
-          code: ErrorCode.DuplicatePluginName,
-        });
-      }
-      if (plugin.group !== undefined && this.slots.has(plugin.group)) {
-        problems.push({
-          path: `plugins[${index}].group`,
-          message: `'${plugin.group}' is already a plugin name; plugins and groups share one namespace`,
-          code: ErrorCode.DuplicatePluginName,
-        });
-      }
-    });
-    // Strategy options of new or changed groups are checked before anything changes.
-    for (const [name, group] of Object.entries(next.groups)) {
-      try {
-        createBalancer(group.strategy, group.options);
-      } catch (error) {
-        if (!isConfigError(error)) throw error;
-        for (const issue of error.issues) {
-          problems.push({ ...issue, path: `groups.${name}.${issue.path}` });
-        }
-      }
-    }
-    return problems;
-  }
-
-  /** Plugin and group names must not clash with what is loaded already. */
-  private namespaceProblems(parsed: ManagerConfig): ConfigIssue[] {
-    const problems: ConfigIssue[] = [];
-    parsed.plugins.forEach((plugin, index) => {
-      if (this.routes.has(plugin.name)) {
-        problems.push({
-          path: `plugins[${index}].name`,
-          message: `a plugin or group named '${plugin.name}' is already loaded (use reload() to change it)`,
-          code: ErrorCode.DuplicatePluginName,
-        });
-      }
-      if (plugin.group !== undefined && this.slots.has(plugin.group)) {
-        problems.push({
-          path: `plugins[${index}].group`,
-          message: `'${plugin.group}' is already a plugin name; plugins and groups share one namespace`,
-          code: ErrorCode.DuplicatePluginName,
-        });
-      }
-    });
-    for (const name of Object.keys(parsed.groups)) {
-      if (this.routes.has(name)) {
-        problems.push({
-          path: `groups.${name}`,
-          message: `a plugin or group named '${name}' is already loaded (use reload() to change it)`,
-          code: ErrorCode.DuplicatePluginName,
-        });
-      }
-    }
-    return problems;
-  }
-
-  /** A balancer for each group this config introduces; bad strategy options become problems. */
-  private createBalancers(parsed: ManagerConfig, problems: ConfigIssue[]): Map<string, Balancer> {
-    const balancers = new Map<string, Balancer>();
-    const introduced = new Set([
-      ...Object.keys(parsed.groups),
-      ...parsed.plugins.flatMap((p) => (p.group === undefined ? [] : [p.group])),
-    ]);
-    for (const name of introduced) {
-      if (this.routes.has(name)) continue; // an existing group: the plugin joins it
-      const group = parsed.groups[name];
-      try {
-        balancers.set(name, createBalancer(group?.strategy, group?.options));
-      } catch (error) {
-        if (!isConfigError(error)) throw error;
-        for (const issue of error.issues) {
-          problems.push({ ...issue, path: `groups.${name}.${issue.path}` });
-        }
-      }
-    }
-    return balancers;
   }
 
   /** Creates every plugin of a config, or none: a factory that throws closes the others. */
@@ -489,7 +380,7 @@ export class Manager<Req = unknown, Resp = unknown> {
    */
   async register(plugin: Plugin<Req, Resp>, options: RegisterOptions = {}): Promise<StartResult> {
     this.assertOpen();
-    if (this.routes.has(plugin.name)) {
+    if (this.targets.has(plugin.name)) {
       throw new ConfigError([
         {
           path: 'name',
@@ -503,21 +394,17 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.defaults,
       { transports: this.factories },
     );
-    if (config.group !== undefined && !this.groups.has(config.group)) {
-      if (this.routes.has(config.group)) {
-        throw new ConfigError([
-          {
-            path: 'group',
-            message: `'${config.group}' is already a plugin name; plugins and groups share one namespace`,
-            code: ErrorCode.DuplicatePluginName,
-          },
-        ]);
-      }
-      const group = new GroupRoute<PluginSlot>(config.group, [], createBalancer());
-      this.groups.set(config.group, group);
-      this.routes.set(config.group, group);
+    if (config.group !== undefined && this.targets.slot(config.group) !== undefined) {
+      throw new ConfigError([
+        {
+          path: 'group',
+          message: `'${config.group}' is already a plugin name; plugins and groups share one namespace`,
+          code: ErrorCode.DuplicatePluginName,
+        },
+      ]);
     }
-    const slot = this.addSlot(plugin, config);
+    this.targets.ensureGroup(config.group);
+    const slot = this.addSlot(this.newSlot(plugin, config));
     const [result] = await this.startAll([slot]);
     return result!;
   }
@@ -527,9 +414,9 @@ export class Manager<Req = unknown, Resp = unknown> {
    * `timeoutMs` (default 10 s) and are aborted after, then the plugin is closed.
    */
   async unregister(name: string, options: ShutdownOptions = {}): Promise<boolean> {
-    const slot = this.slots.get(name);
+    const slot = this.targets.slot(name);
     if (slot === undefined) return false;
-    this.unroute(slot);
+    this.removeSlot(slot);
     this.setState(slot, 'draining');
     await this.drainSlot(slot, options.timeoutMs ?? 10_000);
     await this.closeSlot(slot);
@@ -543,7 +430,7 @@ export class Manager<Req = unknown, Resp = unknown> {
    * started when first enabled. Resolves once the change (and such a start) is done.
    */
   async setEnabled(name: string, enabled: boolean): Promise<void> {
-    const slot = this.slots.get(name);
+    const slot = this.targets.slot(name);
     if (slot === undefined) {
       throw new PluginError(ErrorCode.PluginNotFound, `No plugin named '${name}'`, {
         plugin: name,
@@ -564,7 +451,7 @@ export class Manager<Req = unknown, Resp = unknown> {
    */
   execute(target: string, request: Req, options?: ExecuteOptions): Promise<Resp> {
     if (this.closing !== undefined) return Promise.reject(this.closedError(target));
-    const route = this.routes.get(target);
+    const route = this.targets.route(target);
     if (route === undefined) {
       return Promise.reject(
         new PluginError(ErrorCode.PluginNotFound, `No plugin or group named '${target}'`, {
@@ -584,13 +471,13 @@ export class Manager<Req = unknown, Resp = unknown> {
 
   /** A snapshot of every plugin: state, breaker, health and counters. */
   plugins(): PluginSnapshot[] {
-    return [...this.slots.values()].map((slot) => slot.snapshot());
+    return [...this.targets.plugins()].map((slot) => slot.snapshot());
   }
 
   /** The last known health of every plugin. Never blocks, never runs a check. */
   health(): Record<string, HealthStatus> {
     const out: Record<string, HealthStatus> = {};
-    for (const [name, slot] of this.slots) out[name] = { ...slot.health };
+    for (const slot of this.targets.plugins()) out[slot.name] = { ...slot.health };
     return out;
   }
 
@@ -598,7 +485,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   metrics(options?: MetricsOptions): MetricsSnapshot {
     const bounds = options?.latencyBucketsMs;
     const plugins: Record<string, CounterSnapshot> = {};
-    for (const [name, slot] of this.slots) plugins[name] = slot.counters.snapshot(bounds);
+    for (const slot of this.targets.plugins()) plugins[slot.name] = slot.counters.snapshot(bounds);
     return { global: this.host.counters.snapshot(bounds), plugins };
   }
 
@@ -612,8 +499,8 @@ export class Manager<Req = unknown, Resp = unknown> {
    * is first asked for.
    */
   readiness(): ReadinessReport {
-    if (!this.loaded && this.readinessTracker.initialSet === undefined && this.slots.size > 0) {
-      this.readinessTracker.lock(this.slots.keys());
+    if (!this.loaded && this.readinessTracker.initialSet === undefined && this.targets.size > 0) {
+      this.readinessTracker.lock([...this.targets.plugins()].map((slot) => slot.name));
       this.refreshReadiness();
     }
     return this.readinessTracker.report;
@@ -685,7 +572,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   private async doShutdown(timeoutMs: number): Promise<void> {
     this.readinessTracker.shutdown();
     for (const stop of [...this.watchers]) stop();
-    for (const slot of this.slots.values()) slot.lifecycle?.stop();
+    for (const slot of this.targets.plugins()) slot.lifecycle?.stop();
     let aborted = 0;
     if (this.inflight.size > 0) {
       await settlesWithin(new Promise<void>((resolve) => (this.drained = resolve)), timeoutMs);
@@ -695,116 +582,75 @@ export class Manager<Req = unknown, Resp = unknown> {
       }
       this.drained = undefined;
     }
-    const slots = [...this.slots.values()];
-    this.routes.clear();
-    this.groups.clear();
-    this.slots.clear();
+    const slots = [...this.targets.plugins()];
+    this.targets.clear();
     await Promise.all(slots.map((slot) => this.closeSlot(slot)));
     this.bus.emit('shutdown', { abortedCalls: aborted });
     this.bus.clear();
   }
 
-  private addSlot(plugin: Plugin<Req, Resp>, config: PluginConfig): PluginSlot<Req, Resp> {
-    const slot = this.newSlot(plugin, config);
-    this.routeSlot(slot);
-    return slot;
-  }
-
-  private newSlot(plugin: Plugin<Req, Resp>, config: PluginConfig): PluginSlot<Req, Resp> {
+  private newSlot(plugin: Plugin<Req, Resp>, config: PluginConfig): PluginSlot {
     const slot = new PluginSlot<Req, Resp>(
       plugin,
       config,
       this.retryBudget,
       this.onBreakerTransition,
-    );
-    slot.lifecycle = new PluginLifecycle(slot as PluginSlot, this.lifecycleHooks);
+    ) as PluginSlot;
+    slot.lifecycle = new PluginLifecycle(slot, this.lifecycleHooks);
     return slot;
   }
 
-  private routeSlot(slot: PluginSlot<Req, Resp>): void {
+  /** Routes a new slot under its name (and group). */
+  private addSlot(slot: PluginSlot): PluginSlot {
+    this.targets.add(slot);
     const { config } = slot;
-    this.slots.set(config.name, slot);
-    this.routes.set(config.name, slot as PluginSlot);
-    if (config.group !== undefined) this.refreshGroup(config.group);
     this.bus.emit('plugin-added', {
       plugin: config.name,
       transport: config.transport,
       group: config.group,
     });
+    return slot;
+  }
+
+  /** Stops routing to `slot`: its name, its group, the initial set. */
+  private removeSlot(slot: PluginSlot): void {
+    if (this.targets.remove(slot)) this.readinessTracker.forget(slot.name);
   }
 
   /** What a reload drives: the slots and their lifecycle. */
   private readonly reloadRuntime: ReloadRuntime = {
-    slot: (name) => this.slots.get(name) as PluginSlot | undefined,
+    slot: (name) => this.targets.slot(name),
     create: (config) => {
-      const plugin = this.factories
-        .get(config.transport)!
-        .create(config, { codec: this.codec, logger: this.logger });
-      return this.newSlot(plugin as Plugin<Req, Resp>, config) as PluginSlot;
+      const factory = this.factories.get(config.transport)!;
+      const plugin = factory.create(config, { codec: this.codec, logger: this.logger });
+      return this.newSlot(plugin as Plugin<Req, Resp>, config);
     },
-    add: (slot) => this.routeSlot(slot as PluginSlot<Req, Resp>),
+    add: (slot) => void this.addSlot(slot),
     swap: (old, next) => {
-      this.slots.set(next.name, next as PluginSlot<Req, Resp>);
-      this.routes.set(next.name, next);
-      if (old.config.group !== undefined) this.refreshGroup(old.config.group);
-      if (next.config.group !== undefined && next.config.group !== old.config.group) {
-        this.refreshGroup(next.config.group);
-      }
+      this.targets.swap(old, next);
       this.refreshReadiness();
     },
-    remove: (slot) => this.unroute(slot as PluginSlot<Req, Resp>),
-    start: (slot) => this.startSlot(slot as PluginSlot<Req, Resp>),
-    drain: (slot, timeoutMs, replaced) =>
-      this.drainSlot(slot as PluginSlot<Req, Resp>, timeoutMs, replaced),
-    retire: (slot) => this.setState(slot as PluginSlot<Req, Resp>, 'draining'),
-    close: (slot) => this.closeSlot(slot as PluginSlot<Req, Resp>),
+    remove: (slot) => this.removeSlot(slot),
+    start: (slot) => this.startSlot(slot),
+    drain: (slot, timeoutMs, replaced) => this.drainSlot(slot, timeoutMs, replaced),
+    retire: (slot) => this.setState(slot, 'draining'),
+    close: (slot) => this.closeSlot(slot),
     configure: async (slot, config) => {
-      const before = slot.config;
+      const group = slot.config.group;
       slot.configure(config);
-      if (before.group !== config.group) {
-        if (before.group !== undefined) this.refreshGroup(before.group);
-        if (config.group !== undefined) this.refreshGroup(config.group);
-      } else if (config.group !== undefined) {
-        this.groups.get(config.group)?.refresh(); // weight or priority may have changed
-      }
+      this.targets.moved(slot, group);
       this.refreshReadiness();
-      if (config.enabled && slot.state === 'pending')
-        await this.startSlot(slot as PluginSlot<Req, Resp>);
+      if (config.enabled && slot.state === 'pending') await this.startSlot(slot);
     },
     settings: (next, diff) => {
       this.defaults = next.defaults;
       this.startupConcurrency = next.startupConcurrency;
       this.retryBudget = next.retryBudget;
-      for (const slot of this.slots.values()) slot.budget.configure(next.retryBudget);
+      for (const slot of this.targets.plugins()) slot.budget.configure(next.retryBudget);
       if (diff.readinessChanged) this.readinessTracker.configure(next.readiness);
-      for (const name of diff.groups.added) {
-        if (this.groups.has(name)) continue;
-        const group = next.groups[name];
-        this.addGroup(name, createBalancer(group?.strategy, group?.options));
-      }
-      for (const { name } of diff.groups.updated) {
-        const group = next.groups[name];
-        this.addGroup(name, createBalancer(group?.strategy, group?.options));
-      }
     },
     step: (step) => this.bus.emit('reload-step', step),
   };
-
-  /** Stops routing to `slot`: its name, its group, the initial set. */
-  private unroute(slot: PluginSlot<Req, Resp>): void {
-    const name = slot.name;
-    if (this.slots.get(name) !== slot) return;
-    this.routes.delete(name);
-    this.slots.delete(name);
-    if (slot.config.group !== undefined) this.refreshGroup(slot.config.group);
-    this.readinessTracker.forget(name);
-  }
-
-  /** Rebuilds a group's member list from the slots that name it (config order). */
-  private refreshGroup(name: string): void {
-    const members = [...this.slots.values()].filter((slot) => slot.config.group === name);
-    this.groups.get(name)?.setMembers(members as PluginSlot[]);
-  }
 
   private readonly onBreakerTransition = (
     slot: PluginSlot,
@@ -824,7 +670,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   };
 
   /** Starts slots with bounded concurrency; each gets `startup.maxAttempts` attempts with backoff. */
-  private async startAll(slots: PluginSlot<Req, Resp>[]): Promise<StartResult[]> {
+  private async startAll(slots: PluginSlot[]): Promise<StartResult[]> {
     const results: StartResult[] = new Array(slots.length);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -845,13 +691,13 @@ export class Manager<Req = unknown, Resp = unknown> {
     return results;
   }
 
-  private async startSlot(slot: PluginSlot<Req, Resp>): Promise<void> {
+  private async startSlot(slot: PluginSlot): Promise<void> {
     // A disabled plugin is not started (readiness counts it as done); calls get PLUGIN_1202.
     if (slot.config.enabled) await slot.lifecycle!.start();
   }
 
   private refreshReadiness(): void {
-    const inputs = [...this.slots.values()].map((slot) => ({
+    const inputs = [...this.targets.plugins()].map((slot) => ({
       name: slot.name,
       state: slot.state,
       health: slot.health,
@@ -864,24 +710,19 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.readinessTracker.update(inputs);
   }
 
-  private setState(slot: PluginSlot<Req, Resp>, to: PluginState, error?: string): void {
+  private setState(slot: PluginSlot, to: PluginState, error?: string): void {
     if (slot.state === to) return;
     const from = slot.moveTo(to);
     this.bus.emit('plugin-state', { plugin: slot.name, from, to, error });
     this.refreshReadiness();
   }
 
-  /** Waits until no call runs on `slot`, or `timeoutMs`; then aborts the calls still on it. */
   /**
    * Waits until no attempt runs on `slot`, or `timeoutMs`. Then the attempts still on it are
    * ended: `replaced` (a reload) interrupts them with a retryable error so that their calls go
    * on with the new instance; otherwise (removal) their calls fail.
    */
-  private async drainSlot(
-    slot: PluginSlot<Req, Resp>,
-    timeoutMs: number,
-    replaced = false,
-  ): Promise<void> {
+  private async drainSlot(slot: PluginSlot, timeoutMs: number, replaced = false): Promise<void> {
     if (timeoutMs > 0 && (await settlesWithin(slot.idle(), timeoutMs))) return;
     if (slot.counters.inFlight === 0) return;
     const error = replaced
@@ -893,12 +734,12 @@ export class Manager<Req = unknown, Resp = unknown> {
           plugin: slot.name,
         });
     for (const call of [...this.inflight]) {
-      if (replaced) call.interrupt(slot as PluginSlot, error);
+      if (replaced) call.interrupt(slot, error);
       else if (call.currentPlugin === slot) call.abort(error);
     }
   }
 
-  private async closeSlot(slot: PluginSlot<Req, Resp>): Promise<void> {
+  private async closeSlot(slot: PluginSlot): Promise<void> {
     slot.lifecycle?.stop();
     try {
       await slot.plugin.close();

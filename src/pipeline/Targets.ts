@@ -1,0 +1,181 @@
+import { GroupRoute } from '../balance/GroupRoute.js';
+import { createBalancer } from '../balance/registry.js';
+import type { Balancer } from '../balance/types.js';
+import type { GroupConfig, ManagerConfig } from '../config/types.js';
+import { ErrorCode, isConfigError, type ConfigIssue } from '../errors.js';
+import type { PluginSlot, Route } from './PluginSlot.js';
+
+/**
+ * Every execute target by name: plugins (their slots) and groups share one namespace. The
+ * pipeline reads routes from here; load, register and reload change it, one slot or group at a
+ * time, so that a name always leads to exactly one route.
+ */
+export class Targets<S extends PluginSlot = PluginSlot> {
+  private readonly slots = new Map<string, S>();
+  private readonly routes = new Map<string, Route>();
+  private readonly groups = new Map<string, GroupRoute<PluginSlot>>();
+  /** The `groups` section in force, as a reload compares it. */
+  groupConfigs: Record<string, GroupConfig> = {};
+
+  route(target: string): Route | undefined {
+    return this.routes.get(target);
+  }
+
+  slot(name: string): S | undefined {
+    return this.slots.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.routes.has(name);
+  }
+
+  /** Plugins in the order they were added (config order). */
+  plugins(): IterableIterator<S> {
+    return this.slots.values();
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Routes `slot` under its name, and in its group. */
+  add(slot: S): void {
+    this.slots.set(slot.name, slot);
+    this.routes.set(slot.name, slot);
+    this.refreshGroup(slot.config.group);
+  }
+
+  /** Stops routing to `slot` (if its name still leads to it). Returns whether it did. */
+  remove(slot: S): boolean {
+    if (this.slots.get(slot.name) !== slot) return false;
+    this.slots.delete(slot.name);
+    this.routes.delete(slot.name);
+    this.refreshGroup(slot.config.group);
+    return true;
+  }
+
+  /** The name of `old` leads to `next` from now on (a reload's replacement). */
+  swap(old: S, next: S): void {
+    this.slots.set(next.name, next);
+    this.routes.set(next.name, next);
+    this.refreshGroup(old.config.group);
+    if (next.config.group !== old.config.group) this.refreshGroup(next.config.group);
+  }
+
+  /** A plugin's group, weight or priority changed in place. */
+  moved(slot: S, previousGroup: string | undefined): void {
+    if (previousGroup !== slot.config.group) {
+      this.refreshGroup(previousGroup);
+      this.refreshGroup(slot.config.group);
+    } else if (slot.config.group !== undefined) {
+      this.groups.get(slot.config.group)?.refresh();
+    }
+  }
+
+  /** Adds (or replaces) the group `name` with `balancer`, members taken from the plugins. */
+  setGroup(name: string, balancer: Balancer): void {
+    const group = new GroupRoute<PluginSlot>(name, this.membersOf(name), balancer);
+    this.groups.set(name, group);
+    this.routes.set(name, group);
+  }
+
+  /** Creates the group a plugin names, with the default strategy, if it does not exist. */
+  ensureGroup(name: string | undefined): void {
+    if (name !== undefined && !this.groups.has(name)) this.setGroup(name, createBalancer());
+  }
+
+  /** Drops the groups among `names` that have no member left. */
+  dropEmptyGroups(names: readonly string[]): void {
+    for (const name of names) {
+      if (this.groups.get(name)?.members.length === 0) {
+        this.groups.delete(name);
+        this.routes.delete(name);
+      }
+    }
+  }
+
+  clear(): void {
+    this.slots.clear();
+    this.routes.clear();
+    this.groups.clear();
+  }
+
+  /**
+   * Names in `config` that clash with what runs. `load` adds to what runs, so none of its
+   * plugin or group names may exist; a `reload` replaces the configured plugins, so only names of
+   * plugins registered in code (`isFixed`) are off limits. In both, a group may not be named
+   * like a plugin.
+   */
+  clashes(
+    config: ManagerConfig,
+    mode: 'load' | 'reload',
+    isFixed: (slot: S) => boolean,
+  ): ConfigIssue[] {
+    const problems: ConfigIssue[] = [];
+    const clash = (path: string, message: string): void => {
+      problems.push({ path, message, code: ErrorCode.DuplicatePluginName });
+    };
+    config.plugins.forEach((plugin, index) => {
+      const existing = this.slots.get(plugin.name);
+      if (mode === 'load' ? this.routes.has(plugin.name) : existing && isFixed(existing)) {
+        clash(
+          `plugins[${index}].name`,
+          mode === 'load'
+            ? `a plugin or group named '${plugin.name}' is already loaded (use reload() to change it)`
+            : `'${plugin.name}' is a plugin registered in code; a config cannot replace it`,
+        );
+      }
+      if (plugin.group !== undefined && this.slots.has(plugin.group)) {
+        clash(
+          `plugins[${index}].group`,
+          `'${plugin.group}' is already a plugin name; plugins and groups share one namespace`,
+        );
+      }
+    });
+    if (mode === 'load') {
+      for (const name of Object.keys(config.groups)) {
+        if (this.routes.has(name)) {
+          clash(
+            `groups.${name}`,
+            `a plugin or group named '${name}' is already loaded (use reload() to change it)`,
+          );
+        }
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * A balancer for each group of `config` that needs a new one: every declared group when
+   * `all`, otherwise only groups that do not exist yet (a plugin joining an existing group
+   * keeps it). Invalid strategy options are added to `problems`, by path.
+   */
+  balancers(config: ManagerConfig, all: boolean, problems: ConfigIssue[]): Map<string, Balancer> {
+    const balancers = new Map<string, Balancer>();
+    const named = new Set([
+      ...Object.keys(config.groups),
+      ...config.plugins.flatMap((p) => (p.group === undefined ? [] : [p.group])),
+    ]);
+    for (const name of named) {
+      if (!all && this.groups.has(name)) continue;
+      const group = config.groups[name];
+      try {
+        balancers.set(name, createBalancer(group?.strategy, group?.options));
+      } catch (error) {
+        if (!isConfigError(error)) throw error;
+        for (const issue of error.issues) {
+          problems.push({ ...issue, path: `groups.${name}.${issue.path}` });
+        }
+      }
+    }
+    return balancers;
+  }
+
+  private membersOf(name: string): PluginSlot[] {
+    return [...this.slots.values()].filter((slot) => slot.config.group === name);
+  }
+
+  private refreshGroup(name: string | undefined): void {
+    if (name !== undefined) this.groups.get(name)?.setMembers(this.membersOf(name));
+  }
+}
