@@ -6,6 +6,8 @@
  * - unix: manager (pool of up to 64 sockets) vs 64 bare `net` sockets writing NDJSON envelopes;
  * - exec: manager vs the same child spawned by hand, NDJSON on its stdin/stdout.
  * Goal: the manager keeps at least 90% of the bare client's throughput; Unix and exec beat HTTP.
+ * A third side, `plugin` (off by default), calls the manager's own transport plugin directly,
+ * without the pipeline: it splits the manager's added cost between transport and pipeline.
  *
  * The HTTP, gRPC and Unix servers are `examples/plugins/serve.ts` in their own processes; the exec
  * plugin is `examples/plugins/stdio-plugin.ts`. Retries, breaker and health checks are at their
@@ -16,12 +18,14 @@
  * column is the client side's own cost, and it stays readable on a machine busy with other work
  * (where throughput ratios are noisy).
  *
- * Run: node --loader ts-node/esm --no-warnings bench/transports.ts
+ * Run: npm run bench -- transports   (or node --loader ts-node/esm --no-warnings bench/transports.ts)
  * Env: BENCH_CALLS (20000), BENCH_RUNS (3), BENCH_WARMUP (2000), BENCH_CONCURRENCY (64),
  *      BENCH_TRANSPORTS (http,grpc,unix,exec: any subset, comma-separated),
- *      BENCH_ONLY (raw or manager: run one side only, e.g. under --cpu-prof).
+ *      BENCH_ONLY (raw, plugin or manager: run one side only, e.g. under --cpu-prof),
+ *      BENCH_SIDES (which sides, comma-separated: raw,manager by default; raw,plugin,manager).
  * Profile: node --cpu-prof --cpu-prof-dir=/tmp/prof --loader ts-node/esm --no-warnings \
- *   bench/transports.ts, then bench/transports/profile-summary.ts /tmp/prof/<file>.cpuprofile
+ *   bench/transports.ts, then bench/transports/profile-summary.ts on the main thread's profile
+ *   (`CPU.*.0.001.cpuprofile`; the other one is ts-node's loader thread).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -30,6 +34,7 @@ import { Manager } from '../src/index.js';
 import type { TextRequest, TextResponse } from '../examples/plugins/text-tools.js';
 import { median, percentile, printTable } from './stats.js';
 import { runLoad, type LoadRun } from './transports/load.js';
+import { DirectPlugin, type DirectFields } from './transports/direct.js';
 import { RawExec, RawGrpc, RawHttp, RawUnix, type RawClient } from './transports/raw.js';
 import { ROOT, TS_NODE_ARGS, TS_NODE_ENV, startServer } from './transports/servers.js';
 import type { ServerProcess } from './transports/servers.js';
@@ -41,11 +46,14 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 /** HTTP pool size and Unix socket count, the same for the manager and the bare client. */
 const CONNECTIONS = 64;
 const GOAL_RATIO = 0.9;
-/** BENCH_ONLY=raw|manager runs one side only (to profile it alone). */
-const SIDES: Array<'raw' | 'manager'> =
-  process.env.BENCH_ONLY === 'raw' || process.env.BENCH_ONLY === 'manager'
-    ? [process.env.BENCH_ONLY]
-    : ['raw', 'manager'];
+type Side = 'raw' | 'plugin' | 'manager';
+const ALL_SIDES: Side[] = ['raw', 'plugin', 'manager'];
+/** BENCH_ONLY=raw|plugin|manager runs one side only (to profile it alone); BENCH_SIDES picks. */
+const SIDES: Side[] = (process.env.BENCH_ONLY ?? process.env.BENCH_SIDES ?? 'raw,manager')
+  .split(',')
+  .map((side) => side.trim())
+  .filter((side): side is Side => (ALL_SIDES as string[]).includes(side))
+  .sort((a, b) => ALL_SIDES.indexOf(a) - ALL_SIDES.indexOf(b));
 
 type Transport = 'http' | 'grpc' | 'unix' | 'exec';
 const ALL: Transport[] = ['http', 'grpc', 'unix', 'exec'];
@@ -56,6 +64,11 @@ const selected = (process.env.BENCH_TRANSPORTS ?? ALL.join(','))
 
 const REQUEST: TextRequest = { op: 'upper', text: 'hello plugwire' };
 const EXEC_SCRIPT = 'examples/plugins/stdio-plugin.ts';
+
+const CLIENTS: Record<Exclude<Side, 'raw'>, string> = {
+  plugin: 'transport plugin, no pipeline',
+  manager: 'manager.execute()',
+};
 
 const BASELINES: Record<Transport, string> = {
   http: `bare undici Pool (${CONNECTIONS} conns)`,
@@ -101,20 +114,20 @@ function assertReply(reply: unknown, who: string): void {
   }
 }
 
-type Side = 'raw' | 'manager';
-
 async function compare(
   manager: Manager<TextRequest, TextResponse>,
   transport: Transport,
-  raw: RawClient,
+  raw: RawClient | undefined,
+  direct: RawClient | undefined,
 ): Promise<Partial<Record<Side, Summary>>> {
   const clients: Record<Side, () => Promise<unknown>> = {
-    raw: () => raw.call(REQUEST),
+    raw: () => raw!.call(REQUEST),
+    plugin: () => direct!.call(REQUEST),
     manager: () => manager.execute(transport, REQUEST),
   };
   for (const side of SIDES) assertReply(await clients[side](), `${transport} ${side}`);
   for (const side of SIDES) await runLoad(WARMUP, CONCURRENCY, clients[side]);
-  const runs: Record<Side, LoadRun[]> = { raw: [], manager: [] };
+  const runs: Record<Side, LoadRun[]> = { raw: [], plugin: [], manager: [] };
   for (let i = 0; i < RUNS; i++) {
     // Alternate which goes first, so that drift (GC, CPU frequency) does not favour one side.
     for (const side of i % 2 === 0 ? SIDES : [...SIDES].reverse()) {
@@ -147,22 +160,21 @@ try {
   for (const result of started) if (result.status === 'rejected') throw result.reason;
 
   const connection = { maxConnections: CONNECTIONS };
-  const loaded = await manager.load({
-    plugins: selected.map((transport) =>
-      transport === 'exec'
-        ? {
-            name: 'exec',
-            transport: 'exec',
-            executable: process.execPath,
-            args: [...TS_NODE_ARGS, EXEC_SCRIPT],
-            env: [TS_NODE_ENV],
-            workDir: ROOT,
-            startup: { timeout: '20s' },
-            connection,
-          }
-        : { name: transport, transport, endpoint: endpoints.get(transport), connection },
-    ),
-  });
+  // The same config for the manager and for the plugin side.
+  const fields = (transport: Transport): DirectFields =>
+    transport === 'exec'
+      ? {
+          name: 'exec',
+          transport: 'exec',
+          executable: process.execPath,
+          args: [...TS_NODE_ARGS, EXEC_SCRIPT],
+          env: [TS_NODE_ENV],
+          workDir: ROOT,
+          startup: { timeout: 20_000 },
+          connection,
+        }
+      : { name: transport, transport, endpoint: endpoints.get(transport)!, connection };
+  const loaded = await manager.load({ plugins: selected.map(fields) });
   for (const plugin of loaded.plugins) {
     if (plugin.state !== 'ready')
       throw new Error(`${plugin.name}: ${plugin.state} ${plugin.error}`);
@@ -173,16 +185,24 @@ try {
   const goals: string[] = [];
   for (const transport of selected) {
     const endpoint = endpoints.get(transport)!;
-    const raw =
-      transport === 'http'
-        ? new RawHttp(endpoint, CONNECTIONS)
-        : transport === 'grpc'
-          ? new RawGrpc(endpoint)
-          : transport === 'unix'
-            ? await RawUnix.connect(endpoint, CONNECTIONS)
-            : await RawExec.spawn(EXEC_SCRIPT);
-    raws.push(raw);
-    const result = await compare(manager, transport, raw);
+    let raw: RawClient | undefined;
+    if (SIDES.includes('raw')) {
+      raw =
+        transport === 'http'
+          ? new RawHttp(endpoint, CONNECTIONS)
+          : transport === 'grpc'
+            ? new RawGrpc(endpoint)
+            : transport === 'unix'
+              ? await RawUnix.connect(endpoint, CONNECTIONS)
+              : await RawExec.spawn(EXEC_SCRIPT);
+      raws.push(raw);
+    }
+    let direct: RawClient | undefined;
+    if (SIDES.includes('plugin')) {
+      direct = await DirectPlugin.start(fields(transport));
+      raws.push(direct);
+    }
+    const result = await compare(manager, transport, raw, direct);
     const ratio =
       result.raw && result.manager
         ? result.manager.callsPerSecond / result.raw.callsPerSecond
@@ -190,14 +210,18 @@ try {
     if (result.manager) reached.set(transport, result.manager.callsPerSecond);
     for (const side of SIDES) {
       const summary = result[side]!;
-      const client = side === 'raw' ? BASELINES[transport] : 'manager.execute()';
+      const client = side === 'raw' ? BASELINES[transport] : CLIENTS[side];
       rows.push({
         transport,
         client,
         'calls/s': Math.round(summary.callsPerSecond).toLocaleString('en-US'),
         'p50 ms': summary.p50.toFixed(2),
         'p99 ms': summary.p99.toFixed(2),
-        'manager/raw': side === 'manager' && ratio !== undefined ? percent(ratio) : '',
+        // The plugin side's ratio shows what the transport alone keeps.
+        'manager/raw':
+          side !== 'raw' && result.raw
+            ? percent(summary.callsPerSecond / result.raw.callsPerSecond)
+            : '',
         'host CPU µs/call': summary.cpuMicrosPerCall.toFixed(1),
         'runs (k calls/s)': summary.runs.map((r) => (r / 1_000).toFixed(1)).join(' / '),
         errors: summary.errors,

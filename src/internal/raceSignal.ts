@@ -1,11 +1,16 @@
+import type { Cancellation } from '../types.js';
+
 /**
  * `work`, or a rejection with `onAbort()` as soon as `signal` aborts, whichever comes first.
  * The listener is removed either way. `mapError` rewrites `work`'s own rejection (to a typed error).
  * For waits a transport cannot cancel by itself in time (a queued request, a connect).
+ *
+ * `signal` is any {@link Cancellation}: an `AbortSignal`, or an attempt's cheaper
+ * `ctx.cancellation`.
  */
 export function raceSignal<T>(
   work: Promise<T>,
-  signal: AbortSignal | undefined,
+  signal: Cancellation | undefined,
   onAbort: () => unknown,
   mapError: (error: unknown) => unknown = (error) => error,
 ): Promise<T> {

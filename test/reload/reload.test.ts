@@ -48,8 +48,9 @@ function traffic(manager: Manager<unknown, Reply>, targets: string[], workers = 
   let running = true;
   const done = Promise.all(
     Array.from({ length: workers }, async (_, w) => {
-      while (running) {
-        const target = targets[(calls + w) % targets.length]!;
+      // Each worker goes round every target, so none is left without traffic for a while.
+      for (let n = w; running; n++) {
+        const target = targets[n % targets.length]!;
         try {
           const reply = await manager.execute(target, { n: calls }, { timeoutMs: 3_000 });
           const who = String(reply.pid ?? reply.by);

@@ -1,7 +1,7 @@
 import type { PluginConfig } from '../../config/types.js';
 import { isPluginError } from '../../errors.js';
 import type {
-  Codec,
+  Cancellation,
   ExecutionContext,
   FactoryDeps,
   HealthStatus,
@@ -9,7 +9,7 @@ import type {
   Plugin,
   PluginInfo,
 } from '../../types.js';
-import { executeCall, healthCall, infoCall } from '../ndjson/calls.js';
+import { ExecuteReplies, executeCall, healthCall, infoCall } from '../ndjson/calls.js';
 import type { Handshake } from '../ndjson/envelope.js';
 import { connectionError } from '../ndjson/errors.js';
 import { untilAborted } from '../ndjson/untilAborted.js';
@@ -47,7 +47,7 @@ export const DEFAULT_EXEC_TIMINGS: ExecTimings = {
 export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Resp> {
   readonly name: string;
   readonly #config: PluginConfig;
-  readonly #codec: Codec;
+  readonly #replies: ExecuteReplies;
   readonly #logger: Logger;
   readonly #timings: ExecTimings;
   /** The running, handshaken child. */
@@ -68,7 +68,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
   constructor(config: PluginConfig, deps: FactoryDeps, timings: Partial<ExecTimings> = {}) {
     this.name = config.name;
     this.#config = config;
-    this.#codec = deps.codec;
+    this.#replies = new ExecuteReplies(config.name, deps.codec);
     this.#logger = deps.logger;
     this.#timings = { ...DEFAULT_EXEC_TIMINGS, ...timings };
     this.onRestartTimer = this.onRestartTimer.bind(this);
@@ -93,12 +93,17 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
     await untilAborted(this.#ensureStarted(signal), signal, this.name);
   }
 
-  async execute(request: Req, ctx: ExecutionContext): Promise<Resp> {
-    let child = this.#child;
+  execute(request: Req, ctx: ExecutionContext): Promise<Resp> {
+    const child = this.#child;
     // A child that has exited but whose pipes are still closing takes no new calls.
     if (child === undefined || child.exit !== undefined)
-      child = await this.#childForCall(ctx.signal);
-    return (await executeCall(child.channel, this.name, this.#codec, request, ctx)) as Resp;
+      return this.#executeOnceStarted(request, ctx);
+    return executeCall(child.channel, this.#replies, request, ctx) as Promise<Resp>;
+  }
+
+  async #executeOnceStarted(request: Req, ctx: ExecutionContext): Promise<Resp> {
+    const child = await this.#childForCall(ctx.cancellation);
+    return (await executeCall(child.channel, this.#replies, request, ctx)) as Resp;
   }
 
   /** `offline` (with why) while no child is running, else what the child answers. */
@@ -180,7 +185,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
     return this.#starting;
   }
 
-  async #childForCall(signal: AbortSignal): Promise<ExecChild> {
+  async #childForCall(signal: Cancellation): Promise<ExecChild> {
     // Never started: start on first use. Starting (or restarting): wait for it, within the call.
     if (this.#starting !== undefined || (!this.#supervising && !this.#closing)) {
       return untilAborted(this.#ensureStarted(undefined), signal, this.name);

@@ -3,6 +3,7 @@ import type { CallOptions, MethodDefinition } from '@grpc/grpc-js';
 import type { PluginConfig } from '../../config/types.js';
 import { ErrorCode, PluginError, isPluginError } from '../../errors.js';
 import type {
+  Cancellation,
   Codec,
   ExecutionContext,
   FactoryDeps,
@@ -14,7 +15,7 @@ import type {
 } from '../../types.js';
 import { authMetadata, channelCredentials } from './credentials.js';
 import { ServingStatus } from './messages.js';
-import type { ExecuteResponseMessage } from './messages.js';
+import type { ExecuteRequestMessage, ExecuteResponseMessage } from './messages.js';
 import { executeMethod, healthCheckMethod, infoMethod } from './methods.js';
 import { channelOptions, grpcOptions } from './options.js';
 import type { GrpcOptions } from './options.js';
@@ -125,11 +126,63 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
     }
   }
 
-  async execute(request: unknown, ctx: ExecutionContext): Promise<unknown> {
-    const client = this.#channel();
+  /**
+   * One `Execute` call. Its promise settles straight from grpc-js's callback (no async wrapper);
+   * the attempt's cancellation cancels the call, which then ends with the abort's error.
+   */
+  execute(request: unknown, ctx: ExecutionContext): Promise<unknown> {
+    let client: Client;
     let data: Uint8Array;
     try {
-      data = this.#codec.encode(request);
+      client = this.#channel();
+      data = this.#encode(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const cancellation = ctx.cancellation;
+    if (cancellation.aborted) return Promise.reject(abortError(this.name, cancellation.reason));
+    const message: ExecuteRequestMessage = {
+      data,
+      requestId: ctx.requestId,
+      headers: ctx.headers,
+      metadata: ctx.metadata,
+      contentType: this.#codec.contentType,
+    };
+    const metadata = this.#callMetadata(ctx);
+    const options: CallOptions = Number.isFinite(ctx.deadline) ? { deadline: ctx.deadline } : {};
+    return new Promise<unknown>((resolve, reject) => {
+      const call = client.makeUnaryRequest(
+        executeMethod.path,
+        executeMethod.requestSerialize,
+        executeMethod.responseDeserialize,
+        message,
+        metadata,
+        options,
+        (error, reply) => {
+          cancellation.removeEventListener('abort', cancel);
+          if (error) {
+            reject(grpcCallError(error, this.#failedCall(cancellation)));
+            return;
+          }
+          let value: unknown;
+          try {
+            value = this.#result(reply!);
+          } catch (failure) {
+            reject(failure);
+            return;
+          }
+          resolve(value);
+        },
+      );
+      // The call then ends with CANCELLED, which grpcCallError maps from the abort's reason.
+      const cancel = (): void => call.cancel();
+      cancellation.addEventListener('abort', cancel, { once: true });
+    });
+  }
+
+  #encode(request: unknown): Uint8Array {
+    try {
+      return this.#codec.encode(request);
     } catch (error) {
       throw new PluginError(
         ErrorCode.PluginExecutionFailed,
@@ -137,27 +190,6 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
         { plugin: this.name, retryable: false, cause: error },
       );
     }
-    if (ctx.signal.aborted) throw abortError(this.name, ctx.signal.reason);
-    let reply: ExecuteResponseMessage;
-    try {
-      reply = await this.#unary(
-        client,
-        executeMethod,
-        {
-          data,
-          requestId: ctx.requestId,
-          headers: ctx.headers,
-          metadata: ctx.metadata,
-          contentType: this.#codec.contentType,
-        },
-        this.#callMetadata(ctx),
-        ctx.deadline,
-        ctx.signal,
-      );
-    } catch (error) {
-      throw grpcCallError(error, this.#failedCall(ctx.signal));
-    }
-    return this.#result(reply);
   }
 
   /** `plugwire.v1.Plugin/Info`; a server without it (UNIMPLEMENTED) is described by its config name. */
@@ -270,10 +302,10 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
 
   /** Request id, the caller's headers (trace context) and the credentials, as call metadata. */
   #callMetadata(ctx: ExecutionContext): Metadata {
-    const metadata = this.#auth.clone();
+    const metadata = this.#authKeys.size > 0 ? this.#auth.clone() : new Metadata();
     if (ctx.requestId) metadata.set('x-request-id', ctx.requestId);
     const headers = ctx.headers;
-    for (const name of Object.keys(headers)) {
+    for (const name in headers) {
       const key = name.toLowerCase();
       if (
         RESERVED_METADATA.has(key) ||
@@ -333,7 +365,7 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
     return grpcCallError(error, this.#failedCall(signal)).message;
   }
 
-  #failedCall(signal: AbortSignal | undefined) {
+  #failedCall(signal: Cancellation | undefined) {
     return {
       plugin: this.name,
       signal,

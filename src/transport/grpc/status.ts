@@ -1,11 +1,12 @@
 import { status as Status } from '@grpc/grpc-js';
 import { ErrorCode, PluginError, isPluginError, isTransientError } from '../../errors.js';
+import type { Cancellation } from '../../types.js';
 
 /** What the status mapping needs to know about the call that failed. */
 export interface FailedCall {
   plugin: string;
   /** The attempt's signal; when it aborted, the abort (not the status) explains the failure. */
-  signal?: AbortSignal | undefined;
+  signal?: Cancellation | undefined;
   /** The channel's receive limit, to tell "reply too large" from "request too large". */
   maxResponseBytes: number;
 }

@@ -6,6 +6,7 @@ import {
   isPluginError,
   isTransientError,
 } from '../../errors.js';
+import type { Cancellation } from '../../types.js';
 
 /** True when an abort reason means "out of time" rather than "the caller gave up". */
 function isTimeoutReason(reason: unknown): boolean {
@@ -37,8 +38,12 @@ export function abortFailure(plugin: string, reason: unknown): PluginError {
  * `PLUGIN_1205`, retryable when transient; a request undici refuses to send (a header value with a
  * newline, say) is `PLUGIN_1203` and never retried.
  */
-export function requestFailure(plugin: string, error: unknown, signal: AbortSignal): PluginError {
-  if (signal.aborted) return abortFailure(plugin, signal.reason);
+export function requestFailure(
+  plugin: string,
+  error: unknown,
+  signal: Cancellation | undefined,
+): PluginError {
+  if (signal?.aborted) return abortFailure(plugin, signal.reason);
   if (isPluginError(error)) return error;
   const code = errnoCode(error);
   if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_CHAR') {
@@ -57,12 +62,12 @@ export function requestFailure(plugin: string, error: unknown, signal: AbortSign
 }
 
 /**
- * Settles with `work`, or rejects with {@link abortFailure} as soon as `signal` aborts. undici
- * only notices an abort once a queued request reaches a socket, so without this race a call
- * waiting for a free connection (or for a slow connect) would outlive its deadline. The abandoned
- * `work` still ends quickly: it carries the same signal, and undici cancels it when it sees it.
+ * Settles with `work`, or rejects with {@link abortFailure} as soon as `signal` aborts. For the
+ * waits an `Exchange` does not cover by itself (opening the pool reads the TLS files before
+ * the first request). The abandoned `work` still ends quickly: its exchange listens to the same
+ * signal.
  */
-export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, plugin: string): Promise<T> {
+export function raceAbort<T>(work: Promise<T>, signal: Cancellation, plugin: string): Promise<T> {
   return raceSignal(
     work,
     signal,

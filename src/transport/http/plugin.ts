@@ -12,11 +12,12 @@ import type {
   PluginInfo,
 } from '../../types.js';
 import { authHeaders } from './auth.js';
-import { readBody } from './body.js';
+import { Exchange } from './exchange.js';
+import type { HttpReply, ReplyReader } from './exchange.js';
 import { abortFailure, raceAbort } from './failure.js';
 import { failedHealth, healthFromReply } from './health.js';
 import { CLOSE_GRACE_MS, closePool, createPool } from './pool.js';
-import { decodeReply } from './reply.js';
+import { ExecuteReplies } from './reply.js';
 import { httpRoutes, type HttpRoutes } from './routes.js';
 import { loadTlsOptions } from './tls.js';
 
@@ -26,8 +27,8 @@ import { loadTlsOptions } from './tls.js';
  * format.
  *
  * Connections come from one undici `Pool` per origin, opened by {@link HttpPlugin.start} (which
- * also reads the TLS files). Every reply body is consumed or destroyed, within
- * `connection.maxResponseBytes`.
+ * also reads the TLS files). Every request is an {@link Exchange}: its reply body is read to the
+ * end or the request aborted, within `connection.maxResponseBytes`.
  */
 export class HttpPlugin implements Plugin {
   readonly name: string;
@@ -40,7 +41,9 @@ export class HttpPlugin implements Plugin {
   readonly #fixedHeaders: Record<string, string>;
   /** Headers of health and info requests. */
   readonly #getHeaders: Record<string, string>;
-  readonly #limit: number;
+  /** Decodes execute replies; reads health and info replies as they are. */
+  readonly #replies: ExecuteReplies;
+  readonly #rawReplies: RawReplies;
   /** `reset: true` closes the socket after each request when keep-alive is off. */
   readonly #reset: boolean;
   #pool: Pool | undefined;
@@ -60,7 +63,9 @@ export class HttpPlugin implements Plugin {
     // The envelope is JSON whatever the codec: a non-JSON codec's bytes travel base64 in `data`.
     this.#fixedHeaders = { ...auth, 'content-type': 'application/json' };
     this.#getHeaders = { ...auth, accept: 'application/json' };
-    this.#limit = config.connection.maxResponseBytes;
+    const limit = config.connection.maxResponseBytes;
+    this.#replies = new ExecuteReplies(config.name, limit, deps.codec);
+    this.#rawReplies = new RawReplies(config.name, limit);
     this.#reset = !config.connection.keepAlive;
   }
 
@@ -70,59 +75,62 @@ export class HttpPlugin implements Plugin {
   }
 
   execute(request: unknown, ctx: ExecutionContext): Promise<unknown> {
-    if (ctx.signal.aborted) return Promise.reject(abortFailure(this.name, ctx.signal.reason));
-    return raceAbort(this.#send(request, ctx), ctx.signal, this.name);
+    const cancellation = ctx.cancellation;
+    if (cancellation.aborted) return Promise.reject(abortFailure(this.name, cancellation.reason));
+    if (this.#closing) return Promise.reject(this.#closedError());
+    const pool = this.#pool;
+    if (pool === undefined) {
+      // Not started yet: opening reads TLS files, which the exchange's own abort cannot cover.
+      return raceAbort(this.#openThenSend(request, ctx), cancellation, this.name);
+    }
+    return this.#send(pool, request, ctx);
   }
 
-  async #send(request: unknown, ctx: ExecutionContext): Promise<unknown> {
-    if (this.#closing) throw this.#closedError();
-    const pool = this.#pool ?? (await this.#open());
+  async #openThenSend(request: unknown, ctx: ExecutionContext): Promise<unknown> {
+    return this.#send(await this.#open(), request, ctx);
+  }
+
+  #send(pool: Pool, request: unknown, ctx: ExecutionContext): Promise<unknown> {
     const remaining = Number.isFinite(ctx.deadline)
       ? Math.max(1, Math.ceil(ctx.deadline - Date.now()))
       : 0;
+    const requestId = ctx.requestId;
+    const callerHeaders = ctx.headers;
     let body: string;
     try {
       body = JSON.stringify({
         data: toEnvelopeData(this.#codec, request),
-        request_id: ctx.requestId,
+        request_id: requestId,
         timeout: remaining,
-        headers: ctx.headers,
+        headers: callerHeaders,
         metadata: ctx.metadata,
       });
     } catch (error) {
-      throw new PluginError(
-        ErrorCode.PluginExecutionFailed,
-        `request for plugin "${this.name}" cannot be encoded`,
-        { plugin: this.name, retryable: false, cause: error },
+      return Promise.reject(
+        new PluginError(
+          ErrorCode.PluginExecutionFailed,
+          `request for plugin "${this.name}" cannot be encoded`,
+          { plugin: this.name, retryable: false, cause: error },
+        ),
       );
     }
-    const headers: Record<string, string> = {};
-    for (const name in ctx.headers) headers[name.toLowerCase()] = ctx.headers[name]!;
-    Object.assign(headers, this.#fixedHeaders);
-    headers['x-request-id'] = ctx.requestId;
-
-    const reply = await pool.request({
+    let headers: Record<string, string>;
+    if (hasKeys(callerHeaders)) {
+      // The caller's headers first, lower-cased, so that ours replace rather than duplicate them.
+      headers = {};
+      for (const name in callerHeaders) headers[name.toLowerCase()] = callerHeaders[name]!;
+      Object.assign(headers, this.#fixedHeaders);
+      headers['x-request-id'] = requestId;
+    } else {
+      headers = { ...this.#fixedHeaders, 'x-request-id': requestId };
+    }
+    return new Exchange(this.#replies, requestId, ctx.cancellation).send(pool, {
       path: this.#routes.executePath,
       method: 'POST',
       headers,
       body,
-      signal: ctx.signal,
       reset: this.#reset,
     });
-    const bytes = await readBody(
-      reply.body,
-      this.#limit,
-      reply.headers['content-length'],
-      this.name,
-    );
-    return decodeReply(
-      this.name,
-      reply.statusCode,
-      bytes,
-      reply.headers['content-type'],
-      ctx.requestId,
-      this.#codec,
-    );
   }
 
   /**
@@ -147,21 +155,13 @@ export class HttpPlugin implements Plugin {
   }
 
   /** A GET on the plugin (health, info) with the same headers, limits and signal as a call. */
-  async #get(pool: Pool, path: string, signal: AbortSignal) {
-    const reply = await pool.request({
+  #get(pool: Pool, path: string, signal: AbortSignal): Promise<RawReply> {
+    return new Exchange(this.#rawReplies, '', signal).send(pool, {
       path,
       method: 'GET',
       headers: this.#getHeaders,
-      signal,
       reset: this.#reset,
     });
-    const bytes = await readBody(
-      reply.body,
-      this.#limit,
-      reply.headers['content-length'],
-      this.name,
-    );
-    return { statusCode: reply.statusCode, bytes };
   }
 
   /**
@@ -239,4 +239,27 @@ export class HttpPlugin implements Plugin {
     this.#pool = createPool(this.#routes.origin, connection, tls);
     return this.#pool;
   }
+}
+
+/** A health or info reply: its status and body, judged by the caller. */
+interface RawReply {
+  statusCode: number;
+  bytes: Buffer;
+}
+
+/** Reads health and info replies of one plugin as they are. */
+class RawReplies implements ReplyReader<RawReply> {
+  constructor(
+    readonly plugin: string,
+    readonly limit: number,
+  ) {}
+
+  read(reply: HttpReply, bytes: Buffer): RawReply {
+    return { statusCode: reply.statusCode, bytes };
+  }
+}
+
+function hasKeys(record: Readonly<Record<string, string>>): boolean {
+  for (const _ in record) return true;
+  return false;
 }

@@ -1,6 +1,7 @@
 import { fromEnvelopeData } from '../../codec.js';
 import { ErrorCode, PluginError, applicationError } from '../../errors.js';
 import type { Codec } from '../../types.js';
+import type { HttpReply, ReplyReader } from './exchange.js';
 
 /** The reply envelope a plugin sends back (go-plugins compatible). */
 export interface ReplyEnvelope {
@@ -83,6 +84,26 @@ export function decodeReply(
       ErrorCode.InvalidResponse,
       `plugin "${plugin}" sent data the ${codec.name} codec cannot decode`,
       { plugin, retryable: false, cause: error, details: { status } },
+    );
+  }
+}
+
+/** Decodes the execute replies of one plugin ({@link decodeReply}); shared by all its calls. */
+export class ExecuteReplies implements ReplyReader<unknown> {
+  constructor(
+    readonly plugin: string,
+    readonly limit: number,
+    readonly codec: Codec,
+  ) {}
+
+  read(reply: HttpReply, body: Buffer): unknown {
+    return decodeReply(
+      this.plugin,
+      reply.statusCode,
+      body,
+      reply.contentType,
+      reply.requestId,
+      this.codec,
     );
   }
 }

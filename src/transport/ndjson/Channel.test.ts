@@ -111,3 +111,12 @@ test('lines wait for drain when the output is full, and are written in order', a
   for (const id of ['a', 'b', 'c']) ch.push(Buffer.from(`{"request_id":"${id}","success":true}\n`));
   await Promise.all(calls);
 });
+
+test('a request that cannot be written as JSON rejects, not retryable, and is not left waiting', async () => {
+  const { ch, written } = channel();
+  const call = ch.request({ type: 'execute', request_id: 'big', data: 10n });
+  await assert.rejects(call, { code: ErrorCode.PluginExecutionFailed, retryable: false });
+  assert.equal(ch.inFlight, 0);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(written, []);
+});

@@ -1,9 +1,10 @@
 import type { Writable } from 'node:stream';
-import type { Logger } from '../../types.js';
+import type { Cancellation, Logger } from '../../types.js';
 import { Correlator } from './Correlator.js';
+import type { ReplyReader } from './Correlator.js';
 import type { WireReply, WireRequest } from './envelope.js';
 import { findRequestId } from './envelope.js';
-import { abortError, excerpt, tooLargeError } from './errors.js';
+import { abortError, encodeError, excerpt, tooLargeError } from './errors.js';
 import { LineReader } from './LineReader.js';
 import type { LineSink, OversizedLine } from './LineReader.js';
 
@@ -52,7 +53,9 @@ export class Channel implements LineSink {
   constructor(options: ChannelOptions) {
     this.#options = options;
     this.#reader = new LineReader(this, options.maxLineBytes);
-    this.#calls = new Correlator<WireReply>((signal) => abortError(options.plugin, signal));
+    this.#calls = new Correlator<WireReply>((cancellation) =>
+      abortError(options.plugin, cancellation),
+    );
     this.flush = this.flush.bind(this);
   }
 
@@ -77,21 +80,35 @@ export class Channel implements LineSink {
   }
 
   /**
-   * Sends one request and resolves with its reply (any `success`). Rejects when `signal` aborts,
-   * when the reply is too large, or when the channel closes first.
+   * Sends one request and resolves with its reply (any `success`), or with what `reader` makes of
+   * it. Rejects when `cancellation` fires, when the reply is too large, or when the channel
+   * closes first.
    */
-  request(request: WireRequest, signal?: AbortSignal): Promise<WireReply> {
+  request<V = WireReply>(
+    request: WireRequest,
+    cancellation?: Cancellation,
+    reader?: ReplyReader<WireReply, V>,
+  ): Promise<V> {
     if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
-    const reply = this.#calls.track(request.request_id, signal);
-    if (signal?.aborted) return reply;
-    const line = `${JSON.stringify(request)}\n`;
+    // Already cancelled: the correlator rejects it at once, and nothing is sent.
+    if (cancellation?.aborted) return this.#calls.track(request.request_id, cancellation, reader);
+    let line: string;
+    try {
+      line = `${JSON.stringify(request)}\n`;
+    } catch (error) {
+      return Promise.reject(encodeError(this.#options.plugin, error));
+    }
+    const reply = this.#calls.track(request.request_id, cancellation, reader);
     const output = this.#options.output;
     if (this.#queue.length > 0 || output.writableNeedDrain) {
       if (this.#queue.length === 0) output.once('drain', this.flush);
       this.#queue.push({ id: request.request_id, line });
-    } else {
-      output.write(line);
+      return reply;
     }
+    // One write per request. Corking the output for the rest of the tick (to send the requests
+    // started by one read in one syscall) was measured slower: 7-9 µs of host CPU per call on
+    // exec at 64 in flight instead of 5-7.
+    output.write(line);
     return reply;
   }
 

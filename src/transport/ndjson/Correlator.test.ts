@@ -47,3 +47,48 @@ test('tracking an id already in flight is refused', async () => {
   calls.resolve('dup', 'one');
   assert.equal(await first, 'one');
 });
+
+test('a reader turns the reply into the value the call resolves with', async () => {
+  const calls = new Correlator<string>(aborted);
+  const pending = calls.track('a', undefined, { read: (reply: string) => reply.length });
+  calls.resolve('a', 'four');
+  assert.equal(await pending, 4);
+});
+
+test('a reader that throws rejects its call, and only its call', async () => {
+  const calls = new Correlator<string>(aborted);
+  const refusing = {
+    read(reply: string): string {
+      if (reply === 'no') throw new Error('refused by the reader');
+      return reply;
+    },
+  };
+  const refused = calls.track('a', undefined, refusing);
+  const fine = calls.track('b', undefined, refusing);
+  assert.equal(calls.resolve('a', 'no'), 'delivered');
+  calls.resolve('b', 'yes');
+  await assert.rejects(refused, /refused by the reader/);
+  assert.equal(await fine, 'yes');
+});
+
+test('any Cancellation can abort a call, and its listener is removed once the call settles', async () => {
+  const listeners = new Set<() => void>();
+  const cancellation = {
+    aborted: false,
+    reason: undefined as unknown,
+    addEventListener: (_type: 'abort', listener: () => void) => void listeners.add(listener),
+    removeEventListener: (_type: 'abort', listener: () => void) => void listeners.delete(listener),
+  };
+  const calls = new Correlator<string>(aborted);
+  const answered = calls.track('a', cancellation);
+  assert.equal(listeners.size, 1);
+  calls.resolve('a', 'A');
+  assert.equal(await answered, 'A');
+  assert.equal(listeners.size, 0);
+
+  const dropped = calls.track('b', cancellation);
+  cancellation.aborted = true;
+  for (const listener of [...listeners]) listener();
+  await assert.rejects(dropped, /aborted/);
+  assert.equal(calls.resolve('b', 'late'), 'late');
+});

@@ -1,5 +1,19 @@
+import type { Cancellation } from '../../types.js';
+
 /** What happened to a reply handed to {@link Correlator.resolve}. */
 export type Delivery = 'delivered' | 'late' | 'unknown';
+
+/**
+ * Turns a call's reply into the value its promise resolves with; throwing rejects the call
+ * instead. Shared by every call of one kind (one per plugin), so decoding a reply costs no
+ * extra promise or closure per call.
+ */
+export interface ReplyReader<R, V> {
+  read(reply: R): V;
+}
+
+/** The reader that resolves a call with its reply as is. */
+const AS_IS: ReplyReader<unknown, unknown> = { read: (reply) => reply };
 
 // Ids of calls given up on (aborted) are remembered for a while, so that their late replies are
 // dropped quietly rather than reported as unknown.
@@ -8,18 +22,18 @@ const FORGOTTEN_IDS_KEPT = 1024;
 /**
  * Tracks calls waiting for a reply on one connection, by request id.
  *
- * Each call settles exactly once: with its reply, with an error, when its signal aborts (the id
- * is then forgotten and a late reply is dropped), or when the connection fails
- * ({@link rejectAll}). The abort listener is the pending entry itself (`handleEvent`), so a call
- * costs one object and one promise, no closures.
+ * Each call settles exactly once: with its reply (through its {@link ReplyReader}), with an
+ * error, when its cancellation fires (the id is then forgotten and a late reply is dropped), or
+ * when the connection fails ({@link rejectAll}). A call costs one entry object, one promise and,
+ * when it can be cancelled, one abort listener.
  */
 export class Correlator<T> {
   readonly #pending = new Map<string, PendingCall<T>>();
   readonly #forgotten = new Set<string>();
-  readonly #onAbort: (signal: AbortSignal) => Error;
+  readonly #onAbort: (cancellation: Cancellation) => Error;
 
-  /** @param onAbort the error a call rejects with when its signal aborts. */
-  constructor(onAbort: (signal: AbortSignal) => Error) {
+  /** @param onAbort the error a call rejects with when its cancellation fires. */
+  constructor(onAbort: (cancellation: Cancellation) => Error) {
     this.#onAbort = onAbort;
   }
 
@@ -33,30 +47,47 @@ export class Correlator<T> {
   }
 
   /**
-   * Starts waiting for the reply to `id`. The id must not be pending already.
-   * If `signal` is already aborted the promise rejects at once.
+   * Starts waiting for the reply to `id`. The id must not be pending already. The promise
+   * resolves with `reader.read(reply)` (the reply itself without a reader). If `cancellation`
+   * has already fired, the promise rejects at once.
    */
-  track(id: string, signal: AbortSignal | undefined): Promise<T> {
+  track<V = T>(
+    id: string,
+    cancellation: Cancellation | undefined,
+    reader?: ReplyReader<T, V>,
+  ): Promise<V> {
     if (this.#pending.has(id)) throw new Error(`request id ${id} is already in flight`);
-    const call = new PendingCall<T>(this, id, signal);
-    const promise = new Promise<T>((resolve, reject) => {
-      call.resolve = resolve;
+    const call = new PendingCall<T>(
+      this,
+      id,
+      cancellation,
+      (reader ?? AS_IS) as ReplyReader<T, unknown>,
+    );
+    const promise = new Promise<V>((resolve, reject) => {
+      call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
     });
-    if (signal?.aborted) {
-      call.reject(this.#onAbort(signal));
+    if (cancellation?.aborted) {
+      call.reject(this.#onAbort(cancellation));
       return promise;
     }
     this.#pending.set(id, call);
     if (this.#forgotten.size > 0) this.#forgotten.delete(id);
-    signal?.addEventListener('abort', call, { once: true });
+    if (cancellation !== undefined) call.listen(cancellation);
     return promise;
   }
 
-  /** Settles the call `id` with its reply. */
-  resolve(id: string, value: T): Delivery {
+  /** Settles the call `id` with its reply (or with the error its reader throws). */
+  resolve(id: string, reply: T): Delivery {
     const call = this.#take(id);
     if (call === undefined) return this.#forgotten.has(id) ? 'late' : 'unknown';
+    let value: unknown;
+    try {
+      value = call.reader.read(reply);
+    } catch (error) {
+      call.reject(error);
+      return 'delivered';
+    }
     call.resolve(value);
     return 'delivered';
   }
@@ -80,12 +111,12 @@ export class Correlator<T> {
     return calls.length;
   }
 
-  /** @internal called by a pending call whose signal aborted. */
+  /** @internal called by a pending call whose cancellation fired. */
   abort(call: PendingCall<T>): void {
     if (this.#pending.get(call.id) !== call) return;
     this.#pending.delete(call.id);
     this.#forget(call.id);
-    call.reject(this.#onAbort(call.signal!));
+    call.reject(this.#onAbort(call.cancellation!));
   }
 
   #take(id: string): PendingCall<T> | undefined {
@@ -105,22 +136,27 @@ export class Correlator<T> {
   }
 }
 
-/** @internal One call waiting for its reply; doubles as its signal's abort listener. */
+/** @internal One call waiting for its reply. */
 export class PendingCall<T> {
-  resolve!: (value: T) => void;
+  resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
+  /** The abort listener, set only when the call can be cancelled. */
+  #onAbort: (() => void) | undefined = undefined;
 
   constructor(
     readonly owner: Correlator<T>,
     readonly id: string,
-    readonly signal: AbortSignal | undefined,
+    readonly cancellation: Cancellation | undefined,
+    readonly reader: ReplyReader<T, unknown>,
   ) {}
 
-  handleEvent(): void {
-    this.owner.abort(this);
+  // A `Cancellation` takes plain functions (no listener objects), hence one closure per call.
+  listen(cancellation: Cancellation): void {
+    this.#onAbort = () => this.owner.abort(this);
+    cancellation.addEventListener('abort', this.#onAbort, { once: true });
   }
 
   detach(): void {
-    this.signal?.removeEventListener('abort', this);
+    if (this.#onAbort !== undefined) this.cancellation!.removeEventListener('abort', this.#onAbort);
   }
 }

@@ -2,8 +2,9 @@ import { toEnvelopeData } from '../../codec.js';
 import { ErrorCode, PluginError, isPluginError } from '../../errors.js';
 import type { Codec, ExecutionContext, HealthStatus, PluginInfo } from '../../types.js';
 import type { Channel } from './Channel.js';
+import type { ReplyReader } from './Correlator.js';
 import { executeResult, healthFromReply, infoFromReply, msLeft } from './envelope.js';
-import type { WireRequest } from './envelope.js';
+import type { WireReply, WireRequest } from './envelope.js';
 import { timeoutError } from './errors.js';
 
 /**
@@ -11,24 +12,44 @@ import { timeoutError } from './errors.js';
  * both the Unix socket and the exec transports. One attempt each: retries belong to the manager.
  */
 
-/** Sends one `execute` and decodes its reply. */
-export async function executeCall(
+/**
+ * Decodes the `execute` replies of one plugin. One per plugin, shared by all its calls: the
+ * channel settles each call with the decoded value directly, with no extra promise per call.
+ */
+export class ExecuteReplies implements ReplyReader<WireReply, unknown> {
+  constructor(
+    readonly plugin: string,
+    readonly codec: Codec,
+  ) {}
+
+  read(reply: WireReply): unknown {
+    return executeResult(this.plugin, this.codec, reply);
+  }
+}
+
+/**
+ * Sends one `execute` and resolves with its decoded reply. Never throws: every failure is a
+ * rejected promise.
+ */
+export function executeCall(
   channel: Channel,
-  plugin: string,
-  codec: Codec,
+  replies: ExecuteReplies,
   request: unknown,
   ctx: ExecutionContext,
 ): Promise<unknown> {
+  const { plugin, codec } = replies;
   const timeoutMs = msLeft(ctx.deadline);
-  if (timeoutMs !== undefined && timeoutMs <= 0) throw timeoutError(plugin);
+  if (timeoutMs !== undefined && timeoutMs <= 0) return Promise.reject(timeoutError(plugin));
   let data: unknown;
   try {
     data = toEnvelopeData(codec, request);
   } catch (error) {
-    throw new PluginError(
-      ErrorCode.PluginExecutionFailed,
-      `${plugin}: cannot encode the request with the ${codec.name} codec`,
-      { plugin, retryable: false, cause: error },
+    return Promise.reject(
+      new PluginError(
+        ErrorCode.PluginExecutionFailed,
+        `${plugin}: cannot encode the request with the ${codec.name} codec`,
+        { plugin, retryable: false, cause: error },
+      ),
     );
   }
   // A retry keeps the caller's id readable but never collides with a late reply to attempt 1.
@@ -41,8 +62,7 @@ export async function executeCall(
     timeout_ms: timeoutMs,
   };
   if (hasKeys(ctx.metadata)) wire.metadata = ctx.metadata;
-  const reply = await channel.request(wire, ctx.signal);
-  return executeResult(plugin, codec, reply);
+  return channel.request(wire, ctx.cancellation, replies);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ErrorCode, PluginError, errnoCode, isPluginError, redactSecrets } from '../../errors.js';
+import type { Cancellation } from '../../types.js';
 
 /**
  * The errors the newline-JSON transports (Unix socket, exec) produce, in one place so that both
@@ -16,11 +17,11 @@ export function connectionError(plugin: string, message: string, cause?: unknown
 }
 
 /**
- * The error a call rejects with when its signal aborts. A {@link PluginError} reason (the manager's
- * own deadline or shutdown error) is passed through; a timeout becomes `PLUGIN_1204`; anything
- * else is the caller giving up (`PLUGIN_1206`).
+ * The error a call rejects with when its signal (or cancellation) aborts. A {@link PluginError}
+ * reason (the manager's own deadline or shutdown error) is passed through; a timeout becomes
+ * `PLUGIN_1204`; anything else is the caller giving up (`PLUGIN_1206`).
  */
-export function abortError(plugin: string, signal: AbortSignal): PluginError {
+export function abortError(plugin: string, signal: Cancellation): PluginError {
   const reason: unknown = signal.reason;
   if (isPluginError(reason)) {
     reason.plugin ??= plugin;
@@ -42,6 +43,15 @@ export function timeoutError(plugin: string, cause?: unknown): PluginError {
     retryable: false,
     cause,
   });
+}
+
+/** The request cannot be written as a JSON line (a BigInt, a cycle…): sending it again cannot help. */
+export function encodeError(plugin: string, cause: unknown): PluginError {
+  return new PluginError(
+    ErrorCode.PluginExecutionFailed,
+    `${plugin}: cannot encode the request as JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
+    { plugin, retryable: false, cause },
+  );
 }
 
 /** The plugin's reply line was longer than `connection.maxResponseBytes`. */

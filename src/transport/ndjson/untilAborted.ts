@@ -1,4 +1,5 @@
 import { raceSignal } from '../../internal/raceSignal.js';
+import type { Cancellation } from '../../types.js';
 import { abortError } from './errors.js';
 
 /**
@@ -7,7 +8,7 @@ import { abortError } from './errors.js';
  */
 export function untilAborted<T>(
   promise: Promise<T>,
-  signal: AbortSignal | undefined,
+  signal: Cancellation | undefined,
   plugin: string,
 ): Promise<T> {
   return raceSignal(promise, signal, () => abortError(plugin, signal!));

@@ -13,6 +13,8 @@ export interface UnixConnectionOptions {
   connectTimeoutMs: number;
   /** Called once when the connection is gone (failed to connect, or closed later). */
   onGone(connection: UnixConnection): void;
+  /** Called when a read left the connection with no call in flight. */
+  onIdle(connection: UnixConnection): void;
 }
 
 /**
@@ -25,6 +27,8 @@ export class UnixConnection {
   readonly ready: Promise<void>;
   /** Callers waiting for `ready`, counted as load when picking a connection. */
   waiting = 0;
+  /** Set while the pool holds this connection in its list of idle ones. */
+  listedIdle = false;
   #connected = false;
   #gone = false;
   #lastError: Error | undefined;
@@ -67,7 +71,10 @@ export class UnixConnection {
     });
     // Nobody may be waiting any more (the caller aborted); the rejection is still observed.
     this.ready.catch(() => {});
-    socket.on('data', (chunk: Buffer) => this.channel.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.channel.push(chunk);
+      if (this.channel.inFlight === 0) options.onIdle(this);
+    });
     socket.on('end', () => this.channel.end());
     socket.on('error', (error) => {
       this.#lastError = error;

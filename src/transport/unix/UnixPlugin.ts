@@ -1,13 +1,19 @@
 import type { PluginConfig } from '../../config/types.js';
 import type {
-  Codec,
   ExecutionContext,
   FactoryDeps,
   HealthStatus,
   Plugin,
   PluginInfo,
 } from '../../types.js';
-import { executeCall, healthCall, healthFailure, infoCall } from '../ndjson/calls.js';
+import {
+  ExecuteReplies,
+  executeCall,
+  healthCall,
+  healthFailure,
+  infoCall,
+} from '../ndjson/calls.js';
+import type { UnixConnection } from './UnixConnection.js';
 import { UnixPool } from './UnixPool.js';
 
 /**
@@ -22,14 +28,14 @@ export class UnixPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
   readonly name: string;
   /** The socket path this plugin connects to. */
   readonly path: string;
-  readonly #codec: Codec;
+  readonly #replies: ExecuteReplies;
   readonly #pool: UnixPool;
   readonly #requestTimeout: number;
 
   constructor(config: PluginConfig, path: string, deps: FactoryDeps) {
     this.name = config.name;
     this.path = path;
-    this.#codec = deps.codec;
+    this.#replies = new ExecuteReplies(config.name, deps.codec);
     this.#requestTimeout = config.connection.requestTimeout;
     this.#pool = new UnixPool({
       plugin: config.name,
@@ -46,11 +52,25 @@ export class UnixPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
     await this.#pool.acquire(signal);
   }
 
-  async execute(request: Req, ctx: ExecutionContext): Promise<Resp> {
-    let connection = this.#pool.pick();
+  execute(request: Req, ctx: ExecutionContext): Promise<Resp> {
+    let connection: UnixConnection;
+    try {
+      connection = this.#pool.pick();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // Connected: send in this same tick, so that the next pick already counts this call.
-    if (!connection.connected) connection = await this.#pool.connected(connection, ctx.signal);
-    return (await executeCall(connection.channel, this.name, this.#codec, request, ctx)) as Resp;
+    if (!connection.connected) return this.#executeOnceConnected(connection, request, ctx);
+    return executeCall(connection.channel, this.#replies, request, ctx) as Promise<Resp>;
+  }
+
+  async #executeOnceConnected(
+    connection: UnixConnection,
+    request: Req,
+    ctx: ExecutionContext,
+  ): Promise<Resp> {
+    await this.#pool.connected(connection, ctx.cancellation);
+    return (await executeCall(connection.channel, this.#replies, request, ctx)) as Resp;
   }
 
   /** `offline` when the socket cannot be reached, else what the plugin answers. */

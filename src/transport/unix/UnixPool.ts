@@ -1,4 +1,4 @@
-import type { Logger } from '../../types.js';
+import type { Cancellation, Logger } from '../../types.js';
 import { connectionError } from '../ndjson/errors.js';
 import { untilAborted } from '../ndjson/untilAborted.js';
 import { UnixConnection } from './UnixConnection.js';
@@ -18,15 +18,22 @@ export interface UnixPoolOptions {
  * A few sockets to one Unix plugin, opened lazily. Each call goes to the least busy connection;
  * a new one is opened only while every open one is busy and the pool is not full. A connection
  * that breaks leaves the pool (its calls fail retryably) and is replaced on next use.
+ *
+ * Connections that a read left with nothing in flight are listed as idle, so that picking one is
+ * O(1) in the common case (each reply frees its connection for the next call); the full scan for
+ * the least busy one runs only when none is listed.
  */
 export class UnixPool {
   readonly #options: UnixPoolOptions;
   #connections: UnixConnection[] = [];
+  /** Connections that went idle, most recent last; some may have been used or closed since. */
+  #idle: UnixConnection[] = [];
   #closed = false;
 
   constructor(options: UnixPoolOptions) {
     this.#options = { ...options, maxConnections: Math.max(1, options.maxConnections) };
     this.forget = this.forget.bind(this);
+    this.idle = this.idle.bind(this);
   }
 
   /** Open (or opening) connections. */
@@ -41,9 +48,19 @@ export class UnixPool {
    */
   pick(): UnixConnection {
     if (this.#closed) throw connectionError(this.#options.plugin, 'plugin is closed');
+    const idle = this.#idle;
+    while (idle.length > 0) {
+      const connection = idle.pop()!;
+      connection.listedIdle = false;
+      if (connection.load === 0 && connection.connected) return connection;
+    }
     let best: UnixConnection | undefined;
     for (const connection of this.#connections) {
-      if (best === undefined || connection.load < best.load) best = connection;
+      const load = connection.load;
+      if (best === undefined || load < best.load) {
+        best = connection;
+        if (load === 0) break;
+      }
     }
     if (
       best === undefined ||
@@ -58,7 +75,7 @@ export class UnixPool {
    * Waits until `connection` is connected. Rejects with a retryable `PLUGIN_1205` when the plugin
    * cannot be reached, or when `signal` aborts first.
    */
-  async connected(connection: UnixConnection, signal?: AbortSignal): Promise<UnixConnection> {
+  async connected(connection: UnixConnection, signal?: Cancellation): Promise<UnixConnection> {
     if (connection.connected) return connection;
     connection.waiting++;
     try {
@@ -70,7 +87,7 @@ export class UnixPool {
   }
 
   /** {@link pick}, then wait until it is {@link connected}. */
-  acquire(signal?: AbortSignal): Promise<UnixConnection> {
+  acquire(signal?: Cancellation): Promise<UnixConnection> {
     try {
       return this.connected(this.pick(), signal);
     } catch (error) {
@@ -84,8 +101,16 @@ export class UnixPool {
     this.#closed = true;
     const connections = this.#connections;
     this.#connections = [];
+    this.#idle = [];
     const error = connectionError(this.#options.plugin, 'plugin is closed');
     for (const connection of connections) connection.destroy(error);
+  }
+
+  /** @internal a read left `connection` with no call in flight: the next pick may take it. */
+  idle(connection: UnixConnection): void {
+    if (connection.listedIdle) return;
+    connection.listedIdle = true;
+    this.#idle.push(connection);
   }
 
   /** @internal a connection is gone: the next call opens a fresh one. */
@@ -103,6 +128,7 @@ export class UnixPool {
       maxResponseBytes,
       connectTimeoutMs,
       onGone: this.forget,
+      onIdle: this.idle,
     });
     this.#connections.push(connection);
     return connection;
