@@ -69,3 +69,12 @@ export type {
   WatchConfigOptions,
 } from './reload/index.js';
 export type { ReloadOptions, ReloadResult, ReloadStep, ReloadStrategy } from './reload/apply.js';
+export { registerBalancer, balancerNames, PeakEwma } from './balance/index.js';
+export type {
+  Balancer,
+  BalancerDeps,
+  BalancerFactory,
+  Candidate,
+  LatencyTracker,
+  PickRequest,
+} from './balance/index.js';

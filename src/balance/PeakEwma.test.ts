@@ -40,6 +40,24 @@ describe('PeakEwma', () => {
     clock.advance(60_000);
     assert.ok(ewma.estimate() < 1e-3);
   });
+
+  test('without peaks, takes the first sample as is', () => {
+    const clock = new ManualClock();
+    const ewma = new PeakEwma({ now: clock.now, peak: false });
+    clock.advance(5);
+    ewma.observe(300);
+    assert.equal(ewma.estimate(), 300);
+  });
+
+  test('without peaks, blends a sample above the estimate by time like any other', () => {
+    const clock = new ManualClock();
+    const ewma = new PeakEwma({ now: clock.now, decayMs: 1_000, peak: false });
+    ewma.observe(10);
+    clock.advance(100);
+    ewma.observe(400); // weight 1 − e^−0.1 ≈ 0.095
+    const expected = 10 * Math.exp(-0.1) + 400 * (1 - Math.exp(-0.1));
+    assert.ok(Math.abs(ewma.estimate() - expected) < 1e-9, String(ewma.estimate()));
+  });
 });
 
 describe('expectedLatency', () => {

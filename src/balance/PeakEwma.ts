@@ -10,6 +10,14 @@ export interface PeakEwmaOptions {
   decayMs?: number | undefined;
   /** Time source in ms; defaults to `performance.now()`. */
   now?: Clock | undefined;
+  /**
+   * Whether a sample above the estimate replaces it at once (default true). With false, every
+   * sample is blended in by time alike (the first one is taken as is): a plain time-weighted
+   * EWMA, for signals whose spikes are noise rather than news, such as the per-member speed
+   * ratios of `p2c` and `adaptive`, where a quick call that waited behind a long one looks 40×
+   * slow once.
+   */
+  peak?: boolean | undefined;
 }
 
 /** Default decay time constant, ms. */
@@ -35,10 +43,12 @@ export class PeakEwma implements LatencyTracker {
   private stamp: number;
   private readonly decayMs: number;
   private readonly now: Clock;
+  private readonly peak: boolean;
 
   constructor(options: PeakEwmaOptions = {}) {
     this.now = options.now ?? monotonicClock;
     this.decayMs = options.decayMs ?? DEFAULT_DECAY_MS;
+    this.peak = options.peak ?? true;
     this.stamp = this.now();
   }
 
@@ -55,8 +65,10 @@ export class PeakEwma implements LatencyTracker {
     const w = elapsed > 0 ? Math.exp(-elapsed / this.decayMs) : 1;
     const current = this.cost * w;
     const sample = latencyMs > 0 ? latencyMs : 0;
-    // Finagle: cost·w + rtt·(1 − w), where cost·w is the estimate decayed to now.
-    this.cost = sample > current ? sample : current + sample * (1 - w);
+    // Finagle: cost·w + rtt·(1 − w), where cost·w is the estimate decayed to now. Without peaks,
+    // the first sample is taken as is: blending it into 0 would make a new member look fast.
+    if (this.peak ? sample > current : this.cost === 0) this.cost = sample;
+    else this.cost = current + sample * (1 - w);
     this.stamp = now;
   }
 }

@@ -26,7 +26,7 @@ export {
   type ConsistentHashOptions,
 } from './strategies/consistent-hash.js';
 export { PriorityBalancer } from './strategies/priority.js';
-export { P2CBalancer } from './strategies/p2c.js';
+export { P2CBalancer, type P2COptions } from './strategies/p2c.js';
 export {
   AdaptiveBalancer,
   type AdaptiveOptions,

@@ -1,4 +1,5 @@
 import { OptionReader } from '../options.js';
+import { DEFAULT_MAX_OPERATIONS, DEFAULT_WINDOW, OperationStats } from '../operations.js';
 import type { Balancer, BalancerFactory, Candidate, PickRequest } from '../types.js';
 import { byPriority } from './priority.js';
 import { RoundRobinBalancer } from './round-robin.js';
@@ -20,37 +21,9 @@ export interface AdaptiveOptions {
   spill?: number | undefined;
 }
 
-export const DEFAULT_WINDOW = 5;
+export { DEFAULT_MAX_OPERATIONS, DEFAULT_WINDOW };
 export const DEFAULT_THRESHOLD_MS = 5_000;
-export const DEFAULT_MAX_OPERATIONS = 1_000;
 export const DEFAULT_SPILL = 2;
-
-/** The last `size` latencies of one operation, in a ring buffer with a running sum. */
-class LatencyWindow {
-  private readonly samples: Float64Array;
-  private next = 0;
-  count = 0;
-  sum = 0;
-
-  constructor(size: number) {
-    this.samples = new Float64Array(size);
-  }
-
-  add(latencyMs: number): void {
-    const samples = this.samples;
-    if (this.count === samples.length) this.sum -= samples[this.next]!;
-    else this.count++;
-    samples[this.next] = latencyMs;
-    this.sum += latencyMs;
-    if (++this.next === samples.length) {
-      this.next = 0;
-      // Once per lap, recompute the sum so that rounding errors cannot build up over time.
-      let sum = 0;
-      for (let i = 0; i < this.count; i++) sum += samples[i]!;
-      this.sum = sum;
-    }
-  }
-}
 
 /** How {@link AdaptiveBalancer} sees an operation. */
 export type OperationClass = 'short' | 'long' | undefined;
@@ -80,29 +53,28 @@ export type OperationClass = 'short' | 'long' | undefined;
  * primary for that pick: failover keeps the same shape.
  */
 export class AdaptiveBalancer implements Balancer {
-  private readonly windows = new Map<string, LatencyWindow>();
+  private readonly operations: OperationStats;
   private readonly keyless = new RoundRobinBalancer();
   private members: readonly Candidate[] | undefined;
   private order: Uint32Array = new Uint32Array(0);
   private start = 0;
-  private readonly window: number;
   private readonly threshold: number;
-  private readonly maxOperations: number;
   private readonly spill: number;
 
   constructor(options: AdaptiveOptions = {}) {
     this.spill = options.spill ?? DEFAULT_SPILL;
-    this.window = options.window ?? DEFAULT_WINDOW;
     this.threshold = options.threshold ?? DEFAULT_THRESHOLD_MS;
-    this.maxOperations = options.maxOperations ?? DEFAULT_MAX_OPERATIONS;
+    this.operations = new OperationStats(
+      options.window ?? DEFAULT_WINDOW,
+      options.maxOperations ?? DEFAULT_MAX_OPERATIONS,
+    );
   }
 
   /** Whether `operation` is long or short now; undefined when it has no samples. */
   classify(operation: string | undefined): OperationClass {
-    if (operation === undefined) return undefined;
-    const window = this.windows.get(operation);
-    if (window === undefined || window.count === 0) return undefined;
-    return window.sum / window.count >= this.threshold ? 'long' : 'short';
+    const mean = this.operations.mean(operation);
+    if (mean === undefined) return undefined;
+    return mean >= this.threshold ? 'long' : 'short';
   }
 
   update(members: readonly Candidate[]): void {
@@ -149,17 +121,7 @@ export class AdaptiveBalancer implements Balancer {
     ok: boolean,
   ): void {
     // A failure's latency says how fast the instance failed, not how long the operation is.
-    if (!ok || operation === undefined) return;
-    let window = this.windows.get(operation);
-    if (window === undefined) {
-      if (this.windows.size >= this.maxOperations) {
-        // Operations are caller-defined strings: keep the map bounded, forget the oldest.
-        this.windows.delete(this.windows.keys().next().value!);
-      }
-      window = new LatencyWindow(this.window);
-      this.windows.set(operation, window);
-    }
-    window.add(latencyMs);
+    if (ok && operation !== undefined) this.operations.observe(operation, latencyMs);
   }
 }
 

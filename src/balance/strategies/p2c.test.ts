@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { isConfigError } from '../../errors.js';
+import { GroupRoute } from '../GroupRoute.js';
 import { seededRandom } from '../random.js';
+import { createBalancer } from '../registry.js';
 import {
   FakeMember,
   ManualClock,
@@ -65,5 +68,112 @@ describe('p2c', () => {
     const after = runSequential(pick, members, clock, latencyOf, 4_000);
     const recovered = share(after.slice(-1_000), 'm0');
     assert.ok(recovered > 0.2, `recovered share ${recovered}`);
+  });
+
+  describe('with operations', () => {
+    /** Teaches `balancer` what `operation` costs, without touching any member's estimates. */
+    function teach(balancer: P2CBalancer, operation: string, latencyMs: number) {
+      balancer.observe(new FakeMember('teacher'), operation, latencyMs, true);
+    }
+
+    /** Picks for `operation` and puts the call in flight on the member picked. */
+    function send(balancer: P2CBalancer, members: FakeMember[], operation: string): string {
+      const member = balancer.pick(members, request({ operation }))!;
+      member.inFlight++;
+      return member.name;
+    }
+
+    test('sends a call to the member with less work, not to the one with fewer calls', () => {
+      const clock = new ManualClock();
+      const members = fakeMembers(2, { now: clock.now });
+      const balancer = new P2CBalancer(seededRandom(6), clock.now);
+      teach(balancer, 'render', 8_000);
+      teach(balancer, 'lookup', 200);
+      const busy = send(balancer, members, 'render');
+      const lookups = Array.from({ length: 5 }, () => send(balancer, members, 'lookup'));
+      assert.ok(
+        lookups.every((name) => name !== busy),
+        `lookups went to ${lookups}, render to ${busy}`,
+      );
+    });
+
+    test('does not shun a member because its last call was long', () => {
+      const clock = new ManualClock();
+      const members = fakeMembers(2, { now: clock.now });
+      const balancer = new P2CBalancer(seededRandom(7), clock.now);
+      teach(balancer, 'lookup', 200);
+      members[0]!.latency.observe(8_000); // m0 just finished a long call: idle now
+      members[1]!.latency.observe(200);
+      const notM0 = request({ operation: 'lookup', accepts: (c) => c !== members[0] });
+      balancer.pick(members, notM0)!.inFlight++; // m1 runs a lookup
+      assert.equal(send(balancer, members, 'lookup'), 'm0');
+      // Peak-EWMA × (in flight + 1), used for calls without an operation, still says m1.
+      members[0]!.inFlight = 0;
+      assert.equal(balancer.pick(members, request())?.name, 'm1');
+    });
+
+    test('weighs outstanding work by how slowly each member runs', () => {
+      const clock = new ManualClock();
+      const members = fakeMembers(2, { now: clock.now });
+      const route = new GroupRoute('g', members, new P2CBalancer(seededRandom(8), clock.now));
+      // Sequential calls, in turn: m1 runs the same operation three times slower.
+      for (let i = 0; i < 40; i++) {
+        clock.advance(1_000);
+        const member = route.pick({ key: undefined, operation: 'op', tried: [members[i % 2]!] })!;
+        route.observe(member, 'op', member.name === 'm1' ? 300 : 100, true);
+      }
+      const balancer = route.balancer as P2CBalancer;
+      const picks = Array.from({ length: 8 }, () => {
+        const member = balancer.pick(members, request({ operation: 'op' }))!;
+        member.inFlight++;
+        return member;
+      });
+      const counts = tally(picks);
+      assert.ok(counts.get('m0')! >= 5 && counts.get('m1')! >= 1, String([...counts]));
+    });
+
+    test('recovers a once-slow member after it becomes fast (no permanent exclusion)', () => {
+      const clock = new ManualClock();
+      const members = fakeMembers(3, { now: clock.now });
+      const route = new GroupRoute('g', members, new P2CBalancer(seededRandom(9), clock.now));
+      let slow = true;
+      const names: string[] = [];
+      // Slowness is averaged over about a minute: sequential calls bring m0 back within minutes.
+      for (let i = 0; i < 16_000; i++) {
+        if (i === 2_000) slow = false;
+        clock.advance(50);
+        const member = route.pick({ key: undefined, operation: 'op', tried: [] })!;
+        route.observe(member, 'op', member.name === 'm0' && slow ? 1_000 : 10, true);
+        names.push(member.name);
+      }
+      assert.ok(share(names.slice(0, 2_000), 'm0') < 0.02, 'the slow member was avoided');
+      const recovered = share(names.slice(-1_000), 'm0');
+      assert.ok(recovered > 0.25, `recovered share ${recovered}`);
+    });
+
+    test('finds the one accepted member among many unavailable ones', () => {
+      const members = fakeMembers(100);
+      members.forEach((m, i) => (m.blocked = i === 42 ? undefined : 'unhealthy'));
+      const balancer = new P2CBalancer(seededRandom(10));
+      teach(balancer, 'op', 100);
+      for (let i = 0; i < 50; i++) {
+        assert.equal(balancer.pick(members, request({ operation: 'op' }))?.name, 'm42');
+      }
+      members[42]!.blocked = 'draining';
+      assert.equal(balancer.pick(members, request({ operation: 'op' })), undefined);
+    });
+  });
+
+  test('reads maxOperations from options and rejects unknown ones', () => {
+    assert.ok(createBalancer('p2c', { max_operations: 10 }) instanceof P2CBalancer);
+    assert.throws(
+      () => createBalancer('p2c', { maxOperations: 0, window: 3 }),
+      (error) =>
+        isConfigError(error) &&
+        error.issues
+          .map((i) => i.path)
+          .sort()
+          .join() === 'options.maxOperations,options.window',
+    );
   });
 });
