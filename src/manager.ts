@@ -35,6 +35,7 @@ import { silentLogger } from './observe/logger.js';
 import { Counters, type CounterSnapshot, type MetricsOptions } from './observe/stats.js';
 import type { CallTracer } from './observe/tracing.js';
 import { Call, type CallHost, type InflightCall } from './pipeline/Call.js';
+import { Deadlines } from './pipeline/Deadlines.js';
 import { Targets } from './pipeline/Targets.js';
 import { PluginSlot, type PluginSnapshot, type PluginState } from './pipeline/PluginSlot.js';
 import { settlesWithin } from './internal/timeout.js';
@@ -198,6 +199,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       events: this.bus,
       counters,
       tracer: options.tracer,
+      deadlines: new Deadlines(),
       inflight: this.inflight,
       onCallSettled: () => {
         if (this.drained !== undefined && this.inflight.size === 0) this.drained();
@@ -585,6 +587,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     const slots = [...this.targets.plugins()];
     this.targets.clear();
     await Promise.all(slots.map((slot) => this.closeSlot(slot)));
+    this.host.deadlines.dispose();
     this.bus.emit('shutdown', { abortedCalls: aborted });
     this.bus.clear();
   }

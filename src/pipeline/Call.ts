@@ -11,6 +11,7 @@ import { PERMIT_DENIED, PERMIT_CLOSED } from '../resilience/breaker/CircuitBreak
 import type { Cancellation, ExecuteOptions, ExecutionContext } from '../types.js';
 import { raceSignal } from '../internal/raceSignal.js';
 import { toPluginError } from './classify.js';
+import type { Deadlines, Expiring, Lane } from './Deadlines.js';
 import type { PluginSlot, Route, RouteRequest } from './PluginSlot.js';
 
 /** What a call needs from the manager that runs it. */
@@ -18,6 +19,8 @@ export interface CallHost {
   readonly events: TypedEvents;
   /** Call-level counters of the whole manager. */
   readonly counters: Counters;
+  /** Watches every call's deadline (one timer per timeout value). */
+  readonly deadlines: Deadlines;
   /** Traces calls when set; undefined (the default) costs one check per call. */
   readonly tracer: CallTracer | undefined;
   /** Calls not settled yet; `shutdown()` waits for them and aborts the rest. */
@@ -61,7 +64,6 @@ class Attempt implements ExecutionContext, Cancellation {
   // Abort listeners: one in a field (the common case: one transport), more in an array.
   private listener: (() => void) | undefined;
   private listeners: Array<() => void> | undefined;
-  private readonly startedAt = performance.now();
   private tracedHeaders: Readonly<Record<string, string>> | undefined;
 
   constructor(
@@ -71,6 +73,8 @@ class Attempt implements ExecutionContext, Cancellation {
     private readonly permit: number,
     readonly attempt: number,
     private readonly trace: AttemptSpan | undefined,
+    /** When the attempt began (`performance.now()`). */
+    private readonly startedAt: number,
   ) {}
 
   get signal(): AbortSignal {
@@ -172,14 +176,17 @@ class Attempt implements ExecutionContext, Cancellation {
  * schedule starts from retry 1). Every call settles exactly once: the `settled` flag guards the
  * four ways to end (response, failure, deadline, caller abort / shutdown).
  */
-export class Call<Req, Resp> implements InflightCall, RouteRequest {
+export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   readonly deadline: number;
+  readonly expiresAt: number;
+  prevDue: Expiring | undefined;
+  nextDue: Expiring | undefined;
   private readonly timeoutMs: number;
   private readonly startedAt = performance.now();
+  private lane: Lane | undefined;
   private settled = false;
   private attempts = 0;
   private current: Attempt | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private controller: AbortController | undefined;
   private requestIdValue: string | undefined;
   private triedSlots: PluginSlot[] | undefined;
@@ -199,6 +206,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
         ? requested
         : route.requestTimeout;
     this.deadline = Date.now() + this.timeoutMs;
+    this.expiresAt = this.startedAt + this.timeoutMs;
   }
 
   get key(): string | undefined {
@@ -241,7 +249,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
     this.host.counters.inFlight++;
     const tracer = this.host.tracer;
     if (tracer !== undefined) this.span = tracer.startCall(this.route.name, this);
-    this.timer = setTimeout(onDeadline, this.timeoutMs, this);
+    this.lane = this.host.deadlines.watch(this, this.timeoutMs);
     this.route.budget.recordCall();
     void this.start();
     return promise;
@@ -267,9 +275,9 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
     }
   }
 
-  /** @internal the call's deadline passed. */
+  /** @internal the call's deadline passed (its lane has already let go of it). */
   expire(): void {
-    this.timer = undefined;
+    this.lane = undefined;
     if (this.settled) return;
     const plugin = this.current?.slot.name ?? this.route.name;
     const error = new PluginError(
@@ -340,6 +348,8 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
       // A reload may have swapped the plugin since the first attempt: follow the name.
       this.route = this.host.route(this.route.name) ?? this.route;
     }
+    // The first attempt usually starts in the call's own tick: then it needs no clock read.
+    let startedAt = n === 1 ? this.startedAt : -1;
     let slot = this.route.pick(this);
     if (slot === undefined) {
       // Starting (initially, or the new instance of a reload): wait for it within the deadline.
@@ -347,10 +357,14 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
       if (started !== undefined) {
         await raceSignal(started, this.callSignal(), () => this.route.unavailable(n));
         slot = this.route.pick(this);
+        startedAt = -1;
       }
       if (slot === undefined) throw this.route.unavailable(n);
     }
-    if (slot.limiter !== undefined && !slot.limiter.tryTake()) await this.waitForToken(slot);
+    if (slot.limiter !== undefined && !slot.limiter.tryTake()) {
+      await this.waitForToken(slot);
+      startedAt = -1;
+    }
     const permit = slot.breaker === undefined ? PERMIT_CLOSED : slot.breaker.tryAcquire();
     if (permit === PERMIT_DENIED) {
       slot.counters.circuitRejected++;
@@ -361,7 +375,8 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
       );
     }
     const trace = this.span?.startAttempt(slot.name, slot.config.group, n);
-    const attempt = new Attempt(this, this.route, slot as PluginSlot, permit, n, trace);
+    if (startedAt < 0) startedAt = performance.now();
+    const attempt = new Attempt(this, this.route, slot as PluginSlot, permit, n, trace, startedAt);
     this.current = attempt;
     slot.counters.inFlight++;
     let response: Resp;
@@ -460,7 +475,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
 
   private settle(): void {
     this.settled = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.lane?.remove(this);
     this.options?.signal?.removeEventListener('abort', this);
     this.controller?.abort();
     const host = this.host;
@@ -470,10 +485,6 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest {
     counters.latency.record(performance.now() - this.startedAt);
     if (host.inflight.delete(this)) host.onCallSettled();
   }
-}
-
-function onDeadline(call: { expire(): void }): void {
-  call.expire();
 }
 
 function attemptOutcome(outcome: number, error: PluginError | undefined): Outcome {

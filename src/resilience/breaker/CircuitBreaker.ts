@@ -119,7 +119,8 @@ export class CircuitBreaker {
     if (permit === PERMIT_CLOSED) {
       if (st.kind !== 'closed') return; // late: admitted before the breaker opened
       this.consecutive = 0;
-      this.strategy.success(this.now());
+      const strategy = this.strategy;
+      strategy.success(strategy.timed ? this.now() : 0);
     } else if (permit === PERMIT_PROBE) {
       if (st.kind !== 'half-open' || !st.probing) return;
       st.probing = false;

@@ -6,6 +6,7 @@ import type { BreakerStrategy } from './strategy.js';
  * so a plugin failing 1 call in 100 eventually opened).
  */
 export class ConsecutiveStrategy implements BreakerStrategy {
+  readonly timed = false;
   private count = 0;
 
   /** @param failureThreshold failures in a row that open the breaker (at least 1). */

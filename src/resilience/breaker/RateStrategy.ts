@@ -22,6 +22,7 @@ const BUCKETS = 10;
  * allocation. The window therefore covers between 9/10 and all of `windowMs`.
  */
 export class RateStrategy implements BreakerStrategy {
+  readonly timed = true;
   private readonly successes = new Float64Array(BUCKETS);
   private readonly failures = new Float64Array(BUCKETS);
   private totalSuccesses = 0;

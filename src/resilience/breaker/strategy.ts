@@ -6,6 +6,8 @@
  * Implementations must not allocate per call: they sit on every attempt's path.
  */
 export interface BreakerStrategy {
+  /** Whether `success`/`failure` read `now`; when not, the breaker skips reading its clock. */
+  readonly timed: boolean;
   /** A counted call succeeded at `now` (clock ms). */
   success(now: number): void;
   /** A counted call failed at `now` (clock ms). Returns true when the breaker should open. */
