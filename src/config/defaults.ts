@@ -63,7 +63,7 @@ export function pluginConfig(
 export const DEFAULT_RETRY_BUDGET: RetryBudgetConfig = { ratio: 0.2, minPerSecond: 10 };
 
 /** Plugins started at once during `load()`. */
-export const DEFAULT_STARTUP_CONCURRENCY = 8;
+export const DEFAULT_STARTUP_CONCURRENCY = 32;
 
 /** Ready once every initial plugin has made its startup attempts; no plugin is required. */
 export const DEFAULT_READINESS: ReadinessConfig = { policy: 'attempted', required: [] };
