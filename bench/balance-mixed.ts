@@ -24,7 +24,9 @@
  * Run: node --loader ts-node/esm bench/balance-mixed.ts
  * Environment: BENCH_REQUESTS (per trace, default 20000), BENCH_SEEDS (traces, default 5),
  * BENCH_LOAD (offered load as a share of capacity, default 0.7), BENCH_SLOWDOWN (service-time
- * factor of the first instance, default 1: all alike).
+ * factor of the first instance, default 1: all alike), BENCH_INSTANCES (group sizes, default "2,4";
+ * above 32 least-connections, least-latency and adaptive sample instead of scanning),
+ * BENCH_CHOICES (extra least-connections and least-latency rows with these `choices`, e.g. "2,4").
  */
 import { GroupRoute } from '../src/balance/GroupRoute.js';
 import { seededRandom } from '../src/balance/random.js';
@@ -38,6 +40,7 @@ const WARMUP = Math.floor(REQUESTS / 10); // not counted: strategies are still l
 const CONCURRENCY = 2; // requests an instance runs at once; the rest wait in its queue
 const UTILISATION = Number(process.env.BENCH_LOAD ?? 0.7); // offered load / cluster capacity
 const SLOWDOWN = Number(process.env.BENCH_SLOWDOWN ?? 1); // the first instance's service factor
+const INSTANCES = (process.env.BENCH_INSTANCES ?? '2,4').split(',').map(Number);
 
 /** Operations and their mean service time, ms (each request: mean × uniform 0.5–1.5). */
 const SHORT_OPS = { search: 150, lookup: 250, validate: 200 };
@@ -157,7 +160,11 @@ function record(result: Result, request: Request, index: number, latency: number
   (request.long ? result.long : result.short).push(latency);
 }
 
-/** Every registered strategy with default options, plus adaptive with looser and strict roles. */
+/**
+ * Every registered strategy with default options, plus adaptive with looser and strict roles,
+ * plus least-connections and least-latency with each of BENCH_CHOICES (members compared per pick
+ * in groups of more than 32; e.g. "2,4").
+ */
 const VARIANTS: Array<{ label: string; strategy: string; options: Record<string, unknown> }> = [
   ...balancerNames().map((strategy) => ({ label: strategy, strategy, options: {} })),
   { label: 'adaptive, spill: 1', strategy: 'adaptive', options: { spill: 1 } },
@@ -166,6 +173,13 @@ const VARIANTS: Array<{ label: string; strategy: string; options: Record<string,
     strategy: 'adaptive',
     options: { spill: 1_000 },
   },
+  ...(process.env.BENCH_CHOICES?.split(',').map(Number) ?? []).flatMap((choices) =>
+    ['least-connections', 'least-latency'].map((strategy) => ({
+      label: `${strategy}, choices: ${choices}`,
+      strategy,
+      options: { choices },
+    })),
+  ),
 ];
 
 function simulate(
@@ -297,7 +311,7 @@ const ROWS: Array<{ label: string; run: (requests: Request[], instances: number)
 ];
 
 const started = performance.now();
-for (const instances of [2, 4]) {
+for (const instances of INSTANCES) {
   for (const load of LOADS) {
     const traces = Array.from({ length: SEEDS }, (_, s) =>
       trace(load, instances, 1_000 * (s + 1) + instances),

@@ -5,6 +5,8 @@
  *
  * Each cell: a warm-up, then RUNS timed rounds sized to ~20 ms; the median ns/pick is reported.
  * Run: node --loader ts-node/esm bench/balance-select.ts
+ * Environment: BENCH_RUNS (default 7), BENCH_SIZES (default "3,100,1000"), BENCH_STRATEGIES
+ * (default: every registered one).
  */
 import { GroupRoute, type GroupRequest } from '../src/balance/GroupRoute.js';
 import { seededRandom } from '../src/balance/random.js';
@@ -14,7 +16,8 @@ import { FakeMember } from '../src/balance/testing/fake.js';
 import { median, printTable } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-const SIZES = [3, 100, 1_000];
+const SIZES = (process.env.BENCH_SIZES ?? '3,100,1000').split(',').map(Number);
+const STRATEGIES = process.env.BENCH_STRATEGIES?.split(',') ?? balancerNames();
 const TARGET_NS = 20e6;
 
 const random = seededRandom(42);
@@ -65,7 +68,7 @@ function measure(strategy: string, size: number): number {
   return median(runs);
 }
 
-const rows = balancerNames().map((strategy) => {
+const rows = STRATEGIES.map((strategy) => {
   const row: Record<string, string | number> = { strategy };
   for (const size of SIZES)
     row[`${size.toLocaleString('en')} members (ns/pick)`] = Math.round(measure(strategy, size));

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { ErrorCode } from '../errors.js';
 import { RetryBudget } from '../resilience/RetryBudget.js';
 import { GroupRoute, type GroupRequest } from './GroupRoute.js';
+import { seededRandom } from './random.js';
 import { createBalancer } from './registry.js';
 import { FakeMember, ManualClock, fakeMembers, tally } from './testing/fake.js';
 
@@ -179,5 +180,35 @@ describe('GroupRoute', () => {
     assert.deepEqual([...owners].sort(), ['m0', 'm1', 'm2', 'm3']);
     route.setMembers([members[1]!]);
     assert.equal(route.pick(call([], 'k1')), members[1]);
+  });
+
+  test('a group of 1,000 that samples still fails over, retries its only member and panics', () => {
+    for (const strategy of ['least-connections', 'least-latency', 'adaptive']) {
+      const members = fakeMembers(1_000);
+      members.forEach((m, i) => (m.inFlight = 1 + (i % 4)));
+      const route = new GroupRoute(
+        'payments',
+        members,
+        createBalancer(strategy, {}, { random: seededRandom(9) }),
+      );
+      const request = (tried: FakeMember[]): GroupRequest => ({
+        key: undefined,
+        operation: 'export',
+        tried,
+      });
+      for (let i = 0; i < 5; i++) route.observe(members[0]!, 'export', 12_000, true);
+
+      const first = route.pick(request([]))!;
+      const second = route.pick(request([first]))!;
+      assert.notEqual(second, first, strategy);
+
+      for (const m of members) m.blocked = 'circuit-open';
+      members[640]!.blocked = undefined;
+      assert.equal(route.pick(request([members[640]!])), members[640], strategy);
+
+      for (const m of members) m.blocked = 'unhealthy';
+      assert.ok(route.pick(request([])) !== undefined, strategy);
+      assert.equal(route.panicPicks, 1, strategy);
+    }
   });
 });

@@ -17,8 +17,12 @@ export { expectedLatency } from './score.js';
 export { balancerNames, createBalancer, DEFAULT_STRATEGY, registerBalancer } from './registry.js';
 export { RoundRobinBalancer } from './strategies/round-robin.js';
 export { RandomBalancer } from './strategies/random.js';
-export { LeastConnectionsBalancer } from './strategies/least-connections.js';
-export { LeastLatencyBalancer } from './strategies/least-latency.js';
+export { DEFAULT_CHOICES, SCAN_LIMIT } from './sample.js';
+export {
+  LeastConnectionsBalancer,
+  type LeastConnectionsOptions,
+} from './strategies/least-connections.js';
+export { LeastLatencyBalancer, type LeastLatencyOptions } from './strategies/least-latency.js';
 export { WeightedRandomBalancer } from './strategies/weighted-random.js';
 export {
   ConsistentHashBalancer,

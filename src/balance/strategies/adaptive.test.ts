@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isConfigError } from '../../errors.js';
+import { seededRandom } from '../random.js';
 import { createBalancer } from '../registry.js';
 import { FakeMember, fakeMembers, request, tally } from '../testing/fake.js';
 import { AdaptiveBalancer } from './adaptive.js';
@@ -150,5 +151,35 @@ describe('adaptive', () => {
           .sort()
           .join() === 'options.threshold,options.window,options.windw',
     );
+  });
+
+  test('in a group of 1,000 sends long operations to lightly loaded other members', () => {
+    const members = fakeMembers(1_000);
+    members.forEach((m, i) => (m.inFlight = 1 + (i % 10)));
+    members[0]!.inFlight = 9; // the primary: no other has 2 (spill) more
+    const balancer = new AdaptiveBalancer({}, seededRandom(1));
+    teach(balancer, 'export', 12_000);
+    const picks = Array.from({ length: 5_000 }, () =>
+      balancer.pick(members, request({ operation: 'export' }))!,
+    );
+    assert.ok(!picks.includes(members[0]!), 'the primary took a long call');
+    // The least busy of 8 draws has 1 in flight with probability 1 − 0.9⁸ = 57%.
+    const least = picks.filter((m) => m.inFlight === 1).length / picks.length;
+    assert.ok(least > 0.5, `share of the least busy ${least}`);
+    assert.ok(picks.filter((m) => m.inFlight > 5).length / picks.length < 0.01);
+  });
+
+  test('in a group of 1,000 finds the only accepted member besides the primary', () => {
+    const members = fakeMembers(1_000);
+    for (const m of members) m.blocked = 'disabled';
+    members[0]!.blocked = undefined;
+    members[0]!.inFlight = 5;
+    members[999]!.blocked = undefined;
+    members[999]!.inFlight = 3;
+    const balancer = new AdaptiveBalancer({}, seededRandom(2));
+    teach(balancer, 'export', 12_000);
+    for (let i = 0; i < 20; i++) {
+      assert.equal(balancer.pick(members, request({ operation: 'export' })), members[999]);
+    }
   });
 });

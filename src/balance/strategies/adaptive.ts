@@ -1,6 +1,7 @@
 import { OptionReader } from '../options.js';
 import { DEFAULT_MAX_OPERATIONS, DEFAULT_WINDOW, OperationStats } from '../operations.js';
-import type { Balancer, BalancerFactory, Candidate, PickRequest } from '../types.js';
+import { DEFAULT_CHOICES, Sample, SCAN_LIMIT } from '../sample.js';
+import type { Balancer, BalancerDeps, BalancerFactory, Candidate, PickRequest } from '../types.js';
 import { byPriority } from './priority.js';
 import { RoundRobinBalancer } from './round-robin.js';
 
@@ -28,6 +29,8 @@ export const DEFAULT_SPILL = 2;
 /** How {@link AdaptiveBalancer} sees an operation. */
 export type OperationClass = 'short' | 'long' | undefined;
 
+const inFlight = (candidate: Candidate): number => candidate.inFlight;
+
 /**
  * `adaptive`: response-time-aware routing after the dify-plugin-daemon cluster balancer.
  *
@@ -39,6 +42,9 @@ export type OperationClass = 'short' | 'long' | undefined;
  * - Long operations spread over the other members, the least busy first (fewest in flight, ties
  *   in turn). When every other member is busy and the primary is idle, the primary takes it;
  *   when all are busy, the least busy other member does, sparing the primary for short calls.
+ *   In groups of more than 32 members ({@link SCAN_LIMIT}) "least busy" is the least busy of 8
+ *   accepted others drawn at random (see {@link Sample}), so a pick is O(1); smaller groups are
+ *   scanned exactly.
  * - Busy-aware both ways (`spill`, default 2): the roles give way when keeping them would queue
  *   calls on one member while another has room. A short call goes to the least busy member
  *   when the primary has `spill` more in flight; a long call goes to the primary when the
@@ -60,8 +66,11 @@ export class AdaptiveBalancer implements Balancer {
   private start = 0;
   private readonly threshold: number;
   private readonly spill: number;
+  private readonly sample: Sample;
 
-  constructor(options: AdaptiveOptions = {}) {
+  /** @param random uniform random numbers in [0, 1), for groups larger than {@link SCAN_LIMIT} */
+  constructor(options: AdaptiveOptions = {}, random: () => number = Math.random) {
+    this.sample = new Sample(DEFAULT_CHOICES, random);
     this.spill = options.spill ?? DEFAULT_SPILL;
     this.threshold = options.threshold ?? DEFAULT_THRESHOLD_MS;
     this.operations = new OperationStats(
@@ -97,7 +106,28 @@ export class AdaptiveBalancer implements Balancer {
     // A primary this quiet keeps its short calls whatever the others do: no scan needed.
     if (kind === 'short' && primary.inFlight < this.spill) return primary;
 
-    // The least busy accepted member after the primary, scanning from a rotating start.
+    const best = this.leastBusyOther(candidates, request, first);
+    if (best === undefined) return primary;
+    if (kind === 'short') return primary.inFlight - best.inFlight >= this.spill ? best : primary;
+    if (primary.inFlight === 0 && best.inFlight > 0) return primary;
+    return best.inFlight - primary.inFlight >= this.spill ? primary : best;
+  }
+
+  // The least busy accepted member other than the primary (order[first]): sampled in a large
+  // group, else scanned in priority order from a rotating start (ties in turn).
+  private leastBusyOther<C extends Candidate>(
+    candidates: readonly C[],
+    request: PickRequest,
+    first: number,
+  ): C | undefined {
+    const order = this.order;
+    if (candidates.length > SCAN_LIMIT) {
+      // Members before `first` in priority order are not accepted: excluding the primary is
+      // enough to draw among the others.
+      const sampled = this.sample.best(candidates, request, inFlight, 0, order[first]!);
+      if (sampled >= 0) return candidates[sampled];
+    }
+    const rest = order.length - first - 1;
     let offset = this.start < rest ? this.start : 0;
     this.start = offset + 1;
     let best: C | undefined;
@@ -108,10 +138,7 @@ export class AdaptiveBalancer implements Balancer {
       if (best === undefined || candidate.inFlight < best.inFlight) best = candidate;
       if (best.inFlight === 0) break;
     }
-    if (best === undefined) return primary;
-    if (kind === 'short') return primary.inFlight - best.inFlight >= this.spill ? best : primary;
-    if (primary.inFlight === 0 && best.inFlight > 0) return primary;
-    return best.inFlight - primary.inFlight >= this.spill ? primary : best;
+    return best;
   }
 
   observe(
@@ -125,7 +152,7 @@ export class AdaptiveBalancer implements Balancer {
   }
 }
 
-export const adaptive: BalancerFactory = (options) => {
+export const adaptive: BalancerFactory = (options, deps: BalancerDeps) => {
   const read = new OptionReader(options, ['window', 'threshold', 'maxOperations', 'spill']);
   const window = read.number('window', DEFAULT_WINDOW, { min: 1, max: 10_000, integer: true });
   const threshold = read.duration('threshold', DEFAULT_THRESHOLD_MS, { min: 0 });
@@ -135,5 +162,5 @@ export const adaptive: BalancerFactory = (options) => {
   });
   const spill = read.number('spill', DEFAULT_SPILL, { min: 1 });
   read.done();
-  return new AdaptiveBalancer({ window, threshold, maxOperations, spill });
+  return new AdaptiveBalancer({ window, threshold, maxOperations, spill }, deps.random);
 };

@@ -9,6 +9,9 @@ import {
   share,
 } from '../testing/fake.js';
 import { LeastLatencyBalancer } from './least-latency.js';
+import { isConfigError } from '../../errors.js';
+import { seededRandom } from '../random.js';
+import { createBalancer } from '../registry.js';
 
 describe('least-latency', () => {
   test('prefers the member with the lowest latency estimate', () => {
@@ -69,5 +72,48 @@ describe('least-latency', () => {
     members[1]!.blocked = 'circuit-open';
     members[0]!.inFlight = 9;
     assert.equal(new LeastLatencyBalancer().pick(members, request())?.name, 'm0');
+  });
+
+  test('in a group of 1,000 strongly prefers fast members', () => {
+    const clock = new ManualClock();
+    const members = fakeMembers(1_000, { now: clock.now });
+    // A fifth answer in 10 ms, the rest in 100–1,000 ms; all run one call.
+    members.forEach((m, i) => {
+      m.latency.observe(i % 5 === 0 ? 10 : 100 * (1 + (i % 10)));
+      m.inFlight = 1;
+    });
+    const balancer = new LeastLatencyBalancer(clock.now, {}, seededRandom(1));
+    const picks = Array.from({ length: 5_000 }, () => balancer.pick(members, request())!);
+    // The best of 8 draws is fast with probability 1 − 0.8⁸ = 83%.
+    const fast = picks.filter((m) => m.latency.estimate() === 10).length / picks.length;
+    assert.ok(fast > 0.78, `fast share ${fast}`);
+    // Slower than 300 ms only when none of the 8 draws is 300 ms or faster: 0.6⁸ = 1.7%.
+    const slow = picks.filter((m) => m.latency.estimate() > 300).length / picks.length;
+    assert.ok(slow < 0.03, `share slower than 300 ms ${slow}`);
+    assert.ok(new Set(picks).size > 150, 'herded onto a few fast members');
+  });
+
+  test('in a group of 1,000 finds the only accepted member', () => {
+    const clock = new ManualClock();
+    const members = fakeMembers(1_000, { now: clock.now });
+    for (const m of members) {
+      m.latency.observe(20);
+      m.blocked = 'unhealthy';
+    }
+    members[3]!.blocked = undefined;
+    members[3]!.latency.observe(900);
+    const balancer = new LeastLatencyBalancer(clock.now, {}, seededRandom(2));
+    for (let i = 0; i < 20; i++) assert.equal(balancer.pick(members, request()), members[3]);
+  });
+
+  test('rejects a choices option that is not a whole number from 2 to 64', () => {
+    assert.doesNotThrow(() => createBalancer('least-latency', { choices: 2 }));
+    for (const choices of [0, 100, 7.5, 'many']) {
+      assert.throws(
+        () => createBalancer('least-latency', { choices }),
+        (error) => isConfigError(error) && error.issues[0]?.path === 'options.choices',
+        String(choices),
+      );
+    }
   });
 });

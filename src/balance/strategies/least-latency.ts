@@ -1,7 +1,17 @@
 import { OptionReader } from '../options.js';
 import { monotonicClock, type Clock } from '../../resilience/clock.js';
+import { DEFAULT_CHOICES, readChoices, Sample, SCAN_LIMIT } from '../sample.js';
 import { expectedLatency } from '../score.js';
 import type { Balancer, BalancerDeps, BalancerFactory, Candidate, PickRequest } from '../types.js';
+
+/** Options of {@link LeastLatencyBalancer}. */
+export interface LeastLatencyOptions {
+  /**
+   * Members compared per pick in groups of more than 32 members (default 8, 2–64); groups of up
+   * to 32, or up to `2 × choices`, are scanned in full.
+   */
+  choices?: number | undefined;
+}
 
 /**
  * `least-latency`: the accepted member with the lowest expected latency, peak-EWMA estimate ×
@@ -12,23 +22,40 @@ import type { Balancer, BalancerDeps, BalancerFactory, Candidate, PickRequest } 
  * was slow is tried again after a while (about `decay × ln(slow / fast)`, e.g. 46 s for a
  * 1 s member beside a 10 ms one) and, if it is fast now, takes its share back.
  *
- * Full scan, O(n) per pick; ties go to members in turn. Deterministic: every picker sends to the
- * same best member, which can herd at high rates; `p2c` spreads better at O(1).
+ * - Up to 32 members ({@link SCAN_LIMIT}): exact, a full scan; ties go to members in turn.
+ *   Deterministic: every picker sends to the same best member, which can herd at high rates.
+ * - Larger groups: the best of `choices` (default 8) accepted members drawn at random (see
+ *   {@link Sample}), O(choices) per pick, which also spreads the load; when most of the group is
+ *   not accepted the draw falls back to the exact scan. `p2c` compares two members.
  */
 export class LeastLatencyBalancer implements Balancer {
   private start = 0;
+  private readonly sample: Sample;
 
-  /** @param now the clock of the members' latency trackers (read once per pick) */
-  constructor(private readonly now: Clock = monotonicClock) {}
+  /**
+   * @param now the clock of the members' latency trackers (read once per pick)
+   * @param random uniform random numbers in [0, 1), for groups larger than {@link SCAN_LIMIT}
+   */
+  constructor(
+    private readonly now: Clock = monotonicClock,
+    options: LeastLatencyOptions = {},
+    random: () => number = Math.random,
+  ) {
+    this.sample = new Sample(options.choices ?? DEFAULT_CHOICES, random);
+  }
 
   pick<C extends Candidate>(candidates: readonly C[], request: PickRequest): C | undefined {
     const n = candidates.length;
     if (n === 0) return undefined;
+    const now = this.now();
+    if (n > SCAN_LIMIT) {
+      const sampled = this.sample.best(candidates, request, expectedLatency, now);
+      if (sampled >= 0) return candidates[sampled];
+    }
     let i = this.start < n ? this.start : 0;
     this.start = i + 1;
     let best: C | undefined;
     let bestScore = Infinity;
-    const now = this.now();
     for (let k = 0; k < n; k++) {
       const candidate = candidates[i]!;
       if (++i === n) i = 0;
@@ -45,6 +72,8 @@ export class LeastLatencyBalancer implements Balancer {
 }
 
 export const leastLatency: BalancerFactory = (options, deps: BalancerDeps) => {
-  new OptionReader(options, []).done();
-  return new LeastLatencyBalancer(deps.now);
+  const read = new OptionReader(options, ['choices']);
+  const choices = readChoices(read);
+  read.done();
+  return new LeastLatencyBalancer(deps.now, { choices }, deps.random);
 };

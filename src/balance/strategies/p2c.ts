@@ -47,7 +47,7 @@ export class P2CBalancer implements Balancer {
     private readonly now: Clock = monotonicClock,
     options: P2COptions = {},
   ) {
-    this.fallback = new LeastLatencyBalancer(now);
+    this.fallback = new LeastLatencyBalancer(now, {}, random);
     this.operations = new OperationStats(
       DEFAULT_WINDOW,
       options.maxOperations ?? DEFAULT_MAX_OPERATIONS,
