@@ -5,11 +5,12 @@ import {
   type ParseOptions,
 } from './config/index.js';
 import type { ManagerConfig, PluginConfig, PolicyConfig } from './config/types.js';
+import { balancerNames } from './balance/registry.js';
 import { builtinFactories } from './transport/builtin.js';
 import type { PluginFactory } from './types.js';
 
 /**
- * The built-in transports by name, for validation. The config layer knows no transport: each
+ * The built-in transports by name (and the registered balancing strategies), for validation. The config layer knows no transport: each
  * transport's factory owns its checks (`validate`), and this is where the two meet.
  */
 function withBuiltins(options: ParseOptions): ParseOptions {
@@ -18,7 +19,7 @@ function withBuiltins(options: ParseOptions): ParseOptions {
     for (const name of factory.transports) transports.set(name, factory);
   }
   for (const [name, factory] of options.transports ?? []) transports.set(name, factory);
-  return { ...options, transports };
+  return { ...options, transports, strategies: options.strategies ?? balancerNames() };
 }
 
 /**

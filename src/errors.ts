@@ -247,8 +247,8 @@ const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi;
 
 /**
  * Removes what looks like a secret from a message: values of token/password/api-key fields,
- * `Bearer`/`Basic` credentials, and `user:pass@` in URLs. Registered secret values (see
- * {@link registerSecret}) are removed wherever they appear.
+ * `Bearer`/`Basic` credentials, and `user:pass@` in URLs. Registered secret values (config secrets,
+ * registered when a configuration is read) are removed wherever they appear.
  */
 export function redactSecrets(text: string): string {
   let out = text;

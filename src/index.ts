@@ -70,6 +70,9 @@ export type {
 } from './reload/index.js';
 export type { ReloadOptions, ReloadResult, ReloadStep, ReloadStrategy } from './reload/apply.js';
 export { registerBalancer, balancerNames, PeakEwma } from './balance/index.js';
+export type { PeakEwmaOptions } from './balance/index.js';
+export type { Clock } from './resilience/clock.js';
+export type { TransportValidator } from './config/index.js';
 export type {
   Balancer,
   BalancerDeps,

@@ -7,7 +7,6 @@ export { loadConfigFile } from './load.js';
 export { parseDuration, parseSize } from './duration.js';
 export type { TransportValidator } from './plugin-schema.js';
 export { BUILTIN_TRANSPORTS } from './transport-rules.js';
-export { BALANCING_STRATEGIES } from './manager-schema.js';
 export { AUTH_METHODS } from './auth-schema.js';
 export {
   DEFAULT_POLICY,

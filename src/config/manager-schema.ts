@@ -19,20 +19,7 @@ import type { Problem } from './issues.js';
 import { closest, normaliseKeys, snakeCase, type KeyProblem } from './keys.js';
 import { NAME, NAME_RULE, pluginSchema, type SchemaContext } from './plugin-schema.js';
 import { policySchema } from './policy-schema.js';
-import type { BalancingStrategy, ManagerConfig, PolicyConfig } from './types.js';
-
-/** The balancing strategies plugwire ships with. */
-export const BALANCING_STRATEGIES: readonly BalancingStrategy[] = [
-  'round-robin',
-  'random',
-  'least-connections',
-  'least-latency',
-  'weighted-random',
-  'consistent-hash',
-  'priority',
-  'p2c',
-  'adaptive',
-];
+import type { ManagerConfig, PolicyConfig } from './types.js';
 
 // go-plugins keeps the policy defaults at the top level (`default_retry: …`); they belong
 // under `defaults` here.
@@ -79,10 +66,12 @@ export function normaliseRoot(
 
 function groupSchema(context: SchemaContext) {
   const { kit, strategies } = context;
-  const strategy = z.string().refine((name) => strategies.has(name), {
+  // Strategy names come from the balancer registry; without one, any name passes here.
+  const strategy = z.string().refine((name) => strategies === undefined || strategies.has(name), {
     error: (issue) => {
-      const hint = closest(String(issue.input), strategies);
-      return `unknown strategy${hint ? ` (did you mean "${hint}"?)` : ''}; valid strategies: ${[...strategies].join(', ')}`;
+      const known = strategies ?? new Set<string>();
+      const hint = closest(String(issue.input), known);
+      return `unknown strategy${hint ? ` (did you mean "${hint}"?)` : ''}; valid strategies: ${[...known].join(', ')}`;
     },
   });
   return keyed(

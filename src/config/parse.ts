@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import { DEFAULT_POLICY } from './defaults.js';
 import { fieldKit, isRecord } from './fields.js';
 import { toConfigIssues, zodMessage, type IssueScope } from './issues.js';
-import { BALANCING_STRATEGIES, managerSchema, normaliseRoot } from './manager-schema.js';
+import { managerSchema, normaliseRoot } from './manager-schema.js';
 import { pluginSchema, type SchemaContext, type TransportValidator } from './plugin-schema.js';
 import { policySchema } from './policy-schema.js';
 import { BUILTIN_TRANSPORTS } from './transport-rules.js';
@@ -20,7 +20,10 @@ export interface ParseOptions {
    * A factory's `validate()` runs on each plugin of its transport that is otherwise valid.
    */
   transports?: ReadonlyMap<string, TransportValidator> | undefined;
-  /** Balancing strategies registered besides the built-in ones. */
+  /**
+   * The balancing strategy names groups may use (the balancer registry's; the manager and the
+   * public `parseConfig` pass them). Without it, strategy names are not checked here.
+   */
   strategies?: Iterable<string> | undefined;
 }
 
@@ -71,7 +74,7 @@ function schemaContext(options: ParseOptions): SchemaContext {
     kit: fieldKit(options.env ?? process.env),
     transports: new Set([...BUILTIN_TRANSPORTS, ...registered.keys()]),
     validators: registered,
-    strategies: new Set([...BALANCING_STRATEGIES, ...(options.strategies ?? [])]),
+    strategies: options.strategies === undefined ? undefined : new Set(options.strategies),
   };
 }
 

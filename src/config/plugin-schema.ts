@@ -19,7 +19,7 @@ export interface SchemaContext {
   /** Transports with extra checks, by name. */
   validators: ReadonlyMap<string, TransportValidator>;
   /** Balancing strategy names accepted for groups. */
-  strategies: ReadonlySet<string>;
+  strategies: ReadonlySet<string> | undefined;
 }
 
 /** Plugin and group names: what may follow `execute(` without surprise. */

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, test } from 'node:test';
-import { ErrorCode, applicationError, isPluginError, type PluginError } from '../errors.js';
+import { ErrorCode, applicationError, type PluginError } from '../errors.js';
 import { Manager, type RegisterOptions } from '../manager.js';
 import { definePlugin } from '../memory.js';
 import type { ExecutionContext } from '../types.js';
+import { rejection } from '../../test/support/assertions.js';
 
 const managers: Manager[] = [];
 afterEach(async () => {
@@ -20,16 +21,6 @@ function newManager(): Manager<unknown, unknown> {
 /** A transient failure, as a socket would report it. */
 function connectionReset(): Error {
   return Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PluginError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isPluginError(error), `expected a PluginError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to reject');
 }
 
 const fastRetry = {

@@ -13,7 +13,7 @@ import { ErrorCode, PluginError } from '../errors.js';
 
 /**
  * Lifecycle of a plugin inside the manager. Health (healthy, degraded, …) is tracked apart, in
- * {@link PluginSlot.health}: a ready plugin can be unhealthy and still be tried.
+ * the plugin's `health`: a ready plugin can be unhealthy and still be tried.
  */
 export type PluginState = 'pending' | 'starting' | 'ready' | 'failed' | 'draining' | 'closed';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { jsonCodec } from '../../src/codec.js';
 import { pluginConfig } from '../../src/config/defaults.js';
 import type { PluginConfig } from '../../src/config/types.js';
-import { ErrorCode, isPluginError, type PluginError } from '../../src/errors.js';
+import { ErrorCode } from '../../src/errors.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import { serveHttp } from '../../src/sdk/http.js';
 import type { ServedPlugin } from '../../src/sdk/types.js';
@@ -12,6 +12,7 @@ import { httpFactory } from '../../src/transport/http/index.js';
 import type { Plugin } from '../../src/types.js';
 import { generateTestCerts, type TestCerts } from '../support/certs.js';
 import { callContext as ctx } from '../support/context.js';
+import { rejection } from '../support/assertions.js';
 
 let certs: TestCerts;
 const open: Array<{ close(): Promise<void> }> = [];
@@ -44,16 +45,6 @@ async function serveTls(requestCert: boolean): Promise<ServedPlugin> {
   });
   open.push(served);
   return served;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PluginError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isPluginError(error), `expected a PluginError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to reject');
 }
 
 describe('HTTPS transport', () => {

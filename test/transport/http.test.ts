@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { jsonCodec } from '../../src/codec.js';
 import { pluginConfig } from '../../src/config/defaults.js';
 import type { PluginConfig } from '../../src/config/types.js';
-import { ErrorCode, applicationError, isPluginError, type PluginError } from '../../src/errors.js';
+import { ErrorCode, applicationError } from '../../src/errors.js';
 import { silentLogger } from '../../src/observe/logger.js';
 import { serveHttp, type ServeHttpOptions } from '../../src/sdk/http.js';
 import type { Handler, ServedPlugin } from '../../src/sdk/types.js';
@@ -19,6 +19,7 @@ import type { Plugin } from '../../src/types.js';
 /** A test that would hang if the behaviour broke fails after this instead (not a speed check). */
 const HANG_GUARD = { timeout: 15_000 };
 import { callContext as ctx } from '../support/context.js';
+import { rejection } from '../support/assertions.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
 after(async () => {
@@ -90,16 +91,6 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PluginError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isPluginError(error), `expected a PluginError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to reject');
 }
 
 // ---------- round trips ----------
