@@ -139,7 +139,6 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly factories = new Map<string, PluginFactory>();
   private readonly targets = new Targets();
   private readonly host: CallHost;
-  private readonly inflight = new Set<InflightCall>();
   private readonly readinessTracker: ReadinessTracker;
   private readonly lifecycleHooks: LifecycleHooks;
   private readyWaiters = new Set<() => void>();
@@ -200,10 +199,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       counters,
       tracer: options.tracer,
       deadlines: new Deadlines(),
-      inflight: this.inflight,
-      onCallSettled: () => {
-        if (this.drained !== undefined && this.inflight.size === 0) this.drained();
-      },
+      onIdle: () => this.drained?.(),
       route: (target) => this.targets.route(target),
     };
     this.factories.set(IN_PROCESS, inProcessFactory);
@@ -576,9 +572,9 @@ export class Manager<Req = unknown, Resp = unknown> {
     for (const stop of [...this.watchers]) stop();
     for (const slot of this.targets.plugins()) slot.lifecycle?.stop();
     let aborted = 0;
-    if (this.inflight.size > 0) {
+    if (this.host.counters.inFlight > 0) {
       await settlesWithin(new Promise<void>((resolve) => (this.drained = resolve)), timeoutMs);
-      for (const call of [...this.inflight]) {
+      for (const call of this.callsInFlight()) {
         aborted++;
         call.abort(this.closedError(undefined));
       }
@@ -736,7 +732,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       : new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' was removed`, {
           plugin: slot.name,
         });
-    for (const call of [...this.inflight]) {
+    for (const call of this.callsInFlight()) {
       if (replaced) call.interrupt(slot, error);
       else if (call.currentPlugin === slot) call.abort(error);
     }
@@ -755,6 +751,11 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.bus.emit('error', { error: err, context: `closing plugin '${slot.name}'` });
     }
     this.setState(slot, 'closed');
+  }
+
+  /** The calls not settled yet: every one of them is watched by the deadlines. */
+  private callsInFlight(): InflightCall[] {
+    return this.host.deadlines.entries() as unknown as InflightCall[];
   }
 
   private assertOpen(): void {

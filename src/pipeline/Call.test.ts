@@ -155,6 +155,7 @@ describe('execute: deadlines and aborts', () => {
     const error = await rejection(manager.execute('p', {}, { signal: AbortSignal.abort() }));
     assert.equal(error.code, ErrorCode.CallAborted);
     assert.equal(calls, 0);
+    assert.equal(manager.metrics().global.inFlight, 0, 'the refused call left no trace in flight');
   });
 
   test('retries stop at the deadline: no attempt starts after it', async () => {

@@ -19,14 +19,12 @@ export interface CallHost {
   readonly events: TypedEvents;
   /** Call-level counters of the whole manager. */
   readonly counters: Counters;
-  /** Watches every call's deadline (one timer per timeout value). */
+  /** Watches every call's deadline (one timer per timeout value); lists the calls in flight. */
   readonly deadlines: Deadlines;
   /** Traces calls when set; undefined (the default) costs one check per call. */
   readonly tracer: CallTracer | undefined;
-  /** Calls not settled yet; `shutdown()` waits for them and aborts the rest. */
-  readonly inflight: Set<InflightCall>;
-  /** Told after every settle, so that a draining shutdown can finish. */
-  onCallSettled(): void;
+  /** Told when the last call in flight settles, so that a draining shutdown can finish. */
+  onIdle(): void;
   /** The route a target name leads to now (a reload may have swapped it since the call began). */
   route(target: string): Route | undefined;
 }
@@ -237,6 +235,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       this.resolve = resolve;
       this.reject = reject;
     });
+    this.host.counters.inFlight++;
     const signal = this.options?.signal;
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -245,8 +244,6 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       }
       signal.addEventListener('abort', this);
     }
-    this.host.inflight.add(this);
-    this.host.counters.inFlight++;
     const tracer = this.host.tracer;
     if (tracer !== undefined) this.span = tracer.startCall(this.route.name, this);
     this.lane = this.host.deadlines.watch(this, this.timeoutMs);
@@ -480,10 +477,9 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     this.controller?.abort();
     const host = this.host;
     const counters = host.counters;
-    counters.inFlight--;
     counters.total++;
     counters.latency.record(performance.now() - this.startedAt);
-    if (host.inflight.delete(this)) host.onCallSettled();
+    if (--counters.inFlight === 0) host.onIdle();
   }
 }
 

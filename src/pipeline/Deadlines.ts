@@ -10,6 +10,9 @@ export interface Expiring {
 
 /**
  * The deadlines of calls in flight, with one timer per distinct timeout instead of one per call.
+ * It is also the register of calls in flight (`entries()`): a linked list costs nothing to join
+ * and leave, where a `Set` of call objects cost ~0.8 µs per call under concurrency (identity
+ * hashes and rehashing as calls come and go).
  *
  * Calls with the same timeout expire in the order they started, so each timeout value has a
  * lane: a FIFO (intrusive doubly linked list, O(1) add and remove) with one timer armed for its
@@ -26,6 +29,13 @@ export class Deadlines {
     if (lane === undefined) this.lanes.set(timeoutMs, (lane = new Lane(timeoutMs, this.lanes)));
     lane.add(entry);
     return lane;
+  }
+
+  /** Every entry watched now (the calls in flight), oldest first within each timeout. */
+  entries(): Expiring[] {
+    const all: Expiring[] = [];
+    for (const lane of this.lanes.values()) lane.collect(all);
+    return all;
   }
 
   /** Clears every timer (shutdown). Entries still watched are not expired. */
@@ -88,6 +98,10 @@ export class Lane {
     } else if (this.timer === undefined) {
       this.timer = setTimeout(fire, Math.max(1, Math.ceil(this.head.expiresAt - now)), this);
     }
+  }
+
+  collect(into: Expiring[]): void {
+    for (let entry = this.head; entry !== undefined; entry = entry.nextDue) into.push(entry);
   }
 
   dispose(): void {
