@@ -86,18 +86,23 @@ try {
     say(`  the plugin's own "no": ${no.code} "${no.message}" (returned, not retried)`);
 
   say('\nChaos 1: kill -9 the HTTP plugin while calls flow, then bring it back on the same port.');
+  say("  Calls go to 'text-http' by name, and to the group 'text' (http + grpc + unix, p2c).");
   const outcomes = new Map<string, number>();
-  const count = (key: string): void => void outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  const groupOutcomes = new Map<string, number>();
+  const count = (into: Map<string, number>, key: string): void =>
+    void into.set(key, (into.get(key) ?? 0) + 1);
   let running = true;
-  const load = (async () => {
-    while (running) {
-      await manager
-        .execute('text-http', { op: 'words', text: 'keep calling' }, { timeoutMs: 1_000 })
-        .then(() => count('ok'))
-        .catch((e: unknown) => count(isPluginError(e) ? e.code : 'other'));
-      await sleep(10);
-    }
-  })();
+  const calls = (target: string, into: Map<string, number>) =>
+    (async () => {
+      while (running) {
+        await manager
+          .execute(target, { op: 'words', text: 'keep calling' }, { timeoutMs: 1_000 })
+          .then(() => count(into, 'ok'))
+          .catch((e: unknown) => count(into, isPluginError(e) ? e.code : 'other'));
+        await sleep(10);
+      }
+    })();
+  const load = Promise.all([calls('text-http', outcomes), calls('text', groupOutcomes)]);
   await sleep(200);
   await stop(http.child, 'SIGKILL');
   say('  killed; calls now fail, are retried, then the breaker fails them fast');
@@ -107,7 +112,10 @@ try {
   await sleep(2_500);
   running = false;
   await load;
-  say(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} × ${v}`).join(', ')}`);
+  const summary = (m: Map<string, number>): string =>
+    [...m].map(([k, v]) => `${k} × ${v}`).join(', ');
+  say(`  calls to text-http: ${summary(outcomes)}`);
+  say(`  calls to the group: ${summary(groupOutcomes)}  (failover: the other instances answered)`);
 
   say(
     '\nChaos 2: kill -9 the exec child; the supervisor restarts it and a retried call goes through.',
@@ -121,6 +129,17 @@ try {
     { timeoutMs: 20_000 },
   );
   say(`  ${before.servedBy} → ${after.servedBy}, call answered in ${ms(t)}`);
+
+  say('\nHot reload: the same file, with DEMO_GRPC_ENABLED=false in the environment.');
+  process.env.DEMO_GRPC_ENABLED = 'false';
+  const reload = await manager.reload('examples/demo.yaml');
+  say(
+    `  applied in place: ${reload.applied.join(', ')} (${reload.diff.updated[0]?.changes.join(', ')})`,
+  );
+  const served = new Set<string>();
+  for (let i = 0; i < 12; i++)
+    served.add((await manager.execute('text', { op: 'upper', text: 'x' })).servedBy.split(' ')[0]!);
+  say(`  the group now answers from: ${[...served].sort().join(', ')}`);
 
   say('\nEvents seen:');
   for (const line of events) say(`  ${line}`);
