@@ -116,7 +116,7 @@ export function decodeExecuteRequest(buffer: Buffer): ExecuteRequestMessage {
         message.contentType = reader.string(5);
         break;
       default:
-        reader.skip();
+        reader.skipField();
     }
   }
   return message;
@@ -165,7 +165,7 @@ export function decodeExecuteResponse(buffer: Buffer): ExecuteResponseMessage {
         message.requestId = reader.string(5);
         break;
       default:
-        reader.skip();
+        reader.skipField();
     }
   }
   return message;
@@ -181,7 +181,7 @@ export function decodeInfoRequest(buffer: Buffer): Record<string, never> {
   const reader = new ProtobufReader(buffer);
   while (reader.more()) {
     reader.key();
-    reader.skip();
+    reader.skipField();
   }
   return {};
 }
@@ -229,7 +229,7 @@ export function decodeInfoResponse(buffer: Buffer): InfoResponseMessage {
         reader.mapEntry(5, message.metadata);
         break;
       default:
-        reader.skip();
+        reader.skipField();
     }
   }
   return message;
@@ -246,7 +246,7 @@ export function decodeHealthCheckRequest(buffer: Buffer): HealthCheckRequestMess
   const reader = new ProtobufReader(buffer);
   while (reader.more()) {
     if (reader.key() === 1) service = reader.string(1);
-    else reader.skip();
+    else reader.skipField();
   }
   return { service };
 }
@@ -266,7 +266,7 @@ export function decodeHealthCheckResponse(buffer: Buffer): HealthCheckResponseMe
   const reader = new ProtobufReader(buffer);
   while (reader.more()) {
     if (reader.key() === 1) status = reader.uint(1);
-    else reader.skip();
+    else reader.skipField();
   }
   return { status };
 }

@@ -296,13 +296,13 @@ export class ProtobufReader {
       const entryField = entry.key();
       if (entryField === 1) key = entry.string(1);
       else if (entryField === 2) value = entry.string(2);
-      else entry.skip();
+      else entry.skipField();
     }
     setEntry(map, key, value);
   }
 
   /** Skips the current field (an unknown one, kept for forward compatibility). */
-  skip(): void {
+  skipField(): void {
     switch (this.wireType) {
       case WireType.Varint:
         this.varint();

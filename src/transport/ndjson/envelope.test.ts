@@ -52,7 +52,7 @@ test('info replies fall back to the configured name', () => {
 });
 
 test('the request_id of an oversized line is found in its head, else at its tail', () => {
-  assert.equal(findRequestId('{"type":"execute","request_id":"a\\"b","data":"xxx', ''), 'a"b');
-  assert.equal(findRequestId('{"data":"xxxx', 'xxx","request_id": "tail-id"}'), 'tail-id');
-  assert.equal(findRequestId('{"data":"xxxx', 'xxxx"}'), undefined);
+  assert.equal(findRequestId('{"type":"execute","request_id":"a\\"b","data":"zzz', ''), 'a"b');
+  assert.equal(findRequestId('{"data":"zzzx', 'zzz","request_id": "tail-id"}'), 'tail-id');
+  assert.equal(findRequestId('{"data":"zzzx', 'zzzx"}'), undefined);
 });
