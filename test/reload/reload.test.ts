@@ -205,6 +205,27 @@ describe('reload outcomes', () => {
     }
   });
 
+  test('removing an initial plugin takes it out of the set readiness waits for', async () => {
+    const manager = new Manager<unknown, Reply>();
+    try {
+      await manager.load({
+        readiness: { policy: 'healthy' },
+        plugins: [execPlugin('keep', '1'), execPlugin('broken', '1', ['NEVER_HEALTHY=1'])],
+      });
+      assert.equal(manager.readiness().ready, false, 'the broken initial plugin holds it back');
+      await manager.reload({
+        readiness: { policy: 'healthy' },
+        plugins: [execPlugin('keep', '1')],
+      });
+      const report = manager.readiness();
+      assert.equal(report.initial.total, 1);
+      assert.deepEqual(Object.keys(report.initial.plugins), ['keep']);
+      assert.equal(report.ready, true, report.reason);
+    } finally {
+      await manager.shutdown();
+    }
+  });
+
   test('changes a live plugin can take are applied in place, keeping its process', async () => {
     const manager = new Manager<unknown, Reply>();
     try {
