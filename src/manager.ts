@@ -148,6 +148,8 @@ export class Manager<Req = unknown, Resp = unknown> {
   private startupConcurrency = DEFAULT_STARTUP_CONCURRENCY;
   private reloads: Promise<void> = Promise.resolve();
   private readonly watchers = new Set<() => void>();
+  /** New instances a reload created and has not routed (or closed) yet. */
+  private readonly unrouted = new Set<PluginSlot>();
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
@@ -570,7 +572,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   private async doShutdown(timeoutMs: number): Promise<void> {
     this.readinessTracker.shutdown();
     for (const stop of [...this.watchers]) stop();
-    for (const slot of this.targets.plugins()) slot.lifecycle?.stop();
+    for (const slot of [...this.targets.plugins(), ...this.unrouted]) slot.lifecycle?.stop();
     let aborted = 0;
     if (this.host.counters.inFlight > 0) {
       await settlesWithin(new Promise<void>((resolve) => (this.drained = resolve)), timeoutMs);
@@ -580,7 +582,8 @@ export class Manager<Req = unknown, Resp = unknown> {
       }
       this.drained = undefined;
     }
-    const slots = [...this.targets.plugins()];
+    const slots = [...this.targets.plugins(), ...this.unrouted];
+    this.unrouted.clear();
     this.targets.clear();
     await Promise.all(slots.map((slot) => this.closeSlot(slot)));
     this.host.deadlines.dispose();
@@ -620,12 +623,22 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly reloadRuntime: ReloadRuntime = {
     slot: (name) => this.targets.slot(name),
     create: (config) => {
+      this.assertOpen();
       const factory = this.factories.get(config.transport)!;
       const plugin = factory.create(config, { codec: this.codec, logger: this.logger });
-      return this.newSlot(plugin as Plugin<Req, Resp>, config);
+      const slot = this.newSlot(plugin as Plugin<Req, Resp>, config);
+      this.unrouted.add(slot);
+      return slot;
     },
-    add: (slot) => void this.addSlot(slot),
+    add: (slot) => {
+      this.unrouted.delete(slot);
+      // A shutdown that began during the reload already closed everything routed: so this too.
+      if (this.closing !== undefined) void this.closeSlot(slot);
+      else this.addSlot(slot);
+    },
     swap: (old, next) => {
+      this.unrouted.delete(next);
+      if (this.closing !== undefined) return void this.closeSlot(next);
       this.targets.swap(old, next);
       this.refreshReadiness();
     },
@@ -633,7 +646,10 @@ export class Manager<Req = unknown, Resp = unknown> {
     start: (slot) => this.startSlot(slot),
     drain: (slot, timeoutMs, replaced) => this.drainSlot(slot, timeoutMs, replaced),
     retire: (slot) => this.setState(slot, 'draining'),
-    close: (slot) => this.closeSlot(slot),
+    close: (slot) => {
+      this.unrouted.delete(slot);
+      return this.closeSlot(slot);
+    },
     configure: async (slot, config) => {
       const group = slot.config.group;
       slot.configure(config);

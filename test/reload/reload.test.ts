@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
@@ -224,6 +224,25 @@ describe('reload outcomes', () => {
     } finally {
       await manager.shutdown();
     }
+  });
+
+  test('a shutdown during a rolling reload closes the new instance that was still starting', async () => {
+    const pids = join(tmp.dir, 'pids-during-shutdown');
+    const manager = new Manager<unknown, Reply>();
+    await manager.load({ plugins: [execPlugin('p', '1', [`PID_FILE=${pids}`])] });
+    const reloading = manager.reload({
+      plugins: [execPlugin('p', '2', [`PID_FILE=${pids}`, 'START_MS=3000'])],
+    });
+    const deadline = Date.now() + 5_000;
+    while (readFileSync(pids, 'utf8').trim().split('\n').length < 2 && Date.now() < deadline) {
+      await sleep(10);
+    }
+    await manager.shutdown();
+    await reloading.catch(() => undefined);
+    const started = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+    assert.equal(started.length, 2, 'the old and the new instance both ran');
+    for (const pid of started)
+      assert.equal(processExists(pid), false, `pid ${pid} outlived shutdown`);
   });
 
   test('changes a live plugin can take are applied in place, keeping its process', async () => {
