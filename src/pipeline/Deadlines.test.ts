@@ -18,19 +18,37 @@ function timers(): number {
 
 test('entries of one timeout expire in order, once, and not before their deadline', async () => {
   const deadlines = new Deadlines();
-  const expired: string[] = [];
-  const started = performance.now();
-  const a = entry('a', 30, expired);
-  deadlines.watch(a, 30);
+  const expiries: Array<{ name: string; at: number; due: number }> = [];
+  const watched = (name: string): Expiring => {
+    const e: Expiring = {
+      expiresAt: performance.now() + 30,
+      prevDue: undefined,
+      nextDue: undefined,
+      expire: () => void expiries.push({ name, at: performance.now(), due: e.expiresAt }),
+    };
+    deadlines.watch(e, 30);
+    return e;
+  };
+  watched('a');
   await sleep(10);
-  deadlines.watch(entry('b', 30, expired), 30);
-  await sleep(25);
-  assert.deepEqual(expired, ['a']);
-  assert.ok(performance.now() - started >= 30);
-  await sleep(20);
-  assert.deepEqual(expired, ['a', 'b']);
+  watched('b');
+  const until = performance.now() + 2_000;
+  while (expiries.length < 2 && performance.now() < until) await sleep(5);
+  await sleep(20); // time for a wrong second expiry to show up
+  assert.deepEqual(
+    expiries.map((e) => e.name),
+    ['a', 'b'],
+  );
+  for (const e of expiries) assert.ok(e.at >= e.due, `${e.name} expired ${e.due - e.at} ms early`);
   deadlines.dispose();
 });
+
+/** Waits (bounded) until `expired` holds `count` names. */
+async function expiredCount(expired: string[], count: number): Promise<void> {
+  const until = performance.now() + 2_000;
+  while (expired.length < count && performance.now() < until) await sleep(5);
+  await sleep(20); // time for a wrong extra expiry to show up
+}
 
 test('a removed entry never expires, wherever it sits in its lane', async () => {
   const deadlines = new Deadlines();
@@ -40,7 +58,7 @@ test('a removed entry never expires, wherever it sits in its lane', async () => 
   lanes[1]!.remove(entries[1]!);
   lanes[0]!.remove(entries[0]!);
   lanes[0]!.remove(entries[0]!); // twice is harmless
-  await sleep(40);
+  await expiredCount(expired, 1);
   assert.deepEqual(expired, ['last']);
   deadlines.dispose();
 });
@@ -50,9 +68,7 @@ test('different timeouts have their own lanes', async () => {
   const expired: string[] = [];
   deadlines.watch(entry('slow', 60, expired), 60);
   deadlines.watch(entry('fast', 10, expired), 10);
-  await sleep(30);
-  assert.deepEqual(expired, ['fast']);
-  await sleep(45);
+  await expiredCount(expired, 2);
   assert.deepEqual(expired, ['fast', 'slow']);
   deadlines.dispose();
 });
