@@ -101,7 +101,7 @@ export class PluginError extends Error {
 
   constructor(code: ErrorCode, message: string, options: PluginErrorOptions = {}) {
     super(
-      redactSecrets(message),
+      options.redacted === true ? message : redactSecrets(message),
       options.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = 'PluginError';

@@ -140,6 +140,56 @@ describe('reload under load', () => {
   }
 });
 
+describe('draining', () => {
+  async function slowAndFast(slowMs: number) {
+    const slow = await serveHttp(async (_req: unknown, ctx) => {
+      await sleep(slowMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+      return { by: 'old' };
+    });
+    const fast = await serveHttp(async () => ({ by: 'new' }));
+    return { slow, fast };
+  }
+
+  test('graceful waits for the calls in flight on the old instance, not a fixed time', async () => {
+    const { slow, fast } = await slowAndFast(300);
+    const manager = new Manager<unknown, Reply>();
+    try {
+      const config = (endpoint: string) => ({
+        plugins: [{ ...httpPlugin('p', endpoint), retry: { maxRetries: 0 } }],
+      });
+      await manager.load(config(slow.endpoint));
+      const inFlight = manager.execute('p', {}, { timeoutMs: 5_000 });
+      await sleep(50);
+      const started = performance.now();
+      await manager.reload(config(fast.endpoint), { strategy: 'graceful', drainTimeoutMs: 10_000 });
+      const took = performance.now() - started;
+      assert.deepEqual(await inFlight, { by: 'old' }, 'the call in flight finished on the old one');
+      assert.ok(took >= 200, `the reload did not wait for the call (${took} ms)`);
+      assert.ok(took < 5_000, `the reload waited for the drain timeout (${took} ms)`);
+      assert.deepEqual(await manager.execute('p', {}), { by: 'new' });
+    } finally {
+      await manager.shutdown();
+      await Promise.all([slow.close(), fast.close()]);
+    }
+  });
+
+  test('after drainTimeoutMs an attempt still on the old instance is retried on the new one', async () => {
+    const { slow, fast } = await slowAndFast(10_000);
+    const manager = new Manager<unknown, Reply>();
+    try {
+      const config = (endpoint: string) => ({ plugins: [httpPlugin('p', endpoint)] });
+      await manager.load(config(slow.endpoint));
+      const inFlight = manager.execute('p', {}, { timeoutMs: 5_000 });
+      await sleep(50);
+      await manager.reload(config(fast.endpoint), { strategy: 'graceful', drainTimeoutMs: 100 });
+      assert.deepEqual(await inFlight, { by: 'new' });
+    } finally {
+      await manager.shutdown();
+      await Promise.all([slow.close({ timeoutMs: 0 }), fast.close()]);
+    }
+  });
+});
+
 describe('reload outcomes', () => {
   test('a new instance that never becomes healthy is rolled back and the old one keeps serving', async () => {
     const manager = new Manager<unknown, Reply>();

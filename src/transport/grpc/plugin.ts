@@ -19,7 +19,8 @@ import type { ExecuteRequestMessage, ExecuteResponseMessage } from './messages.j
 import { executeMethod, healthCheckMethod, infoMethod } from './methods.js';
 import { channelOptions, grpcOptions } from './options.js';
 import type { GrpcOptions } from './options.js';
-import { abortError, grpcCallError } from './status.js';
+import { abortError } from '../abort.js';
+import { grpcCallError } from './status.js';
 import { grpcTarget } from './target.js';
 
 // Metadata the transport sets itself, or that HTTP/2 and gRPC reserve: never copied from headers.

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status as Status } from '@grpc/grpc-js';
-import { ErrorCode, PluginError } from '../../errors.js';
-import { abortError, grpcCallError } from './status.js';
+import { ErrorCode } from '../../errors.js';
+import { grpcCallError } from './status.js';
 
 const call = { plugin: 'payments', maxResponseBytes: 1024 };
 const failure = (code: number, details: string) =>
@@ -117,15 +117,6 @@ test('an aborted signal explains the failure, whatever status the cancelled call
   });
   assert.equal(error.code, ErrorCode.CallAborted);
   assert.equal(error.retryable, false);
-});
-
-test('an abort whose reason is a PluginError passes that error on', () => {
-  const reason = new PluginError(ErrorCode.ManagerClosed, 'shutting down');
-  assert.equal(abortError('payments', reason), reason);
-  assert.equal(
-    abortError('payments', new DOMException('t', 'TimeoutError')).code,
-    ErrorCode.PluginTimeout,
-  );
 });
 
 test('a thrown value without a gRPC status is a transport error, retryable when transient', () => {

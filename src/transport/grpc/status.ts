@@ -1,6 +1,7 @@
 import { status as Status } from '@grpc/grpc-js';
-import { ErrorCode, PluginError, isPluginError, isTransientError } from '../../errors.js';
+import { ErrorCode, PluginError, isTransientError } from '../../errors.js';
 import type { Cancellation } from '../../types.js';
+import { abortError } from '../abort.js';
 
 /** What the status mapping needs to know about the call that failed. */
 export interface FailedCall {
@@ -136,26 +137,6 @@ export function grpcCallError(error: unknown, call: FailedCall): PluginError {
     default:
       return new PluginError(ErrorCode.GRPCTransportError, say(), options(false));
   }
-}
-
-/**
- * The error for a call whose signal aborted: the reason itself when it is a PluginError (the
- * pipeline's own timeout or shutdown), PLUGIN_1204 for a timeout signal, else PLUGIN_1206.
- */
-export function abortError(plugin: string, reason: unknown): PluginError {
-  if (isPluginError(reason)) return reason;
-  if ((reason as { name?: unknown } | null)?.name === 'TimeoutError') {
-    return new PluginError(ErrorCode.PluginTimeout, `call to plugin "${plugin}" timed out`, {
-      plugin,
-      retryable: false,
-      cause: reason,
-    });
-  }
-  return new PluginError(ErrorCode.CallAborted, `call to plugin "${plugin}" was aborted`, {
-    plugin,
-    retryable: false,
-    cause: reason,
-  });
 }
 
 function messageOf(error: unknown): string {

@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { ErrorCode, PluginError } from '../../errors.js';
 import type { Cancellation } from '../../types.js';
-import { abortFailure, requestFailure } from './failure.js';
+import { abortError } from '../abort.js';
+import { requestFailure } from './failure.js';
 
 /** A complete reply, as an {@link ReplyReader} sees it. */
 export interface HttpReply {
@@ -77,11 +78,11 @@ export class Exchange<T> implements Dispatcher.DispatchHandler, HttpReply {
     });
     if (cancellation === undefined) return;
     if (cancellation.aborted) {
-      this.#fail(abortFailure(reader.plugin, cancellation.reason));
+      this.#fail(abortError(reader.plugin, cancellation.reason));
       return;
     }
     // A Cancellation takes plain functions (no listener objects): one closure per exchange.
-    this.#onAbort = () => this.#fail(abortFailure(this.reader.plugin, this.cancellation!.reason));
+    this.#onAbort = () => this.#fail(abortError(this.reader.plugin, this.cancellation!.reason));
     cancellation.addEventListener('abort', this.#onAbort, { once: true });
   }
 

@@ -14,7 +14,8 @@ import type {
 import { authHeaders } from './auth.js';
 import { Exchange } from './exchange.js';
 import type { HttpReply, ReplyReader } from './exchange.js';
-import { abortFailure, raceAbort } from './failure.js';
+import { abortError } from '../abort.js';
+import { raceAbort } from './failure.js';
 import { failedHealth, healthFromReply } from './health.js';
 import { CLOSE_GRACE_MS, closePool, createPool } from './pool.js';
 import { ExecuteReplies } from './reply.js';
@@ -76,7 +77,7 @@ export class HttpPlugin implements Plugin {
 
   execute(request: unknown, ctx: ExecutionContext): Promise<unknown> {
     const cancellation = ctx.cancellation;
-    if (cancellation.aborted) return Promise.reject(abortFailure(this.name, cancellation.reason));
+    if (cancellation.aborted) return Promise.reject(abortError(this.name, cancellation.reason));
     if (this.#closing) return Promise.reject(this.#closedError());
     const pool = this.#pool;
     if (pool === undefined) {

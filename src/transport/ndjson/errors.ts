@@ -1,5 +1,6 @@
-import { ErrorCode, PluginError, errnoCode, isPluginError, redactSecrets } from '../../errors.js';
+import { ErrorCode, PluginError, errnoCode, redactSecrets } from '../../errors.js';
 import type { Cancellation } from '../../types.js';
+import { abortError as sharedAbortError } from '../abort.js';
 
 /**
  * The errors the newline-JSON transports (Unix socket, exec) produce, in one place so that both
@@ -16,24 +17,9 @@ export function connectionError(plugin: string, message: string, cause?: unknown
   );
 }
 
-/**
- * The error a call rejects with when its signal (or cancellation) aborts. A {@link PluginError}
- * reason (the manager's own deadline or shutdown error) is passed through; a timeout becomes
- * `PLUGIN_1204`; anything else is the caller giving up (`PLUGIN_1206`).
- */
+/** The error a call rejects with when its cancellation fires (see the shared {@link sharedAbortError}). */
 export function abortError(plugin: string, signal: Cancellation): PluginError {
-  const reason: unknown = signal.reason;
-  if (isPluginError(reason)) {
-    reason.plugin ??= plugin;
-    return reason;
-  }
-  if ((reason as { name?: unknown } | undefined)?.name === 'TimeoutError')
-    return timeoutError(plugin, reason);
-  return new PluginError(ErrorCode.CallAborted, `${plugin}: call aborted`, {
-    plugin,
-    retryable: false,
-    cause: reason,
-  });
+  return sharedAbortError(plugin, signal.reason);
 }
 
 /** The call's deadline passed (no time was left to send it, or it ran out while waiting). */
