@@ -141,15 +141,20 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly host: CallHost;
   private readonly readinessTracker: ReadinessTracker;
   private readonly lifecycleHooks: LifecycleHooks;
-  private readyWaiters = new Set<() => void>();
+  /** whenReady() callers: resolved when ready, rejected (with the reason) at shutdown. */
+  private readonly readyWaiters = new Set<{ ready(): void; fail(why: string): void }>();
   private loaded = false;
   private defaults: PolicyConfig = DEFAULT_POLICY;
   private retryBudget: RetryBudgetConfig = DEFAULT_RETRY_BUDGET;
   private startupConcurrency = DEFAULT_STARTUP_CONCURRENCY;
   private reloads: Promise<void> = Promise.resolve();
   private readonly watchers = new Set<() => void>();
-  /** New instances a reload created and has not routed (or closed) yet. */
+  /**
+   * Slots the manager owns that are not routed: new instances a reload has not swapped in yet,
+   * and removed or replaced ones still draining. Shutdown closes them too.
+   */
   private readonly unrouted = new Set<PluginSlot>();
+  private readonly closingSlots = new Set<PluginSlot>();
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
@@ -190,7 +195,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.readinessTracker = new ReadinessTracker(DEFAULT_READINESS, (report) => {
       if (report.ready) {
         this.bus.emit('ready', { report });
-        for (const resolve of [...this.readyWaiters]) resolve();
+        for (const waiter of [...this.readyWaiters]) waiter.ready();
       } else {
         this.bus.emit('unready', { report });
       }
@@ -512,35 +517,38 @@ export class Manager<Req = unknown, Resp = unknown> {
    */
   async whenReady(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     if (this.readiness().ready) return;
+    if (this.closing !== undefined) throw this.closedError(undefined);
     const { timeoutMs, signal } = options;
-    let resolveReady!: () => void;
-    const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-    this.readyWaiters.add(resolveReady);
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const failure = new Promise<never>((_, reject) => {
-      const fail = (why: string): void =>
-        reject(
-          new PluginError(
-            ErrorCode.PluginNotReady,
-            `Not ready ${why}: ${this.readiness().reason}`,
-            {
-              retryable: true,
-            },
+    let waiter!: { ready(): void; fail(why: string): void };
+    const settled = new Promise<void>((resolve, reject) => {
+      waiter = {
+        ready: resolve,
+        fail: (why) =>
+          reject(
+            new PluginError(
+              ErrorCode.PluginNotReady,
+              `Not ready ${why}: ${this.readiness().reason}`,
+              {
+                retryable: true,
+              },
+            ),
           ),
-        );
-      if (timeoutMs !== undefined)
-        timer = setTimeout(() => fail(`after ${timeoutMs} ms`), timeoutMs);
-      onAbort = () => fail('(aborted)');
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (signal?.aborted) onAbort();
+      };
     });
+    this.readyWaiters.add(waiter);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => waiter.fail(`after ${timeoutMs} ms`), timeoutMs);
+    const onAbort = (): void => waiter.fail('(aborted)');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     try {
-      await Promise.race([ready, failure]);
+      await settled;
     } finally {
-      this.readyWaiters.delete(resolveReady);
+      this.readyWaiters.delete(waiter);
       clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -571,6 +579,7 @@ export class Manager<Req = unknown, Resp = unknown> {
 
   private async doShutdown(timeoutMs: number): Promise<void> {
     this.readinessTracker.shutdown();
+    for (const waiter of [...this.readyWaiters]) waiter.fail('(the manager is shutting down)');
     for (const stop of [...this.watchers]) stop();
     for (const slot of [...this.targets.plugins(), ...this.unrouted]) slot.lifecycle?.stop();
     let aborted = 0;
@@ -616,7 +625,9 @@ export class Manager<Req = unknown, Resp = unknown> {
 
   /** Stops routing to `slot`: its name, its group, the initial set. */
   private removeSlot(slot: PluginSlot): void {
-    if (this.targets.remove(slot)) this.readinessTracker.forget(slot.name);
+    if (!this.targets.remove(slot)) return;
+    this.readinessTracker.forget(slot.name);
+    if (this.closing === undefined) this.unrouted.add(slot); // until it is closed
   }
 
   /** What a reload drives: the slots and their lifecycle. */
@@ -640,16 +651,17 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.unrouted.delete(next);
       if (this.closing !== undefined) return void this.closeSlot(next);
       this.targets.swap(old, next);
+      this.unrouted.add(old); // until it is drained and closed
       this.refreshReadiness();
     },
-    remove: (slot) => this.removeSlot(slot),
+    remove: (slot) => {
+      this.removeSlot(slot);
+      this.bus.emit('plugin-removed', { plugin: slot.name });
+    },
     start: (slot) => this.startSlot(slot),
     drain: (slot, timeoutMs, replaced) => this.drainSlot(slot, timeoutMs, replaced),
     retire: (slot) => this.setState(slot, 'draining'),
-    close: (slot) => {
-      this.unrouted.delete(slot);
-      return this.closeSlot(slot);
-    },
+    close: (slot) => this.closeSlot(slot),
     configure: async (slot, config) => {
       const group = slot.config.group;
       slot.configure(config);
@@ -726,7 +738,8 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   private setState(slot: PluginSlot, to: PluginState, error?: string): void {
-    if (slot.state === to) return;
+    // `closed` is final: a late step (a reload racing a shutdown) must not bring a slot back.
+    if (slot.state === to || slot.state === 'closed') return;
     const from = slot.moveTo(to);
     this.bus.emit('plugin-state', { plugin: slot.name, from, to, error });
     this.refreshReadiness();
@@ -740,21 +753,26 @@ export class Manager<Req = unknown, Resp = unknown> {
   private async drainSlot(slot: PluginSlot, timeoutMs: number, replaced = false): Promise<void> {
     if (timeoutMs > 0 && (await settlesWithin(slot.idle(), timeoutMs))) return;
     if (slot.counters.inFlight === 0) return;
-    const error = replaced
-      ? new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' is being replaced`, {
-          plugin: slot.name,
-          retryable: true,
-        })
-      : new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' was removed`, {
-          plugin: slot.name,
-        });
+    // One error per call: the pipeline stamps attempts and plugin on the error it settles with.
+    const error = (): PluginError =>
+      replaced
+        ? new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' is being replaced`, {
+            plugin: slot.name,
+            retryable: true,
+          })
+        : new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' was removed`, {
+            plugin: slot.name,
+          });
     for (const call of this.callsInFlight()) {
-      if (replaced) call.interrupt(slot, error);
-      else if (call.currentPlugin === slot) call.abort(error);
+      if (replaced) call.interrupt(slot, error());
+      else if (call.currentPlugin === slot) call.abort(error());
     }
   }
 
   private async closeSlot(slot: PluginSlot): Promise<void> {
+    this.unrouted.delete(slot);
+    if (slot.state === 'closed' || this.closingSlots.has(slot)) return;
+    this.closingSlots.add(slot);
     slot.lifecycle?.stop();
     try {
       await slot.plugin.close();
@@ -766,6 +784,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       );
       this.bus.emit('error', { error: err, context: `closing plugin '${slot.name}'` });
     }
+    this.closingSlots.delete(slot);
     this.setState(slot, 'closed');
   }
 

@@ -70,6 +70,7 @@ export class PluginLifecycle {
       slot.startAttempts = attempt;
       try {
         await this.attempt(signal);
+        if (signal.aborted) break; // stopped while the attempt finished: not ready after all
         slot.lastError = undefined;
         hooks.setState(slot, 'ready');
         this.checker.start();

@@ -436,6 +436,17 @@ describe('shutdown', () => {
     assert.equal(manager.plugins().length, 0);
   });
 
+  test('a whenReady() still waiting is rejected by the shutdown', async () => {
+    const manager = newManager();
+    const waiting = manager.whenReady();
+    await sleep(5);
+    await manager.shutdown();
+    const error = await rejection(waiting);
+    assert.equal(error.code, ErrorCode.PluginNotReady);
+    assert.match(error.message, /shutting down/);
+    assert.equal((await rejection(manager.whenReady())).code, ErrorCode.ManagerClosed);
+  });
+
   test('aborts calls still running after its timeout with PLUGIN_1207', async () => {
     let signal: AbortSignal | undefined;
     const manager = await withPlugin((_req, ctx) => {

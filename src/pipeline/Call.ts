@@ -220,9 +220,10 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     return this.triedSlots ?? NONE_TRIED;
   }
 
-  /** The plugin the current attempt runs on, if any. */
+  /** The plugin an attempt is running on now, if any (not one that already ended). */
   get currentPlugin(): PluginSlot | undefined {
-    return this.current?.slot;
+    const attempt = this.current;
+    return attempt === undefined || attempt.finished ? undefined : attempt.slot;
   }
 
   get requestId(): string {

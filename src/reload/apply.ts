@@ -39,6 +39,8 @@ export interface ReloadResult {
   recreated: string[];
   /** Plugins whose new instance failed: the old one keeps serving (rolling) or the error is given. */
   rolledBack: Array<{ name: string; reason: string }>;
+  /** Added plugins that could not even be created (their transport refused the config). */
+  failed: Array<{ name: string; reason: string }>;
   /** Wall time of each plugin's step, ms. */
   timings: Record<string, number>;
   durationMs: number;
@@ -47,7 +49,7 @@ export interface ReloadResult {
 /** One step of a reload, as the `reload-step` event reports it. */
 export interface ReloadStep {
   plugin: string;
-  action: 'added' | 'removed' | 'applied' | 'recreated' | 'rolled-back';
+  action: 'added' | 'removed' | 'applied' | 'recreated' | 'rolled-back' | 'failed';
   changes?: string[] | undefined;
   reason?: string | undefined;
 }
@@ -101,6 +103,7 @@ export async function applyReload(
     applied: [],
     recreated: [],
     rolledBack: [],
+    failed: [],
     timings: {},
     durationMs: 0,
   };
@@ -131,7 +134,15 @@ export async function applyReload(
   for (const name of diff.added) {
     steps.push(
       timed(name, async () => {
-        const slot = runtime.create(configs.get(name)!);
+        let slot: PluginSlot;
+        try {
+          slot = runtime.create(configs.get(name)!);
+        } catch (error) {
+          const reason = redactSecrets(error instanceof Error ? error.message : String(error));
+          result.failed.push({ name, reason });
+          runtime.step({ plugin: name, action: 'failed', reason });
+          return;
+        }
         runtime.add(slot);
         await runtime.start(slot);
         result.added.push(name);

@@ -232,6 +232,8 @@ describe('reload outcomes', () => {
 
   test('enabled: false stops routing, removal closes, a rename is a removal and an addition', async () => {
     const manager = new Manager<unknown, Reply>();
+    const removedEvents: string[] = [];
+    manager.on('plugin-removed', (e) => removedEvents.push(e.plugin));
     try {
       await manager.load({ plugins: [execPlugin('a', '1'), execPlugin('b', '1')] });
       const pidB = (await manager.execute('b', {})).pid!;
@@ -246,6 +248,7 @@ describe('reload outcomes', () => {
         plugins: [{ ...execPlugin('a', '1'), enabled: false }, execPlugin('b2', '1')],
       });
       assert.deepEqual(renamed.removed, ['b']);
+      assert.deepEqual(removedEvents, ['b']);
       assert.deepEqual(renamed.added, ['b2']);
       assert.equal(processExists(pidB), false, 'the removed plugin was closed');
       await assert.rejects(manager.execute('b', {}), { code: 'PLUGIN_1201' });
