@@ -367,11 +367,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   ): Array<{ plugin: Plugin<Req, Resp>; config: PluginConfig }> {
     const created: Array<{ plugin: Plugin<Req, Resp>; config: PluginConfig }> = [];
     try {
-      for (const config of configs) {
-        const factory = this.factories.get(config.transport)!;
-        const plugin = factory.create(config, { codec: this.codec, logger: this.logger });
-        created.push({ plugin: plugin as Plugin<Req, Resp>, config });
-      }
+      for (const config of configs) created.push({ plugin: this.instantiate(config), config });
     } catch (error) {
       for (const { plugin } of created) void plugin.close().catch(() => undefined);
       throw error;
@@ -385,28 +381,21 @@ export class Manager<Req = unknown, Resp = unknown> {
    */
   async register(plugin: Plugin<Req, Resp>, options: RegisterOptions = {}): Promise<StartResult> {
     this.assertOpen();
-    if (this.targets.has(plugin.name)) {
-      throw new ConfigError([
-        {
-          path: 'name',
-          message: `a plugin or group named '${plugin.name}' already exists`,
-          code: ErrorCode.DuplicatePluginName,
-        },
-      ]);
-    }
     const config = parsePluginConfig(
       { ...options, name: plugin.name, transport: IN_PROCESS },
       this.defaults,
       { transports: this.factories },
     );
-    if (config.group !== undefined && this.targets.slot(config.group) !== undefined) {
-      throw new ConfigError([
-        {
-          path: 'group',
-          message: `'${config.group}' is already a plugin name; plugins and groups share one namespace`,
-          code: ErrorCode.DuplicatePluginName,
-        },
-      ]);
+    // The same name checks as load(), paths relative to the plugin.
+    const clashes = this.targets.clashes(
+      { ...this.currentConfig(), groups: {}, plugins: [config] },
+      'load',
+      isInCode,
+    );
+    if (clashes.length > 0) {
+      throw new ConfigError(
+        clashes.map((c) => ({ ...c, path: c.path.replace('plugins[0].', '') })),
+      );
     }
     this.targets.ensureGroup(config.group);
     const slot = this.addSlot(this.newSlot(plugin, config));
@@ -600,6 +589,12 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.bus.clear();
   }
 
+  /** The plugin for a validated config, made by its transport's factory. */
+  private instantiate(config: PluginConfig): Plugin<Req, Resp> {
+    const factory = this.factories.get(config.transport)!;
+    return factory.create(config, { codec: this.codec, logger: this.logger }) as Plugin<Req, Resp>;
+  }
+
   private newSlot(plugin: Plugin<Req, Resp>, config: PluginConfig): PluginSlot {
     const slot = new PluginSlot<Req, Resp>(
       plugin,
@@ -635,9 +630,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     slot: (name) => this.targets.slot(name),
     create: (config) => {
       this.assertOpen();
-      const factory = this.factories.get(config.transport)!;
-      const plugin = factory.create(config, { codec: this.codec, logger: this.logger });
-      const slot = this.newSlot(plugin as Plugin<Req, Resp>, config);
+      const slot = this.newSlot(this.instantiate(config), config);
       this.unrouted.add(slot);
       return slot;
     },

@@ -68,7 +68,8 @@ describe('execute: outcomes', () => {
     const before = Date.now();
     await manager.execute('p', {}, { timeoutMs: 5_000, requestId: 'req-42' });
     assert.ok(seen);
-    assert.ok(seen.deadline >= before + 5_000 && seen.deadline <= Date.now() + 5_000);
+    // The deadline comes from the monotonic clock: allow a few ms of drift against Date.now().
+    assert.ok(seen.deadline >= before + 5_000 - 5 && seen.deadline <= Date.now() + 5_000 + 5);
     assert.equal(seen.attempt, 1);
     assert.equal(seen.requestId, 'req-42');
   });
@@ -141,8 +142,11 @@ describe('execute: deadlines and aborts', () => {
     const controller = new AbortController();
     const pending = manager.execute('p', {}, { signal: controller.signal, timeoutMs: 10_000 });
     await sleep(5);
+    const abortedAt = performance.now();
     controller.abort(new Error('user went away'));
     const error = await rejection(pending);
+    // At once, not at the 10 s deadline (a generous bound: the machine may be busy).
+    assert.ok(performance.now() - abortedAt < 1_000);
     assert.equal(error.code, ErrorCode.CallAborted);
     assert.equal(error.retryable, false);
     assert.equal(calls, 1);
@@ -362,6 +366,46 @@ describe('execute: circuit breaker', () => {
       await rejection(call);
     }
     assert.equal(manager.plugins()[0]?.breaker?.state, 'closed');
+  });
+
+  test('half-open lets one probe through at a time, needs successThreshold probes, and a failed probe reopens', async () => {
+    let calls = 0;
+    let failing = true;
+    const manager = await withPlugin(
+      async () => {
+        calls++;
+        await sleep(30);
+        if (failing) throw connectionReset();
+        return 'ok';
+      },
+      {
+        retry: { maxRetries: 0 },
+        circuitBreaker: { failureThreshold: 1, recoveryTimeout: 50, successThreshold: 2 },
+      },
+    );
+    const state = (): string | undefined => manager.plugins()[0]?.breaker?.state;
+    await rejection(manager.execute('p', {}));
+    assert.equal(state(), 'open');
+
+    // A failed probe reopens at once.
+    await sleep(60);
+    calls = 0;
+    await rejection(manager.execute('p', {}));
+    assert.equal(calls, 1);
+    assert.equal(state(), 'open');
+
+    // 20 calls at once in half-open: exactly one reaches the plugin.
+    failing = false;
+    await sleep(60);
+    calls = 0;
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => manager.execute('p', {})),
+    );
+    assert.equal(calls, 1);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    assert.equal(state(), 'half-open', 'one success of the two needed');
+    assert.equal(await manager.execute('p', {}), 'ok');
+    assert.equal(state(), 'closed');
   });
 
   test('a listener that throws does not break the pipeline', async () => {

@@ -175,7 +175,7 @@ class Attempt implements ExecutionContext, Cancellation {
  * four ways to end (response, failure, deadline, caller abort / shutdown).
  */
 export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
-  readonly deadline: number;
+  /** When the call expires, on the monotonic `performance.now()` clock. */
   readonly expiresAt: number;
   prevDue: Expiring | undefined;
   nextDue: Expiring | undefined;
@@ -203,8 +203,12 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       requested !== undefined && requested < route.requestTimeout
         ? requested
         : route.requestTimeout;
-    this.deadline = Date.now() + this.timeoutMs;
     this.expiresAt = this.startedAt + this.timeoutMs;
+  }
+
+  /** The deadline as an epoch time (what the plugin sees); derived from {@link expiresAt}. */
+  get deadline(): number {
+    return Math.round(performance.timeOrigin + this.expiresAt);
   }
 
   get key(): string | undefined {
@@ -322,7 +326,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   private shouldRetry({ error, retriesConsumed }: RetryContext): boolean {
     if (this.settled || !isPluginError(error) || !error.retryable) return false;
     // Never start a retry that cannot finish: its shortest backoff must end before the deadline.
-    const timeLeft = this.deadline - Date.now();
+    const timeLeft = this.expiresAt - performance.now();
     if (timeLeft <= minBackoffMs(this.route.retry, retriesConsumed) + 1) return false;
     if (!this.route.budget.tryWithdraw()) return false;
     const plugin = this.current?.slot;
@@ -341,8 +345,8 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
 
   private async attemptOnce(n: number): Promise<Resp> {
     this.attempts = n;
-    if (this.current !== undefined) {
-      (this.triedSlots ??= []).push(this.current.slot);
+    if (n > 1) {
+      if (this.current !== undefined) (this.triedSlots ??= []).push(this.current.slot);
       // A reload may have swapped the plugin since the first attempt: follow the name.
       this.route = this.host.route(this.route.name) ?? this.route;
     }
@@ -360,18 +364,13 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       if (slot === undefined) throw this.route.unavailable(n);
     }
     if (slot.limiter !== undefined && !slot.limiter.tryTake()) {
+      // An open breaker fails fast: no waiting for a token only to be refused after.
+      if (slot.breaker !== undefined && !slot.breaker.canAcquire()) throw this.circuitOpen(slot, n);
       await this.waitForToken(slot);
       startedAt = -1;
     }
     const permit = slot.breaker === undefined ? PERMIT_CLOSED : slot.breaker.tryAcquire();
-    if (permit === PERMIT_DENIED) {
-      slot.counters.circuitRejected++;
-      throw new PluginError(
-        ErrorCode.CircuitBreakerOpen,
-        `Circuit breaker of plugin '${slot.name}' is open: failing fast`,
-        { plugin: slot.name, attempts: n, retryable: false },
-      );
-    }
+    if (permit === PERMIT_DENIED) throw this.circuitOpen(slot, n);
     const trace = this.span?.startAttempt(slot.name, slot.config.group, n);
     if (startedAt < 0) startedAt = performance.now();
     const attempt = new Attempt(this, this.route, slot as PluginSlot, permit, n, trace, startedAt);
@@ -387,6 +386,15 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     return response;
   }
 
+  private circuitOpen(slot: PluginSlot, attempts: number): PluginError {
+    slot.counters.circuitRejected++;
+    return new PluginError(
+      ErrorCode.CircuitBreakerOpen,
+      `Circuit breaker of plugin '${slot.name}' is open: failing fast`,
+      { plugin: slot.name, attempts, retryable: false, redacted: true },
+    );
+  }
+
   private attemptFailed(attempt: Attempt, thrown: unknown): PluginError {
     const error = toPluginError(thrown, attempt.slot.name);
     if (!attempt.finished) {
@@ -397,7 +405,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
 
   private async waitForToken(slot: PluginSlot): Promise<void> {
     const limiter = slot.limiter!;
-    const maxWait = Math.min(slot.config.rateLimit.maxWait, this.deadline - Date.now());
+    const maxWait = Math.min(slot.config.rateLimit.maxWait, this.expiresAt - performance.now());
     const wait = maxWait > 0 ? limiter.reserve(maxWait) : -1;
     if (wait < 0) {
       slot.counters.rateLimited++;

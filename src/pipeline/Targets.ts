@@ -103,8 +103,8 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   /**
    * Names in `config` that clash with what runs. `load` adds to what runs, so none of its
    * plugin or group names may exist; a `reload` replaces the configured plugins, so only names of
-   * plugins registered in code (`isFixed`) are off limits. In both, a group may not be named
-   * like a plugin.
+   * plugins registered in code (`isFixed`) are off limits. In both, a group may not be named like
+   * a plugin that stays (nor like the plugin that names it).
    */
   clashes(
     config: ManagerConfig,
@@ -115,6 +115,12 @@ export class Targets<S extends PluginSlot = PluginSlot> {
     const clash = (path: string, message: string): void => {
       problems.push({ path, message, code: ErrorCode.DuplicatePluginName });
     };
+    // Plugins a group name must not shadow: on load every running one, on reload those that stay.
+    const staysAsPlugin = (name: string): boolean => {
+      const slot = this.slots.get(name);
+      return slot !== undefined && (mode === 'load' || isFixed(slot));
+    };
+    const sameNamespace = `plugins and groups share one namespace`;
     config.plugins.forEach((plugin, index) => {
       const existing = this.slots.get(plugin.name);
       if (mode === 'load' ? this.routes.has(plugin.name) : existing && isFixed(existing)) {
@@ -125,21 +131,19 @@ export class Targets<S extends PluginSlot = PluginSlot> {
             : `'${plugin.name}' is a plugin registered in code; a config cannot replace it`,
         );
       }
-      if (plugin.group !== undefined && this.slots.has(plugin.group)) {
-        clash(
-          `plugins[${index}].group`,
-          `'${plugin.group}' is already a plugin name; plugins and groups share one namespace`,
-        );
+      const group = plugin.group;
+      if (group !== undefined && (group === plugin.name || staysAsPlugin(group))) {
+        clash(`plugins[${index}].group`, `'${group}' is also a plugin name; ${sameNamespace}`);
       }
     });
-    if (mode === 'load') {
-      for (const name of Object.keys(config.groups)) {
-        if (this.routes.has(name)) {
-          clash(
-            `groups.${name}`,
-            `a plugin or group named '${name}' is already loaded (use reload() to change it)`,
-          );
-        }
+    for (const name of Object.keys(config.groups)) {
+      if (mode === 'load' ? this.routes.has(name) : staysAsPlugin(name)) {
+        clash(
+          `groups.${name}`,
+          mode === 'load'
+            ? `a plugin or group named '${name}' is already loaded (use reload() to change it)`
+            : `'${name}' is a plugin registered in code; ${sameNamespace}`,
+        );
       }
     }
     return problems;

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { Manager, definePlugin, isConfigError, isPluginError } from '../../src/index.js';
 import { serveHttp, type ServedPlugin } from '../../src/sdk/index.js';
+import { execFactory } from '../../src/transport/exec/index.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('plugwire-groups-');
@@ -71,8 +72,31 @@ describe('groups in the manager', () => {
     }
   });
 
-  test('group options are validated with the other problems, by path', async () => {
+  test('plugins and groups share one namespace, on register and on reload', async () => {
+    const manager = new Manager<string, string>({ builtinTransports: false });
+    try {
+      await assert.rejects(
+        manager.register(definePlugin({ name: 'x', execute: () => 'x' }), { group: 'x' }),
+        (e) => isConfigError(e) && e.issues[0]?.path === 'group',
+      );
+      await manager.register(definePlugin({ name: 'pay', execute: () => 'pay' }));
+      await assert.rejects(
+        manager.reload({ groups: { pay: { strategy: 'random' } }, plugins: [] }),
+        (e) => isConfigError(e) && e.issues[0]?.path === 'groups.pay',
+      );
+      assert.equal(await manager.execute('pay', ''), 'pay', 'the plugin was not shadowed');
+    } finally {
+      await manager.shutdown();
+    }
+  });
+
+  test('group options are validated with the other problems, by path, and nothing is created', async () => {
     const manager = new Manager();
+    let created = 0;
+    manager.registerFactory('exec', {
+      ...execFactory,
+      create: (config, deps) => (created++, execFactory.create(config, deps)),
+    });
     try {
       await manager.load({
         groups: { g: { strategy: 'consistent-hash', options: { virtualNodez: 3 } } },
@@ -96,10 +120,11 @@ describe('groups in the manager', () => {
         error.issues.map((i) => i.path),
         ['groups.g.options.virtualNodez'],
       );
+      assert.equal(created, 0, 'no factory ran');
+      assert.equal(manager.plugins().length, 0, 'nothing was created');
     } finally {
       await manager.shutdown();
     }
-    assert.equal(manager.plugins().length, 0, 'nothing was created');
   });
 });
 
