@@ -6,15 +6,6 @@ import { ErrorCode } from '../errors.js';
  */
 export type Outcome = 'success' | 'failure' | 'timeout' | 'application_error' | 'aborted';
 
-/** Every outcome, in the order exporters list them. */
-export const OUTCOMES: readonly Outcome[] = [
-  'success',
-  'failure',
-  'timeout',
-  'application_error',
-  'aborted',
-];
-
 /**
  * The outcome an error code stands for: the plugin's own "no", the deadline, the caller or the
  * manager ending the call, or else a failure (transport, breaker, rate limit, …).

@@ -8,6 +8,7 @@ import { handlerTracing, type HandlerTracing } from '../observe/sdkTracing.js';
 import type { Codec, Logger } from '../types.js';
 import { runHandler, runHealth } from './dispatch.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
+import { settlesWithin } from '../internal/timeout.js';
 
 /** Options of {@link serveHttp}. */
 export interface ServeHttpOptions extends ServeOptions {
@@ -297,13 +298,7 @@ class HttpServer {
     this.#draining = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, true);
-    });
-    const overdue = await Promise.race([closed.then(() => false), late]);
-    clearTimeout(timer);
-    if (overdue) server.closeAllConnections();
+    if (!(await settlesWithin(closed, timeoutMs))) server.closeAllConnections();
     await closed;
   }
 }

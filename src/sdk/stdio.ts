@@ -5,6 +5,7 @@ import { handlerTracing } from '../observe/sdkTracing.js';
 import { PROTOCOL_VERSION } from '../transport/ndjson/envelope.js';
 import { ServeSession } from '../transport/ndjson/ServeSession.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
+import { settlesWithin } from '../internal/timeout.js';
 
 /** Options of {@link serveStdio}. */
 export interface ServeStdioOptions extends ServeOptions {
@@ -92,14 +93,7 @@ export async function serveStdio<Req = unknown, Resp = unknown>(
     finished,
     async close(closeOptions?: { timeoutMs?: number }): Promise<void> {
       session.refuseNew();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        session.idle(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, closeOptions?.timeoutMs ?? 5_000);
-        }),
-      ]);
-      clearTimeout(timer);
+      await settlesWithin(session.idle(), closeOptions?.timeoutMs ?? 5_000);
       session.abortAll(new Error('plugin closed'));
       session.detach();
     },

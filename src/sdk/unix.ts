@@ -6,6 +6,7 @@ import { silentLogger } from '../observe/logger.js';
 import { handlerTracing } from '../observe/sdkTracing.js';
 import { ServeSession } from '../transport/ndjson/ServeSession.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
+import { settlesWithin } from '../internal/timeout.js';
 
 /** Options of {@link serveUnix}. */
 export interface ServeUnixOptions extends ServeOptions {
@@ -77,12 +78,7 @@ async function closeServer(
 ): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const session of sessions.values()) session.refuseNew();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
-  });
-  await Promise.race([Promise.all([...sessions.values()].map((s) => s.idle())), timedOut]);
-  clearTimeout(timer);
+  await settlesWithin(Promise.all([...sessions.values()].map((s) => s.idle())), timeoutMs);
   for (const [socket, session] of sessions) {
     session.abortAll(new Error('plugin server closed'));
     socket.destroy();

@@ -8,6 +8,7 @@ import type { Handshake } from '../ndjson/envelope.js';
 import { connectionError, excerpt } from '../ndjson/errors.js';
 import { LineReader } from '../ndjson/LineReader.js';
 import type { LineSink, OversizedLine } from '../ndjson/LineReader.js';
+import { settlesWithin } from '../../internal/timeout.js';
 
 /** How one exec child is started. */
 export interface ExecChildOptions {
@@ -219,19 +220,6 @@ export class ExecChild implements LineSink {
       );
     }
     resolve(exit);
-  }
-}
-
-/** Whether `promise` settles within `ms` (the timer is cleared either way). */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(resolve, ms, false);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

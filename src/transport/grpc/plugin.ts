@@ -257,9 +257,10 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
   #channel(): Client {
     if (this.#client) return this.#client;
     if (this.#closed) {
+      // Retryable, as on the other transports: another instance (or a reload's new one) may take it.
       throw new PluginError(ErrorCode.PluginNotReady, `plugin "${this.name}" is closed`, {
         plugin: this.name,
-        retryable: false,
+        retryable: true,
       });
     }
     const [credentials, tlsOptions] = channelCredentials(this.#config);

@@ -21,6 +21,7 @@ import { CLOSE_GRACE_MS, closePool, createPool } from './pool.js';
 import { ExecuteReplies } from './reply.js';
 import { httpRoutes, type HttpRoutes } from './routes.js';
 import { loadTlsOptions } from './tls.js';
+import { hasKeys } from '../../internal/records.js';
 
 /**
  * A plugin reached over HTTP(S): each `execute` is one `POST` of the JSON request envelope to the
@@ -258,9 +259,4 @@ class RawReplies implements ReplyReader<RawReply> {
   read(reply: HttpReply, bytes: Buffer): RawReply {
     return { statusCode: reply.statusCode, bytes };
   }
-}
-
-function hasKeys(record: Readonly<Record<string, string>>): boolean {
-  for (const _ in record) return true;
-  return false;
 }

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Pool } from 'undici';
 import type { ConnectionConfig } from '../../config/types.js';
+import { settlesWithin } from '../../internal/timeout.js';
 
 /**
  * How long an idle keep-alive socket is kept. Below the idle timeout of common servers (Node 5 s,
@@ -42,15 +43,5 @@ export function createPool(
  */
 export async function closePool(pool: Pool | undefined, graceMs: number): Promise<void> {
   if (!pool || pool.destroyed) return;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(resolve, graceMs, true);
-  });
-  const closed = pool.close().then(
-    () => false,
-    () => false,
-  );
-  const overdue = await Promise.race([closed, late]);
-  clearTimeout(timer);
-  if (overdue) await pool.destroy().catch(() => {});
+  if (!(await settlesWithin(pool.close(), graceMs))) await pool.destroy().catch(() => {});
 }

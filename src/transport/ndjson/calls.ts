@@ -6,6 +6,7 @@ import type { ReplyReader } from './Correlator.js';
 import { executeResult, healthFromReply, infoFromReply, msLeft } from './envelope.js';
 import type { WireReply, WireRequest } from './envelope.js';
 import { timeoutError } from './errors.js';
+import { hasKeys } from '../../internal/records.js';
 
 /**
  * The three calls a newline-JSON plugin answers, written once over a {@link Channel} and used by
@@ -102,9 +103,4 @@ export async function infoCall(
 ): Promise<PluginInfo> {
   const reply = await channel.request({ type: 'info', request_id: channel.nextId('info') }, signal);
   return infoFromReply(plugin, reply);
-}
-
-function hasKeys(record: Readonly<Record<string, string>>): boolean {
-  for (const _ in record) return true;
-  return false;
 }
