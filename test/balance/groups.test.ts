@@ -212,14 +212,18 @@ describe('failover over real HTTP plugins', () => {
       const traffic = load(manager, 12);
       await sleep(150);
       const inFlightOnVictim = manager.plugins().find((p) => p.name === 'api-1')?.inFlight ?? 0;
+      const okAtKill = traffic.ok();
       await servers[1]!.close({ timeoutMs: 0 });
       await sleep(300);
       await traffic.stop();
-      // Calls that were on it when it died, plus the few the breaker needs to see to open.
+      // The calls on it when it died, plus at most one per caller that reached it while it was
+      // closing (before the breaker opened): a bounded few, against hundreds that went on.
+      const workers = 12;
       assert.ok(
-        traffic.failures.length <= inFlightOnVictim + 3,
+        traffic.failures.length <= inFlightOnVictim + workers,
         `${traffic.failures.length} failures, ${inFlightOnVictim} were in flight`,
       );
+      assert.ok(traffic.ok() - okAtKill > 100, 'the other instances kept answering');
     } finally {
       await manager.shutdown();
       await Promise.all(servers.map((s) => s.close()));

@@ -43,18 +43,25 @@ describe('readiness with real child processes', () => {
   test('not ready while any initial plugin is still trying; ready once all finished, failures listed', async () => {
     const manager = new Manager();
     try {
+      // Which plugins finished trying, seen from the events, not from the report under test.
+      const finished = new Set<string>();
+      manager.on('plugin-state', (e) => {
+        if (e.to === 'ready' || e.to === 'failed') finished.add(e.plugin);
+      });
       const loading = manager.load(fleet({ policy: 'attempted' }));
-      const seen: boolean[] = [];
       let done = false;
+      let samplesWhileTrying = 0;
       void loading.then(() => (done = true));
       while (!done) {
-        const report = manager.readiness();
-        const trying = report.initial.pending > 0;
-        if (trying) assert.equal(report.ready, false, 'ready while plugins were still starting');
-        seen.push(report.ready);
+        const allFinished = finished.size === 22;
+        const ready = manager.readiness().ready;
+        if (!allFinished) {
+          samplesWhileTrying++;
+          assert.equal(ready, false, `ready with ${22 - finished.size} plugins still trying`);
+        }
         await sleep(10);
       }
-      assert.ok(seen.includes(false), 'the report was observed before startup finished');
+      assert.ok(samplesWhileTrying > 0, 'the report was observed before startup finished');
       const report = manager.readiness();
       assert.equal(report.ready, true, report.reason);
       assert.equal(report.initial.total, 22);

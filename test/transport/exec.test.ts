@@ -180,7 +180,8 @@ test('a reply larger than maxResponseBytes fails that call with PLUGIN_1210 and 
 });
 
 test('a child killed with SIGKILL mid-load fails in-flight calls retryably, reports offline, and is restarted', async () => {
-  const plugin = raw({}, silentLogger, { ...FAST, initialMs: 300 });
+  // The restart waits 2 s, so the checks made while it is down stay inside that window.
+  const plugin = raw({}, silentLogger, { ...FAST, initialMs: 2_000 });
   await plugin.start(AbortSignal.timeout(10_000));
   const firstPid = plugin.pid!;
   const inFlight = Array.from({ length: 20 }, (_, i) =>
