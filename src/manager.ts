@@ -310,7 +310,14 @@ export class Manager<Req = unknown, Resp = unknown> {
       throw error;
     }
     this.bus.emit('reload-start', { diff, source });
-    if (!this.loaded) this.adopt(next, new Map());
+    if (!this.loaded) {
+      // A reload before any load(): its plugins are the initial set; settings() does the rest.
+      this.loaded = true;
+      this.readinessTracker.lock(
+        next.plugins.map((p) => p.name),
+        next.readiness,
+      );
+    }
     const changedGroups = [...diff.groups.added, ...diff.groups.updated.map((g) => g.name)];
     for (const name of changedGroups) this.targets.setGroup(name, balancers.get(name)!);
     const result = await applyReload(this.reloadRuntime, next, diff, options);

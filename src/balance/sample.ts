@@ -109,3 +109,37 @@ export class Sample {
     return order;
   }
 }
+
+/**
+ * The exact pick of least-connections and least-latency: the accepted candidate with the lowest
+ * score, scanning from one member further each pick so that ties do not always go to the first;
+ * an idle candidate (score 0) ends the scan. One per balancer (it keeps where to start).
+ */
+export class Scan {
+  private start = 0;
+
+  best<C extends Candidate>(
+    candidates: readonly C[],
+    request: PickRequest,
+    score: Score,
+    now: number,
+  ): C | undefined {
+    const n = candidates.length;
+    let i = this.start < n ? this.start : 0;
+    this.start = i + 1;
+    let best: C | undefined;
+    let bestScore = Infinity;
+    for (let k = 0; k < n; k++) {
+      const candidate = candidates[i]!;
+      if (++i === n) i = 0;
+      if (!request.accepts(candidate)) continue;
+      const value = score(candidate, now);
+      if (value === 0) return candidate;
+      if (best === undefined || value < bestScore) {
+        best = candidate;
+        bestScore = value;
+      }
+    }
+    return best;
+  }
+}

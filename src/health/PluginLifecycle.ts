@@ -62,11 +62,12 @@ export class PluginLifecycle {
 
   private async run(settled: () => void): Promise<void> {
     const { slot, hooks } = this;
-    const { startup } = slot.config;
     const signal = this.controller.signal;
     hooks.setState(slot, 'starting');
-    let delay = startup.initialInterval;
+    let delay = slot.config.startup.initialInterval;
     for (let attempt = 1; !signal.aborted; attempt++) {
+      // Read each time: a reload may change the startup policy of a plugin still retrying.
+      const { startup } = slot.config;
       slot.startAttempts = attempt;
       try {
         await this.attempt(signal);

@@ -1,5 +1,5 @@
 import { OptionReader } from '../options.js';
-import { DEFAULT_CHOICES, readChoices, Sample, SCAN_LIMIT } from '../sample.js';
+import { DEFAULT_CHOICES, readChoices, Sample, Scan, SCAN_LIMIT } from '../sample.js';
 import type { Balancer, BalancerDeps, BalancerFactory, Candidate, PickRequest } from '../types.js';
 
 /** Options of {@link LeastConnectionsBalancer}. */
@@ -27,7 +27,7 @@ function load(candidate: Candidate): number {
  *   is not accepted the draw falls back to the exact scan.
  */
 export class LeastConnectionsBalancer implements Balancer {
-  private start = 0;
+  private readonly scan = new Scan();
   private readonly sample: Sample;
 
   /** @param random uniform random numbers in [0, 1), for groups larger than {@link SCAN_LIMIT} */
@@ -42,23 +42,7 @@ export class LeastConnectionsBalancer implements Balancer {
       const sampled = this.sample.best(candidates, request, load, 0);
       if (sampled >= 0) return candidates[sampled];
     }
-    // Start each scan one member further, so that ties do not always go to the first.
-    let i = this.start < n ? this.start : 0;
-    this.start = i + 1;
-    let best: C | undefined;
-    let bestLoad = Infinity;
-    for (let k = 0; k < n; k++) {
-      const candidate = candidates[i]!;
-      if (++i === n) i = 0;
-      if (!request.accepts(candidate)) continue;
-      const value = load(candidate);
-      if (value === 0) return candidate;
-      if (best === undefined || value < bestLoad) {
-        best = candidate;
-        bestLoad = value;
-      }
-    }
-    return best;
+    return this.scan.best(candidates, request, load, 0);
   }
 }
 

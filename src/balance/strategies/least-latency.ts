@@ -1,6 +1,6 @@
 import { OptionReader } from '../options.js';
 import { monotonicClock, type Clock } from '../../resilience/clock.js';
-import { DEFAULT_CHOICES, readChoices, Sample, SCAN_LIMIT } from '../sample.js';
+import { DEFAULT_CHOICES, readChoices, Sample, Scan, SCAN_LIMIT } from '../sample.js';
 import { expectedLatency } from '../score.js';
 import type { Balancer, BalancerDeps, BalancerFactory, Candidate, PickRequest } from '../types.js';
 
@@ -29,7 +29,7 @@ export interface LeastLatencyOptions {
  *   not accepted the draw falls back to the exact scan. `p2c` compares two members.
  */
 export class LeastLatencyBalancer implements Balancer {
-  private start = 0;
+  private readonly scan = new Scan();
   private readonly sample: Sample;
 
   /**
@@ -52,22 +52,7 @@ export class LeastLatencyBalancer implements Balancer {
       const sampled = this.sample.best(candidates, request, expectedLatency, now);
       if (sampled >= 0) return candidates[sampled];
     }
-    let i = this.start < n ? this.start : 0;
-    this.start = i + 1;
-    let best: C | undefined;
-    let bestScore = Infinity;
-    for (let k = 0; k < n; k++) {
-      const candidate = candidates[i]!;
-      if (++i === n) i = 0;
-      if (!request.accepts(candidate)) continue;
-      const score = expectedLatency(candidate, now);
-      if (score === 0) return candidate;
-      if (best === undefined || score < bestScore) {
-        best = candidate;
-        bestScore = score;
-      }
-    }
-    return best;
+    return this.scan.best(candidates, request, expectedLatency, now);
   }
 }
 
