@@ -5,7 +5,7 @@ import type { Problem } from './issues.js';
 import type { AuthConfig, AuthMethod, TlsConfig } from './types.js';
 
 /** The authentication methods a plugin may use. */
-export const AUTH_METHODS: readonly AuthMethod[] = [
+const AUTH_METHODS: readonly AuthMethod[] = [
   'none',
   'api-key',
   'bearer',
