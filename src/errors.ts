@@ -192,8 +192,12 @@ export class ConfigError extends PluginError {
   constructor(issues: readonly ConfigIssue[], source?: string, options: { cause?: unknown } = {}) {
     // Each issue's message is redacted on its own: the `path: message` lines would otherwise read
     // as `token: <value>` to the pattern pass and lose their first word.
-    const safe = issues.map((i) => ({ ...i, message: redactSecrets(i.message) }));
-    const head = `Invalid plugwire configuration${source ? ` in ${source}` : ''} (${safe.length} problem${safe.length === 1 ? '' : 's'})`;
+    const safe = issues.map((i) => ({
+      ...i,
+      path: redactSecrets(i.path),
+      message: redactSecrets(i.message),
+    }));
+    const head = `Invalid plugwire configuration${source ? ` in ${redactSecrets(source)}` : ''} (${safe.length} problem${safe.length === 1 ? '' : 's'})`;
     const lines = safe.map((i) => `  - ${i.path || '(root)'}: ${i.message} [${i.code}]`);
     super(ErrorCode.InvalidConfig, `${head}:\n${lines.join('\n')}`, {
       retryable: false,
