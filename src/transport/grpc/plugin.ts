@@ -362,7 +362,9 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
     }
     if (reply.error) {
       const details =
-        Object.keys(reply.metadata).length > 0 ? { metadata: reply.metadata } : undefined;
+        Object.keys(reply.metadata).length > 0
+          ? { metadata: safeRecord(reply.metadata) }
+          : undefined;
       if (reply.retryable) {
         throw new PluginError(
           ErrorCode.PluginExecutionFailed,
@@ -407,6 +409,13 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
       maxResponseBytes: this.#config.connection.maxResponseBytes,
     };
   }
+}
+
+// The plugin's reply metadata, as error details: values previewed (bounded, redacted).
+function safeRecord(record: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(record).slice(0, 32)) out[preview(key, 64)] = preview(record[key]);
+  return out;
 }
 
 function servingStatusName(status: number): string {
