@@ -1,14 +1,15 @@
+import { parseJson } from './internal/untrusted.js';
 import type { Codec } from './types.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The default codec: UTF-8 JSON. */
+/** The default codec: UTF-8 JSON (decoding refuses nesting deeper than 512 levels). */
 export const jsonCodec: Codec = {
   name: 'json',
   contentType: 'application/json',
   encode: (value) => encoder.encode(JSON.stringify(value ?? null)),
-  decode: (bytes) => (bytes.byteLength === 0 ? undefined : JSON.parse(decoder.decode(bytes))),
+  decode: (bytes) => (bytes.byteLength === 0 ? undefined : parseJson(decoder.decode(bytes))),
 };
 
 /**

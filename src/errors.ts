@@ -102,7 +102,7 @@ export class PluginError extends Error {
   constructor(code: ErrorCode, message: string, options: PluginErrorOptions = {}) {
     super(
       options.redacted === true ? message : redactSecrets(message),
-      options.cause === undefined ? undefined : { cause: options.cause },
+      options.cause === undefined ? undefined : { cause: redactedCause(options.cause) },
     );
     this.name = 'PluginError';
     this.code = code;
@@ -140,6 +140,40 @@ export class PluginError extends Error {
   }
 }
 
+/**
+ * The cause to keep on a PluginError: as it is when nothing in it reads as a secret, else a
+ * redacted copy (name, message, code, stack; other fields dropped), so that `console.error(err)`
+ * and loggers that walk `err.cause` never print what {@link redactSecrets} removes from messages.
+ */
+function redactedCause(cause: unknown): unknown {
+  if (isPluginError(cause)) return cause;
+  if (typeof cause === 'string') return redactSecrets(cause);
+  if (!(cause instanceof Error)) return cause;
+  let leaks = false;
+  const fields = cause as unknown as Record<string, unknown>;
+  for (const key of ['message', 'stack', ...Object.keys(cause)]) {
+    const value = fields[key];
+    if (value === undefined || value === null || key === 'cause') continue;
+    // Objects (gRPC metadata, response bodies) cannot be vetted cheaply: they go.
+    if (
+      typeof value === 'object' ||
+      (typeof value === 'string' && redactSecrets(value) !== value)
+    ) {
+      leaks = true;
+      break;
+    }
+  }
+  if (!leaks) return cause;
+  const copy = new Error(redactSecrets(cause.message));
+  copy.name = cause.name;
+  if (cause.stack !== undefined) copy.stack = redactSecrets(cause.stack);
+  const code = fields.code;
+  if (typeof code === 'string' || typeof code === 'number') {
+    (copy as Error & { code?: unknown }).code = code;
+  }
+  return copy;
+}
+
 /** One problem found in a configuration. */
 export interface ConfigIssue {
   /** Where the problem is, e.g. `plugins[2].endpoint`. */
@@ -158,8 +192,12 @@ export class ConfigError extends PluginError {
   constructor(issues: readonly ConfigIssue[], source?: string, options: { cause?: unknown } = {}) {
     // Each issue's message is redacted on its own: the `path: message` lines would otherwise read
     // as `token: <value>` to the pattern pass and lose their first word.
-    const safe = issues.map((i) => ({ ...i, message: redactSecrets(i.message) }));
-    const head = `Invalid plugwire configuration${source ? ` in ${source}` : ''} (${safe.length} problem${safe.length === 1 ? '' : 's'})`;
+    const safe = issues.map((i) => ({
+      ...i,
+      path: redactSecrets(i.path),
+      message: redactSecrets(i.message),
+    }));
+    const head = `Invalid plugwire configuration${source ? ` in ${redactSecrets(source)}` : ''} (${safe.length} problem${safe.length === 1 ? '' : 's'})`;
     const lines = safe.map((i) => `  - ${i.path || '(root)'}: ${i.message} [${i.code}]`);
     super(ErrorCode.InvalidConfig, `${head}:\n${lines.join('\n')}`, {
       retryable: false,

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ErrorCode, type ConfigIssue } from '../errors.js';
+import { ErrorCode, redactSecrets, type ConfigIssue } from '../errors.js';
 
 /**
  * Turning zod's issues into {@link ConfigIssue}s: readable paths (`plugins[2].retry.maxRetries`),
@@ -103,6 +103,19 @@ export function typeName(value: unknown): string {
 /** Which document a set of issues comes from: a whole config or one plugin's config. */
 export type IssueScope = 'manager' | 'plugin';
 
+const HIDDEN_KEY =
+  'unknown key (its name is not shown: it may hold a secret; look for a missing space after ":" or a "," typed for ":")';
+
+/**
+ * Whether an unknown key may be printed. A typo turns values into keys (`token:S3cret` with no
+ * space, `token, S3cret` with a comma), so a key is shown only outside the `auth` section (whose
+ * values are secrets) and only when it reads as a plain field name.
+ */
+function keyMayBeShown(path: Path, key: string): boolean {
+  if (path.includes('auth')) return false;
+  return /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(key) && redactSecrets(key) === key;
+}
+
 /** Converts zod's final issues to config issues, one per problem, each with its code. */
 export function toConfigIssues(
   issues: readonly z.core.$ZodIssue[],
@@ -113,10 +126,10 @@ export function toConfigIssues(
     const code = (issue as { params?: { code?: ErrorCode } }).params?.code;
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        const path = [...issue.path, key];
+        const shown = keyMayBeShown(issue.path, key);
         out.push({
-          path: formatPath(path),
-          message: issue.message,
+          path: formatPath(shown ? [...issue.path, key] : issue.path),
+          message: shown ? issue.message : HIDDEN_KEY,
           code: code ?? ErrorCode.InvalidConfig,
         });
       }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseDocument } from 'yaml';
 import { ConfigError, ErrorCode, errnoCode } from '../errors.js';
 import { parseConfig, type ParseOptions } from './parse.js';
 import type { ManagerConfig } from './types.js';
@@ -58,8 +58,13 @@ type Document =
 
 function readYaml(text: string): Document {
   try {
-    // `merge` allows `<<: *shared` to reuse a block of settings.
-    return { ok: true, value: parseYaml(text, { merge: true }) };
+    // `merge` allows `<<: *shared` to reuse a block of settings. Errors and warnings are read
+    // from the document: `parse()` would print warnings (an unknown tag such as `!secret`, which
+    // quote the source line, secrets included) as process warnings and load the file anyway.
+    const document = parseDocument(text, { merge: true, logLevel: 'silent' });
+    const problem = document.errors[0] ?? document.warnings[0];
+    if (problem !== undefined) return { ok: false, ...describeSyntaxError(problem, 'YAML') };
+    return { ok: true, value: document.toJS() };
   } catch (error) {
     return { ok: false, ...describeSyntaxError(error, 'YAML') };
   }
@@ -75,7 +80,7 @@ function readJson(text: string): Document {
     const message = error instanceof Error ? error.message : '';
     const position = /position (\d+)/.exec(message)?.[1];
     try {
-      parseYaml(text, { schema: 'json' });
+      parseYaml(text, { schema: 'json', logLevel: 'silent' });
     } catch (yamlError) {
       const described = describeSyntaxError(yamlError, 'JSON');
       if (described.line !== undefined) return { ok: false, ...described };
@@ -98,7 +103,9 @@ function describeSyntaxError(
   const reason = message
     .split('\n')[0]!
     .replace(/ at line \d+, column \d+:?$/, '')
-    .replace(/"[^"\n]*"/g, '"…"');
+    .replace(/"[^"\n]*"/g, '"…"')
+    // A tag's name is the user's text too (`token: !S3cret` is a typo away).
+    .replace(/!\S*/g, '!…');
   const position = (error as { linePos?: [{ line: number; col: number }] }).linePos?.[0];
   return {
     problem: `not valid ${format}: ${reason}`,

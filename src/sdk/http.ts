@@ -1,3 +1,4 @@
+import { parseJson } from '../internal/untrusted.js';
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -168,7 +169,7 @@ class HttpServer {
     let envelope: RequestEnvelope;
     let request: unknown;
     try {
-      envelope = JSON.parse(body.toString('utf8')) as RequestEnvelope;
+      envelope = parseJson(body.toString('utf8')) as RequestEnvelope;
       if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
         throw new TypeError('the request envelope must be a JSON object');
       }

@@ -1,4 +1,4 @@
-import { lstat, unlink } from 'node:fs/promises';
+import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { jsonCodec } from '../codec.js';
@@ -12,6 +12,15 @@ import { settlesWithin } from '../internal/timeout.js';
 export interface ServeUnixOptions extends ServeOptions {
   /** Filesystem path of the socket. A stale socket file left by a dead server is removed. */
   path: string;
+  /**
+   * Permission bits of the socket file, set right after it is created. Whoever may write to the
+   * socket may call the plugin, so the default is `0o600`: the server's own user only. Use
+   * `0o660` to admit the socket's group (run the host in that group), never more than needed.
+   * The socket is created under the process umask first (commonly 0755, which already refuses
+   * other users' connections); keep it in a directory only its users can enter for a guarantee
+   * without that instant.
+   */
+  mode?: number;
 }
 
 /**
@@ -24,6 +33,8 @@ export interface ServeUnixOptions extends ServeOptions {
  * // host config: { name: 'echo', transport: 'unix', endpoint: 'unix:///run/echo.sock' }
  * ```
  *
+ * The socket file is owner-only (`0o600`) unless {@link ServeUnixOptions.mode} says otherwise.
+ *
  * @returns the running server; its `endpoint` is the socket path. `close()` stops accepting
  * connections, lets in-flight requests finish (up to `timeoutMs`, default 5 s), then aborts them,
  * closes every connection and removes the socket file.
@@ -32,6 +43,10 @@ export async function serveUnix<Req = unknown, Resp = unknown>(
   handler: Handler<Req, Resp>,
   options: ServeUnixOptions,
 ): Promise<ServedPlugin> {
+  const mode = options.mode ?? 0o600;
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
+    throw new RangeError(`serveUnix: mode must be permission bits between 0 and 0o777`);
+  }
   await removeStaleSocket(options.path);
   const tracing = await handlerTracing(options);
   const sessions = new Map<Socket, ServeSession>();
@@ -58,6 +73,12 @@ export async function serveUnix<Req = unknown, Resp = unknown>(
     });
   });
   await listen(server, options.path);
+  try {
+    await chmod(options.path, mode);
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw error;
+  }
   server.on('error', (error) => logger.error({ error: error.message }, 'unix server error'));
 
   let closing: Promise<void> | undefined;

@@ -9,6 +9,7 @@ import { connectionError, excerpt } from '../ndjson/errors.js';
 import { LineReader } from '../ndjson/LineReader.js';
 import type { LineSink, OversizedLine } from '../ndjson/LineReader.js';
 import { settlesWithin } from '../../internal/timeout.js';
+import { preview } from '../../internal/untrusted.js';
 
 /** How one exec child is started. */
 export interface ExecChildOptions {
@@ -186,7 +187,7 @@ export class ExecChild implements LineSink {
         this.#rejectHandshake(
           new PluginError(
             ErrorCode.ExecTransportError,
-            `${this.#options.plugin}: the plugin speaks protocol ${JSON.stringify(message.protocol)}, plugwire speaks ${PROTOCOL_VERSION}; update the plugin or plugwire`,
+            `${this.#options.plugin}: the plugin speaks protocol ${preview(message.protocol, 40)}, plugwire speaks ${PROTOCOL_VERSION}; update the plugin or plugwire`,
             { plugin: this.#options.plugin, retryable: false },
           ),
         );
@@ -197,7 +198,7 @@ export class ExecChild implements LineSink {
       return;
     }
     this.#options.logger.warn(
-      { plugin: this.#options.plugin, source: 'stdout', line: excerpt(JSON.stringify(message)) },
+      { plugin: this.#options.plugin, source: 'stdout', line: preview(message) },
       'skipped a stdout line without request_id',
     );
   }

@@ -22,6 +22,7 @@ import type { GrpcOptions } from './options.js';
 import { abortError } from '../abort.js';
 import { grpcCallError } from './status.js';
 import { grpcTarget } from './target.js';
+import { MAX_MESSAGE_CHARS, preview } from '../../internal/untrusted.js';
 
 // Metadata the transport sets itself, or that HTTP/2 and gRPC reserve: never copied from headers.
 const RESERVED_METADATA = new Set([
@@ -64,6 +65,8 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
   readonly #authKeys: ReadonlySet<string>;
   #client: Client | undefined;
   #closed = false;
+  /** Calls the server answered (any status), to tell a slow plugin from a wedged connection. */
+  #answered = 0;
 
   constructor(config: PluginConfig, deps: FactoryDeps) {
     this.name = config.name;
@@ -151,6 +154,7 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
     };
     const metadata = this.#callMetadata(ctx);
     const options: CallOptions = Number.isFinite(ctx.deadline) ? { deadline: ctx.deadline } : {};
+    const answeredBefore = this.#answered;
     return new Promise<unknown>((resolve, reject) => {
       const call = client.makeUnaryRequest(
         executeMethod.path,
@@ -162,12 +166,17 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
         (error, reply) => {
           cancellation.removeEventListener('abort', cancel);
           if (error) {
-            reject(grpcCallError(error, this.#failedCall(cancellation)));
+            const failure = grpcCallError(error, this.#failedCall(cancellation));
+            if (cancellation.aborted || failure.code === ErrorCode.PluginTimeout) {
+              this.#stalled(client, answeredBefore);
+            } else this.#answered++;
+            reject(failure);
             return;
           }
+          this.#answered++;
           let value: unknown;
           try {
-            value = this.#result(reply!);
+            value = this.#result(reply!, message.requestId);
           } catch (failure) {
             reject(failure);
             return;
@@ -254,6 +263,21 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
     this.#client = undefined;
   }
 
+  // A call we gave up on (deadline, abort) while no other call on the channel was answered
+  // since it was sent: the connection itself may be wedged (a server that sent trailers of
+  // 1 MiB left grpc-js's HTTP/2 session holding every later call until its deadline). The
+  // channel is retired: calls in flight on it finish, new ones open a fresh connection. This is
+  // what undici does with a socket whose request was aborted.
+  #stalled(client: Client, answeredBefore: number): void {
+    if (this.#answered !== answeredBefore || this.#client !== client) return;
+    this.#logger.warn(
+      { plugin: this.name, target: this.#target },
+      'retired a gRPC channel on which a call got no answer; the next call opens a new one',
+    );
+    this.#client = undefined;
+    client.close();
+  }
+
   #channel(): Client {
     if (this.#client) return this.#client;
     if (this.#closed) {
@@ -326,18 +350,29 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
     return metadata;
   }
 
-  #result(reply: ExecuteResponseMessage): unknown {
+  #result(reply: ExecuteResponseMessage, requestId: string): unknown {
+    // The echo is optional; when present it must be ours (as on HTTP): another call's reply must
+    // never be returned as this one's.
+    if (reply.requestId !== '' && reply.requestId !== requestId) {
+      throw new PluginError(
+        ErrorCode.InvalidResponse,
+        `plugin "${this.name}" answered for another request (request_id ${preview(reply.requestId, 80)})`,
+        { plugin: this.name, retryable: false },
+      );
+    }
     if (reply.error) {
       const details =
-        Object.keys(reply.metadata).length > 0 ? { metadata: reply.metadata } : undefined;
+        Object.keys(reply.metadata).length > 0
+          ? { metadata: safeRecord(reply.metadata) }
+          : undefined;
       if (reply.retryable) {
         throw new PluginError(
           ErrorCode.PluginExecutionFailed,
-          `plugin "${this.name}" failed: ${reply.error}`,
+          `plugin "${this.name}" failed: ${preview(reply.error, MAX_MESSAGE_CHARS)}`,
           { plugin: this.name, retryable: true, details },
         );
       }
-      throw new PluginError(ErrorCode.ApplicationError, reply.error, {
+      throw new PluginError(ErrorCode.ApplicationError, preview(reply.error, MAX_MESSAGE_CHARS), {
         plugin: this.name,
         retryable: false,
         details,
@@ -374,6 +409,13 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
       maxResponseBytes: this.#config.connection.maxResponseBytes,
     };
   }
+}
+
+// The plugin's reply metadata, as error details: values previewed (bounded, redacted).
+function safeRecord(record: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(record).slice(0, 32)) out[preview(key, 64)] = preview(record[key]);
+  return out;
 }
 
 function servingStatusName(status: number): string {

@@ -1,6 +1,7 @@
 import { status as Status } from '@grpc/grpc-js';
 import { ErrorCode, PluginError, isTransientError } from '../../errors.js';
 import type { Cancellation } from '../../types.js';
+import { MAX_MESSAGE_CHARS, preview } from '../../internal/untrusted.js';
 import { abortError } from '../abort.js';
 
 /** What the status mapping needs to know about the call that failed. */
@@ -44,11 +45,15 @@ export function grpcCallError(error: unknown, call: FailedCall): PluginError {
   if (typeof code !== 'number') {
     return new PluginError(
       ErrorCode.GRPCTransportError,
-      `gRPC call to plugin "${call.plugin}" failed: ${messageOf(error)}`,
+      `gRPC call to plugin "${call.plugin}" failed: ${preview(messageOf(error), MAX_MESSAGE_CHARS)}`,
       { plugin: call.plugin, retryable: isTransientError(error), cause: error },
     );
   }
-  const details = String((error as { details?: unknown }).details ?? messageOf(error));
+  // A server may send megabytes of details (or echo our credentials): kept bounded and redacted.
+  const details = preview(
+    String((error as { details?: unknown }).details ?? messageOf(error)),
+    MAX_MESSAGE_CHARS,
+  );
   const name = Status[code] ?? `code ${code}`;
   const options = (retryable: boolean) => ({
     plugin: call.plugin,

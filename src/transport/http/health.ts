@@ -1,3 +1,4 @@
+import { MAX_MESSAGE_CHARS, parseJson, preview } from '../../internal/untrusted.js';
 import type { HealthState, HealthStatus } from '../../types.js';
 
 const STATES = new Set<string>(['unknown', 'healthy', 'degraded', 'unhealthy', 'offline']);
@@ -20,7 +21,8 @@ export function healthFromReply(status: number, body: Buffer, started: number): 
     const saysWell = said === 'healthy' || said === 'degraded';
     if (ok || !saysWell) state = said as HealthState;
   }
-  const saidMessage = typeof reply?.message === 'string' ? reply.message : undefined;
+  const saidMessage =
+    typeof reply?.message === 'string' ? preview(reply.message, MAX_MESSAGE_CHARS) : undefined;
   const message = ok ? saidMessage : `HTTP ${status}${saidMessage ? `: ${saidMessage}` : ''}`;
   const metadata = stringRecord(reply?.metadata);
   return {
@@ -45,7 +47,7 @@ export function failedHealth(message: string, started: number): HealthStatus {
 function parseObject(body: Buffer): Record<string, unknown> | undefined {
   if (body.length === 0) return undefined;
   try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
+    const value: unknown = parseJson(body.toString('utf8'));
     return typeof value === 'object' && value !== null && !Array.isArray(value)
       ? (value as Record<string, unknown>)
       : undefined;

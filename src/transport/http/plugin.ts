@@ -1,3 +1,4 @@
+import { parseJson } from '../../internal/untrusted.js';
 import type { Pool } from 'undici';
 import { toEnvelopeData } from '../../codec.js';
 import { ErrorCode, PluginError } from '../../errors.js';
@@ -184,7 +185,7 @@ export class HttpPlugin implements Plugin {
     const pool = this.#pool ?? (await this.#open());
     const { statusCode, bytes } = await this.#get(pool, this.#routes.infoPath, signal);
     if (statusCode < 200 || statusCode >= 300) return { name: this.name };
-    const info = JSON.parse(bytes.toString('utf8')) as Partial<PluginInfo> | null;
+    const info = parseJson(bytes.toString('utf8')) as Partial<PluginInfo> | null;
     if (typeof info !== 'object' || info === null || Array.isArray(info))
       return { name: this.name };
     return { ...info, name: typeof info.name === 'string' && info.name ? info.name : this.name };

@@ -79,3 +79,49 @@ test('data a non-JSON codec cannot decode is an invalid response', () => {
   assert.equal(decode(200, `{"data":"${Buffer.from('hi').toString('base64')}"}`, b64), 'hi');
   assert.equal(codeOf(() => decode(200, '{"data":42}', b64)).code, ErrorCode.InvalidResponse);
 });
+
+const nestedError = (depth: number) => `{"error":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+
+test('a 6,000-level error body is a typed failure by its status, never a stack overflow', () => {
+  assert.deepEqual(
+    codeOf(() => decode(500, nestedError(6_000))),
+    {
+      code: ErrorCode.HTTPTransportError,
+      retryable: true,
+    },
+  );
+  assert.deepEqual(
+    codeOf(() => decode(400, nestedError(6_000))),
+    {
+      code: ErrorCode.HTTPTransportError,
+      retryable: false,
+    },
+  );
+  // A 2xx body that deep cannot be read at all: an invalid response.
+  assert.equal(codeOf(() => decode(200, nestedError(6_000))).code, ErrorCode.InvalidResponse);
+});
+
+test('an error object within the depth limit is the plugin\'s "no", previewed in bounded size', () => {
+  try {
+    decode(200, nestedError(400));
+    assert.fail('expected a throw');
+  } catch (error) {
+    assert.ok(isPluginError(error));
+    assert.equal(error.code, ErrorCode.ApplicationError);
+    assert.ok(error.message.length < 300, `${error.message.length} chars`);
+  }
+  const huge = JSON.stringify({ error: 'e'.repeat(1_000_000) });
+  try {
+    decode(502, huge);
+    assert.fail('expected a throw');
+  } catch (error) {
+    assert.ok(isPluginError(error));
+    assert.equal(error.code, ErrorCode.HTTPTransportError);
+    assert.ok(error.message.length < 9_000, `${error.message.length} chars`);
+  }
+});
+
+test('a foreign request_id of any shape is refused without serialising it whole', () => {
+  const body = `{"request_id":${'['.repeat(500)}${']'.repeat(500)},"data":1}`;
+  assert.equal(codeOf(() => decode(200, body)).code, ErrorCode.InvalidResponse);
+});

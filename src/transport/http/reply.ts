@@ -1,6 +1,12 @@
 import { fromEnvelopeData } from '../../codec.js';
 import { ErrorCode, PluginError, applicationError } from '../../errors.js';
 import type { Codec } from '../../types.js';
+import {
+  JsonTooDeepError,
+  MAX_MESSAGE_CHARS,
+  parseJson,
+  preview,
+} from '../../internal/untrusted.js';
 import type { HttpReply, ReplyReader } from './exchange.js';
 
 /** The reply envelope a plugin sends back (go-plugins compatible). */
@@ -45,9 +51,17 @@ export function decodeReply(
 
   let envelope: ReplyEnvelope;
   try {
-    envelope = JSON.parse(body.toString('utf8')) as ReplyEnvelope;
+    envelope = parseJson(body.toString('utf8')) as ReplyEnvelope;
   } catch (error) {
-    throw invalidReply(plugin, status, 'is not JSON', contentType, error);
+    // A body too deep to read: a failed status still says what happened, a 2xx cannot be used.
+    if (error instanceof JsonTooDeepError && !ok) throw statusFailure(plugin, status, undefined);
+    throw invalidReply(
+      plugin,
+      status,
+      error instanceof JsonTooDeepError ? `is ${error.message}` : 'is not JSON',
+      contentType,
+      error,
+    );
   }
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
     throw invalidReply(plugin, status, 'is not a JSON object', contentType);
@@ -58,7 +72,7 @@ export function decodeReply(
   if (replyId !== undefined && replyId !== null && replyId !== '' && replyId !== requestId) {
     throw new PluginError(
       ErrorCode.InvalidResponse,
-      `plugin "${plugin}" answered for another request (request_id ${JSON.stringify(replyId)})`,
+      `plugin "${plugin}" answered for another request (request_id ${preview(replyId, 80)})`,
       { plugin, retryable: false, details: { status, requestId } },
     );
   }
@@ -108,12 +122,17 @@ export class ExecuteReplies implements ReplyReader<unknown> {
   }
 }
 
-/** The envelope's `error` as text, or undefined when there is none (absent, null, ""). */
+/**
+ * The envelope's `error` as text, or undefined when there is none (absent, null, ""). Bounded:
+ * an error object is previewed, never serialised whole (it may be nested thousands deep).
+ */
 function errorText(error: unknown): string | undefined {
   if (error === undefined || error === null || error === '' || error === false) return undefined;
-  if (typeof error === 'string') return error;
+  if (typeof error === 'string') return preview(error, MAX_MESSAGE_CHARS);
   const message = (error as { message?: unknown }).message;
-  return typeof message === 'string' && message !== '' ? message : JSON.stringify(error);
+  return typeof message === 'string' && message !== ''
+    ? preview(message, MAX_MESSAGE_CHARS)
+    : preview(error, MAX_MESSAGE_CHARS);
 }
 
 function statusFailure(

@@ -4,7 +4,8 @@ import { Correlator } from './Correlator.js';
 import type { ReplyReader } from './Correlator.js';
 import type { WireReply, WireRequest } from './envelope.js';
 import { findRequestId } from './envelope.js';
-import { abortError, encodeError, excerpt, tooLargeError } from './errors.js';
+import { abortError, encodeError, excerpt, invalidResponseError, tooLargeError } from './errors.js';
+import { JsonTooDeepError, parseJson, preview } from '../../internal/untrusted.js';
 import { LineReader } from './LineReader.js';
 import type { LineSink, OversizedLine } from './LineReader.js';
 
@@ -24,6 +25,12 @@ export interface ChannelOptions {
    * logged and skipped.
    */
   onMessage?: ((message: Record<string, unknown>) => void) | undefined;
+  /**
+   * Called when a call gives up (deadline, abort) while a reply line is half received: every
+   * reply behind that line is stuck until it ends, which a stalled or hostile plugin may never
+   * do. The owner retires the connection rather than send more calls into it.
+   */
+  onStall?: (() => void) | undefined;
 }
 
 // A request line waiting for the output to drain.
@@ -53,10 +60,21 @@ export class Channel implements LineSink {
   constructor(options: ChannelOptions) {
     this.#options = options;
     this.#reader = new LineReader(this, options.maxLineBytes);
-    this.#calls = new Correlator<WireReply>((cancellation) =>
-      abortError(options.plugin, cancellation),
-    );
+    this.#calls = new Correlator<WireReply>((cancellation) => {
+      if (options.onStall !== undefined && this.#reader.bufferedBytes > 0) options.onStall();
+      return abortError(options.plugin, cancellation);
+    });
     this.flush = this.flush.bind(this);
+  }
+
+  /** The plugin's name. */
+  get plugin(): string {
+    return this.#options.plugin;
+  }
+
+  /** Bytes of a reply line received so far without its newline. */
+  get bufferedBytes(): number {
+    return this.#reader.bufferedBytes;
   }
 
   /** Calls waiting for their reply. */
@@ -143,13 +161,34 @@ export class Channel implements LineSink {
     if (this.#queue.length > 0) output.once('drain', this.flush);
   }
 
-  /** @internal LineSink: one reply line. */
+  /**
+   * @internal LineSink: one reply line. Whatever the plugin wrote, this never throws: the line is
+   * read, or its call fails, or it is logged (bounded, redacted) and skipped.
+   */
   line(text: string): void {
+    try {
+      this.#line(text);
+    } catch (error) {
+      this.#warn(`skipped a line that could not be handled (${preview(String(error), 80)})`, text);
+    }
+  }
+
+  #line(text: string): void {
     let message: unknown;
     try {
-      message = JSON.parse(text);
-    } catch {
-      this.#warn('skipped a line that is not JSON', text);
+      message = parseJson(text);
+    } catch (error) {
+      // A reply we cannot read still names its call, usually: fail that call now rather than
+      // let it wait for its deadline.
+      const id = findRequestId(text.slice(0, 4096), text.slice(-4096));
+      const reason = error instanceof JsonTooDeepError ? error.message : 'not JSON';
+      const failed =
+        id !== undefined &&
+        this.#calls.reject(
+          id,
+          invalidResponseError(this.#options.plugin, `reply line is ${reason}`),
+        );
+      this.#warn(`skipped a line that is ${reason}${failed ? ' (its call failed)' : ''}`, text);
       return;
     }
     if (typeof message !== 'object' || message === null || Array.isArray(message)) {
@@ -180,9 +219,13 @@ export class Channel implements LineSink {
   }
 
   #warn(message: string, text: string): void {
-    this.#options.logger.warn(
-      { plugin: this.#options.plugin, source: this.#options.source, line: excerpt(text) },
-      message,
-    );
+    try {
+      this.#options.logger.warn(
+        { plugin: this.#options.plugin, source: this.#options.source, line: excerpt(text) },
+        message,
+      );
+    } catch {
+      // A logger that throws must not take the connection (or the host) down with it.
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { parseJson, preview } from '../../internal/untrusted.js';
 import type { Readable, Writable } from 'node:stream';
 import { fromEnvelopeData, toEnvelopeData } from '../../codec.js';
 import { redactSecrets } from '../../errors.js';
@@ -111,7 +112,7 @@ export class ServeSession implements LineSink {
   line(text: string): void {
     let message: unknown;
     try {
-      message = JSON.parse(text);
+      message = parseJson(text);
     } catch {
       this.#options.logger.warn({ line: excerpt(text) }, 'skipped a request line that is not JSON');
       return;
@@ -168,7 +169,7 @@ export class ServeSession implements LineSink {
             type,
             request_id: id,
             success: false,
-            error: `unknown request type ${JSON.stringify(type)}`,
+            error: `unknown request type ${preview(type, 40)}`,
           });
       }
     } catch (error) {

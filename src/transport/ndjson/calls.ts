@@ -77,7 +77,7 @@ export async function healthCall(channel: Channel, signal: AbortSignal): Promise
       { type: 'health', request_id: channel.nextId('health') },
       signal,
     );
-    return healthFromReply(reply, started);
+    return healthFromReply(channel.plugin, reply, started);
   } catch (error) {
     return healthFailure(error, started);
   }

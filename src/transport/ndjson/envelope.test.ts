@@ -30,14 +30,19 @@ test('a reply without success but with an error is a failure; without either it 
 
 test('health replies map to a status, defaulting to healthy', () => {
   const started = Date.now();
-  assert.equal(healthFromReply({ request_id: 'h', success: true }, started).status, 'healthy');
+  assert.equal(healthFromReply('p', { request_id: 'h', success: true }, started).status, 'healthy');
   const degraded = healthFromReply(
+    'p',
     { request_id: 'h', success: true, data: { status: 'degraded', message: 'slow disk' } },
     started,
   );
   assert.equal(degraded.status, 'degraded');
   assert.equal(degraded.message, 'slow disk');
-  const failed = healthFromReply({ request_id: 'h', success: false, error: 'db down' }, started);
+  const failed = healthFromReply(
+    'p',
+    { request_id: 'h', success: false, error: 'db down' },
+    started,
+  );
   assert.deepEqual([failed.status, failed.message], ['unhealthy', 'db down']);
 });
 

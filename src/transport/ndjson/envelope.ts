@@ -1,5 +1,6 @@
 import { fromEnvelopeData } from '../../codec.js';
 import type { Codec, HealthState, HealthStatus, PluginInfo } from '../../types.js';
+import { MAX_MESSAGE_CHARS, preview } from '../../internal/untrusted.js';
 import { invalidResponseError, replyError } from './errors.js';
 
 /**
@@ -46,16 +47,27 @@ export interface Handshake {
 /** The protocol version this code speaks (`protocol` in the exec handshake). */
 export const PROTOCOL_VERSION = 1;
 
-/** Whether a reply reports a failure: `success: false`, or no `success` but an `error`. */
-export function replyFailed(reply: WireReply): boolean {
-  if (reply.success === true) return false;
-  if (reply.success === false) return true;
+/**
+ * Whether a reply reports a failure: `success: false`, or no `success` but an `error`. A
+ * `success` that is not a boolean (`"yes"`, `1`) is not a verdict: the reply is invalid
+ * (`PLUGIN_1209`), never read as success.
+ */
+export function replyFailed(plugin: string, reply: WireReply): boolean {
+  const success: unknown = reply.success;
+  if (success === true) return false;
+  if (success === false) return true;
+  if (success !== undefined && success !== null) {
+    throw invalidResponseError(
+      plugin,
+      `reply field "success" must be true or false, got ${preview(success, 40)}`,
+    );
+  }
   return typeof reply.error === 'string' && reply.error !== '';
 }
 
 /** The decoded response of an `execute` reply, or the PluginError it stands for. */
 export function executeResult(plugin: string, codec: Codec, reply: WireReply): unknown {
-  if (replyFailed(reply)) throw replyError(plugin, reply.error, reply.retryable === true);
+  if (replyFailed(plugin, reply)) throw replyError(plugin, reply.error, reply.retryable === true);
   try {
     return fromEnvelopeData(codec, reply.data);
   } catch (error) {
@@ -79,17 +91,25 @@ const HEALTH_STATES = new Set<HealthState>([
  * A `health` reply as a {@link HealthStatus}: success → `healthy` unless `data.status` names
  * another state; failure → `unhealthy` with the plugin's error as the message.
  */
-export function healthFromReply(reply: WireReply, startedAt: number): HealthStatus {
+export function healthFromReply(plugin: string, reply: WireReply, startedAt: number): HealthStatus {
   const now = Date.now();
   const base = { lastCheck: now, responseTimeMs: now - startedAt };
-  if (replyFailed(reply)) {
-    return { status: 'unhealthy', message: stringOr(reply.error, 'health check failed'), ...base };
+  let failed: boolean;
+  try {
+    failed = replyFailed(plugin, reply);
+  } catch (error) {
+    return { status: 'unhealthy', message: (error as Error).message, ...base };
+  }
+  if (failed) {
+    const message = preview(stringOr(reply.error, 'health check failed'), MAX_MESSAGE_CHARS);
+    return { status: 'unhealthy', message, ...base };
   }
   const data = (reply.data ?? {}) as Record<string, unknown>;
   const status = HEALTH_STATES.has(data.status as HealthState)
     ? (data.status as HealthState)
     : 'healthy';
-  const message = typeof data.message === 'string' ? data.message : undefined;
+  const message =
+    typeof data.message === 'string' ? preview(data.message, MAX_MESSAGE_CHARS) : undefined;
   const metadata = stringRecord(data.metadata);
   return {
     status,
@@ -101,7 +121,7 @@ export function healthFromReply(reply: WireReply, startedAt: number): HealthStat
 
 /** An `info` reply as {@link PluginInfo}; `name` falls back to the configured name. */
 export function infoFromReply(plugin: string, reply: WireReply): PluginInfo {
-  if (replyFailed(reply)) throw replyError(plugin, reply.error, reply.retryable === true);
+  if (replyFailed(plugin, reply)) throw replyError(plugin, reply.error, reply.retryable === true);
   const data = (reply.data ?? {}) as Record<string, unknown>;
   const info: PluginInfo = { name: stringOr(data.name, plugin) };
   if (typeof data.version === 'string') info.version = data.version;

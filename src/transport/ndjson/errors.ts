@@ -1,4 +1,5 @@
-import { ErrorCode, PluginError, errnoCode, redactSecrets } from '../../errors.js';
+import { ErrorCode, PluginError, errnoCode } from '../../errors.js';
+import { MAX_MESSAGE_CHARS, PREVIEW_CHARS, preview } from '../../internal/untrusted.js';
 import type { Cancellation } from '../../types.js';
 import { abortError as sharedAbortError } from '../abort.js';
 
@@ -68,7 +69,9 @@ export function invalidResponseError(
  */
 export function replyError(plugin: string, message: unknown, retryable: boolean): PluginError {
   const text =
-    typeof message === 'string' && message !== '' ? message : 'plugin reported a failure';
+    typeof message === 'string' && message !== ''
+      ? preview(message, MAX_MESSAGE_CHARS)
+      : 'plugin reported a failure';
   return new PluginError(
     retryable ? ErrorCode.PluginExecutionFailed : ErrorCode.ApplicationError,
     retryable ? `${plugin}: ${text}` : text,
@@ -76,8 +79,7 @@ export function replyError(plugin: string, message: unknown, retryable: boolean)
   );
 }
 
-/** A short, secret-free excerpt of a line for logs. */
-export function excerpt(text: string, max = 200): string {
-  const cut = text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
-  return redactSecrets(cut);
+/** A short, secret-free excerpt of a line for logs (see {@link preview}). */
+export function excerpt(text: string, max = PREVIEW_CHARS): string {
+  return preview(text, max);
 }

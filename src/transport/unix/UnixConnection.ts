@@ -45,6 +45,7 @@ export class UnixConnection {
       output: socket,
       maxLineBytes: options.maxResponseBytes,
       source: 'socket',
+      onStall: () => this.#retire(),
     });
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -92,13 +93,37 @@ export class UnixConnection {
     return this.#connected && !this.#gone;
   }
 
-  /** Closes the socket now; calls still waiting fail with `error`. */
+  /** Closes the socket now; calls still waiting fail with `error`. The pool forgets it at once. */
   destroy(error: Error): void {
+    const wasGone = this.#gone;
+    this.#gone = true;
     this.channel.close(error);
     this.#socket.destroy();
+    if (!wasGone) this.#options.onGone(this);
+  }
+
+  // A call gave up while a reply line was half received: the replies of every other call on this
+  // socket are queued behind that line. The connection is retired (its calls fail with a
+  // retryable PLUGIN_1205, to be retried on a fresh one) instead of taking more calls it cannot
+  // answer.
+  #retire(): void {
+    if (this.#gone) return;
+    const { plugin, path, logger } = this.#options;
+    try {
+      logger.warn(
+        { plugin, path, bufferedBytes: this.channel.bufferedBytes },
+        'retired a connection stuck behind a partial reply line',
+      );
+    } catch {
+      // The connection is retired whatever the logger does.
+    }
+    this.destroy(
+      connectionError(plugin, 'connection retired: a reply line stalled part-way through'),
+    );
   }
 
   #onClose(): void {
+    const wasGone = this.#gone;
     this.#gone = true;
     if (this.#connected) {
       this.channel.close(
@@ -109,6 +134,6 @@ export class UnixConnection {
         connectionError(this.#options.plugin, 'connection to the plugin failed', this.#lastError),
       );
     }
-    this.#options.onGone(this);
+    if (!wasGone) this.#options.onGone(this);
   }
 }
