@@ -7,8 +7,11 @@ import { invalidResponseError, replyError } from './errors.js';
  * docs/protocol/exec.md). Field names follow go-plugins' Unix protocol.
  */
 
-/** Kinds of request a host sends. */
-export type RequestType = 'execute' | 'health' | 'info' | 'ping';
+/**
+ * Kinds of request a host sends. `cancel` (plugwire) names a request the host no longer waits
+ * for; it expects no reply.
+ */
+export type RequestType = 'execute' | 'health' | 'info' | 'ping' | 'cancel';
 
 /** One request line, host → plugin. */
 export interface WireRequest {
@@ -113,9 +116,12 @@ export function infoFromReply(plugin: string, reply: WireReply): PluginInfo {
   return info;
 }
 
-/** Milliseconds left until `deadline`, or undefined when there is no finite deadline. */
+/**
+ * Whole milliseconds left until `deadline` (rounded down: never later than the real deadline),
+ * or undefined when there is no finite deadline.
+ */
 export function msLeft(deadline: number): number | undefined {
-  return Number.isFinite(deadline) && deadline > 0 ? Math.ceil(deadline - Date.now()) : undefined;
+  return Number.isFinite(deadline) && deadline > 0 ? Math.floor(deadline - Date.now()) : undefined;
 }
 
 /**
