@@ -23,6 +23,7 @@ import { httpRoutes, type HttpRoutes } from './routes.js';
 import { loadTlsOptions } from './tls.js';
 import { hasKeys } from '../../internal/records.js';
 import { formatGoDuration } from '../../internal/goDuration.js';
+import { timeLeft } from '../../internal/timeLeft.js';
 
 /**
  * A plugin reached over HTTP(S): each `execute` is one `POST` of the JSON request envelope to the
@@ -97,8 +98,8 @@ export class HttpPlugin implements Plugin {
     // go-plugins' `Timeout string`: the time left as a Go duration, rounded down so that it is
     // never later than the real deadline; "0s" when the call has none.
     let timeout = '0s';
-    if (Number.isFinite(ctx.deadline)) {
-      const left = Math.floor(ctx.deadline - Date.now());
+    const left = timeLeft(ctx.deadline);
+    if (left !== undefined) {
       if (left < 1) return Promise.reject(deadlinePassed(this.name));
       timeout = formatGoDuration(left);
     }

@@ -1,6 +1,7 @@
 import { fromEnvelopeData } from '../../codec.js';
 import type { Codec, HealthState, HealthStatus, PluginInfo } from '../../types.js';
 import { invalidResponseError, replyError } from './errors.js';
+import { timeLeft } from '../../internal/timeLeft.js';
 
 /**
  * The newline-JSON envelopes spoken on Unix sockets and exec pipes (docs/protocol/unix.md,
@@ -116,13 +117,8 @@ export function infoFromReply(plugin: string, reply: WireReply): PluginInfo {
   return info;
 }
 
-/**
- * Whole milliseconds left until `deadline` (rounded down: never later than the real deadline),
- * or undefined when there is no finite deadline.
- */
-export function msLeft(deadline: number): number | undefined {
-  return Number.isFinite(deadline) && deadline > 0 ? Math.floor(deadline - Date.now()) : undefined;
-}
+/** Whole milliseconds left until `deadline` (never more than the host will wait); see {@link timeLeft}. */
+export const msLeft = timeLeft;
 
 /**
  * Finds the `request_id` in a sample of a JSON line that was too long to parse. The first match
