@@ -31,7 +31,8 @@ function answer(socket: Socket, request: Record<string, any>): void {
     );
   };
   if (request.type === 'health') return reply({ success: true });
-  if (request.type === 'info') return reply({ success: true, data: { name: 'raw-unix' } });
+  if (request.type === 'info')
+    return reply({ success: true, data: { name: 'raw-unix', author: 'ops team' } });
   // Like a plugin written before `cancel` existed: any type it does not know gets an error line.
   if (request.type === 'cancel') return reply({ success: false, error: 'unknown request type' });
   const op = request.data?.op;
@@ -146,7 +147,8 @@ test('a server that hangs up fails the calls in flight retryably, and the next c
 
 test('a health reply with only success:true reads as healthy; info falls back sensibly', async () => {
   assert.equal((await client.health(AbortSignal.timeout(5_000))).status, 'healthy');
-  assert.deepEqual(await client.info(), { name: 'raw-unix' });
+  // go-plugins' PluginInfo fields, `author` included.
+  assert.deepEqual(await client.info(), { name: 'raw-unix', author: 'ops team' });
 });
 
 /** The cancel lines the server received for `id`. */

@@ -110,6 +110,7 @@ export function infoFromReply(plugin: string, reply: WireReply): PluginInfo {
   const info: PluginInfo = { name: stringOr(data.name, plugin) };
   if (typeof data.version === 'string') info.version = data.version;
   if (typeof data.description === 'string') info.description = data.description;
+  if (typeof data.author === 'string') info.author = data.author;
   if (Array.isArray(data.capabilities))
     info.capabilities = data.capabilities.filter((c): c is string => typeof c === 'string');
   const metadata = stringRecord(data.metadata);
