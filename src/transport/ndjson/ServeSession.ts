@@ -3,6 +3,7 @@ import { fromEnvelopeData, toEnvelopeData } from '../../codec.js';
 import { redactSecrets } from '../../errors.js';
 import type { HandlerTracing } from '../../observe/sdkTracing.js';
 import { runHandler, runHealth } from '../../sdk/dispatch.js';
+import type { HandlerOutcome } from '../../sdk/dispatch.js';
 import type { Handler, ServeOptions } from '../../sdk/types.js';
 import type { Codec, Logger } from '../../types.js';
 import { excerpt } from './errors.js';
@@ -211,7 +212,7 @@ export class ServeSession implements LineSink {
     // Ids are unique among a connection's requests in flight; a duplicate only loses its cancel.
     const tracked = !this.#running.has(id);
     if (tracked) this.#running.set(id, controller);
-    let outcome;
+    let outcome: HandlerOutcome<unknown>;
     try {
       outcome = await runHandler(
         this.#options.handler,
