@@ -381,6 +381,30 @@ describe('HTTP transport against a hand-written server', () => {
     assert.ok(sent > 9_000 && sent <= 10_000, `timeout ${seen.body.timeout}`);
   });
 
+  test('a call with no whole millisecond left is PLUGIN_1204 and is not sent', async () => {
+    let requests = 0;
+    const raw = await rawServer((_req, res) => {
+      requests++;
+      reply(res, 200, { data: 1 });
+    });
+    const p = await plugin(raw.url);
+    const error = await rejection(p.execute(null, ctx({ deadline: Date.now() - 5 })));
+    assert.equal(error.code, ErrorCode.PluginTimeout);
+    assert.equal(await p.execute(null, ctx()), 1); // the next call goes out
+    assert.equal(requests, 1);
+  });
+
+  test('without a deadline the envelope says timeout "0s"', async () => {
+    let timeout: unknown;
+    const raw = await rawServer((_req, res, body) => {
+      timeout = JSON.parse(body.toString()).timeout;
+      reply(res, 200, { data: 1 });
+    });
+    const p = await plugin(raw.url);
+    await p.execute(null, ctx({ deadline: Infinity }));
+    assert.equal(timeout, '0s');
+  });
+
   test('a reply without request_id is accepted', async () => {
     const raw = await rawServer((_req, res) => reply(res, 200, { data: 7 }));
     const p = await plugin(raw.url);
