@@ -21,6 +21,8 @@ export interface PluginInfo {
   name: string;
   version?: string | undefined;
   description?: string | undefined;
+  /** Who maintains the plugin (go-plugins' `PluginInfo.Author`). */
+  author?: string | undefined;
   capabilities?: string[] | undefined;
   metadata?: Record<string, string> | undefined;
 }

@@ -206,9 +206,12 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     this.expiresAt = this.startedAt + this.timeoutMs;
   }
 
-  /** The deadline as an epoch time (what the plugin sees); derived from {@link expiresAt}. */
+  /**
+   * The deadline as an epoch time (what the plugin sees); derived from {@link expiresAt} and
+   * rounded down, so that it is never later than the call's own timer.
+   */
   get deadline(): number {
-    return Math.round(performance.timeOrigin + this.expiresAt);
+    return Math.floor(performance.timeOrigin + this.expiresAt);
   }
 
   get key(): string | undefined {

@@ -10,6 +10,7 @@ import type { Codec, Logger } from '../types.js';
 import { runHandler, runHealth } from './dispatch.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
 import { settlesWithin } from '../internal/timeout.js';
+import { readDuration } from '../config/duration.js';
 
 /** Options of {@link serveHttp}. */
 export interface ServeHttpOptions extends ServeOptions {
@@ -53,8 +54,9 @@ interface RequestEnvelope {
  * // host config: { name: 'doubler', transport: 'http', endpoint: served.endpoint }
  * ```
  *
- * The handler's signal aborts when the host's `timeout` passes or the host goes away (closes the
- * connection). `throw applicationError(msg)` answers "no" (200 with `error`); any other throw is
+ * The handler's signal aborts when the host's `timeout` passes (a Go duration string such as
+ * `"2.5s"`, as go-plugins sends it, or a number of milliseconds) or the host goes away (closes
+ * the connection). `throw applicationError(msg)` answers "no" (200 with `error`); any other throw is
  * a 500 whose `retryable` says whether the error looked transient.
  *
  * @returns the running server; `close()` stops accepting requests, lets in-flight ones finish up
@@ -194,10 +196,7 @@ class HttpServer {
         // The HTTP headers (auth, trace context) with the envelope's own on top.
         headers: { ...flatHeaders(req), ...stringRecord(envelope.headers) },
         metadata: stringRecord(envelope.metadata),
-        timeoutMs:
-          typeof envelope.timeout === 'number' && envelope.timeout > 0
-            ? envelope.timeout
-            : undefined,
+        timeoutMs: envelopeTimeout(envelope.timeout),
         signal: abort.signal,
       },
       this.#tracing,
@@ -329,4 +328,15 @@ function stringRecord(value: unknown): Record<string, string> {
     if (typeof item === 'string') out[key] = item;
   }
   return out;
+}
+
+/**
+ * The envelope's `timeout` in milliseconds: a Go duration string (go-plugins' `Timeout string`,
+ * `"2.5s"`, `"300ms"`), or a number of milliseconds (older plugwire hosts). Zero, negative or
+ * unreadable: no deadline.
+ */
+function envelopeTimeout(value: unknown): number | undefined {
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+  const reading = readDuration(value);
+  return reading.ok && reading.value > 0 ? reading.value : undefined;
 }

@@ -29,7 +29,8 @@ export interface StdioPlugin extends ServedPlugin {
 /**
  * Serves `handler` as an exec plugin: the host starts this program and talks newline-JSON over
  * its stdin/stdout (docs/protocol/exec.md). Writes the handshake line first, then answers
- * requests concurrently, each reply as soon as it is ready.
+ * requests concurrently, each reply as soon as it is ready. A `cancel` from the host aborts that
+ * request's `ctx.signal`.
  *
  * stdout belongs to the protocol: never `console.log` in a plugin. Log to stderr
  * (`console.error`, or a logger writing to fd 2): the host reads stderr line by line into its own

@@ -3,7 +3,11 @@ import type { Codec, HealthStatus, Logger, PluginInfo } from '../types.js';
 
 /** What a plugin handler receives with each request. */
 export interface HandlerContext {
-  /** Aborts when the caller's deadline passes or the caller goes away. */
+  /**
+   * Aborts when the host's deadline passes or the host gives up on the request: its caller
+   * aborted it or its deadline passed (HTTP: the connection closes; gRPC: the call is cancelled;
+   * Unix and exec: a `cancel` message names it), or the connection goes away.
+   */
   readonly signal: AbortSignal;
   /** Absolute deadline (epoch ms) sent by the host, if any. */
   readonly deadline: number | undefined;

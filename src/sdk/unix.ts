@@ -26,7 +26,8 @@ export interface ServeUnixOptions extends ServeOptions {
 /**
  * Serves `handler` as a plugin on a Unix domain socket, speaking plugwire's newline-JSON
  * protocol (docs/protocol/unix.md). Each connection carries many requests at once; replies go
- * out as they are ready, matched by `request_id`.
+ * out as they are ready, matched by `request_id`. A `cancel` from the host aborts that request's
+ * `ctx.signal`.
  *
  * ```ts
  * const served = await serveUnix(async (req) => ({ echo: req }), { path: '/run/echo.sock' });

@@ -174,3 +174,39 @@ for (const c of cases) {
     });
   });
 }
+
+describe('serveUnix with a host that gives up', () => {
+  test(
+    "a call aborted in flight aborts the SDK handler's signal (the host sends cancel)",
+    HANG_GUARD,
+    async () => {
+      const aborted = new Map<string, string>();
+      let arrived!: () => void;
+      const arrival = new Promise<void>((resolve) => (arrived = resolve));
+      const path = join(tmp.dir, 'cancel-sdk.sock');
+      served.push(
+        await serveUnix(
+          (_req: unknown, ctx) =>
+            new Promise((resolve) => {
+              ctx.signal.addEventListener('abort', () => {
+                aborted.set(ctx.requestId, (ctx.signal.reason as Error).message);
+                resolve('late');
+              });
+              arrived();
+            }),
+          { path },
+        ),
+      );
+      const config = pluginConfig({ name: 'unix-sdk', transport: 'unix', socketPath: path });
+      const plugin = await started(unixFactory.create(config, deps));
+      const cancellation = new ManualCancellation();
+      const ctx = context(cancellation);
+      const call = plugin.execute({}, ctx);
+      await arrival;
+      cancellation.fire(new Error('the caller gave up'));
+      await call.catch(() => undefined);
+      while (!aborted.has(ctx.requestId)) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual([...aborted], [[ctx.requestId, 'the host cancelled the request']]);
+    },
+  );
+});

@@ -84,6 +84,17 @@ describe('exec transport with the SDK child', () => {
     });
   });
 
+  test("a call the caller aborts reaches the SDK child as a cancel: the handler's signal aborts", async () => {
+    const controller = new AbortController();
+    const call = callContext({ signal: controller.signal });
+    const pending = plugin.execute({ op: 'wait-abort' }, call);
+    // At once: the cancel follows the request down the same pipe, so it can never overtake it.
+    controller.abort(new Error('caller gave up'));
+    await assert.rejects(pending, { code: ErrorCode.CallAborted });
+    const line = `aborted ${call.requestId}: the host cancelled the request`;
+    await eventually(() => logger.entries.some((e) => e.message.includes(line)), 10_000, line);
+  });
+
   test('what the plugin logs to stderr reaches the host logger', async () => {
     await eventually(() =>
       logger.entries.some(

@@ -13,6 +13,7 @@ import { serveHttp, type ServeHttpOptions } from '../../src/sdk/http.js';
 import type { Handler, ServedPlugin } from '../../src/sdk/types.js';
 import { httpFactory } from '../../src/transport/http/index.js';
 import type { Plugin } from '../../src/types.js';
+import { parseDuration } from '../../src/config/duration.js';
 
 // ---------- helpers ----------
 
@@ -243,6 +244,69 @@ describe('HTTP transport with the plugwire SDK', () => {
     await aborted;
   });
 
+  for (const [label, timeout, expected] of [
+    ['a Go duration string', '1m30s', 90_000],
+    ['a fractional Go duration', '2.5s', 2_500],
+    ['a number of milliseconds', 300, 300],
+  ] as const) {
+    test(`the SDK takes ${label} in "timeout" as the handler's deadline`, async () => {
+      let seen: { deadline: number | undefined; at: number } | undefined;
+      const served = await serve((_req, handlerCtx) => {
+        seen = { deadline: handlerCtx.deadline, at: Date.now() };
+        return 'ok';
+      });
+      const sentAt = Date.now();
+      const res = await fetch(served.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data: null, request_id: 'r1', timeout }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { data: unknown }).data, 'ok');
+      const left = seen!.deadline! - sentAt;
+      assert.ok(left >= expected && left <= expected + 1_000, `deadline ${left} ms after sending`);
+    });
+  }
+
+  for (const timeout of ['0s', '', 'soon', 0, -5]) {
+    test(`the SDK reads timeout ${JSON.stringify(timeout)} as no deadline`, async () => {
+      let deadline: number | undefined = 1;
+      const served = await serve((_req, handlerCtx) => {
+        deadline = handlerCtx.deadline;
+        return 'ok';
+      });
+      const res = await fetch(served.endpoint, {
+        method: 'POST',
+        body: JSON.stringify({ data: null, request_id: 'r1', timeout }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(deadline, undefined);
+    });
+  }
+
+  test(
+    "the SDK aborts the handler's signal when a Go duration timeout passes",
+    HANG_GUARD,
+    async () => {
+      let reason: unknown;
+      const served = await serve(
+        (_req, handlerCtx) =>
+          new Promise((resolve) => {
+            handlerCtx.signal.addEventListener('abort', () => {
+              reason = handlerCtx.signal.reason;
+              resolve('stopped');
+            });
+          }),
+      );
+      const res = await fetch(served.endpoint, {
+        method: 'POST',
+        body: JSON.stringify({ data: null, request_id: 'r1', timeout: '50ms' }),
+      });
+      assert.equal(((await res.json()) as { data: unknown }).data, 'stopped');
+      assert.match(String((reason as Error).message), /deadline exceeded/);
+    },
+  );
+
   test('the SDK answers 404 to an unknown path and 405 to a wrong method', async () => {
     const served = await serve(() => 'never');
     const missing = await fetch(`${served.endpoint}/elsewhere`, { method: 'POST', body: '{}' });
@@ -311,7 +375,34 @@ describe('HTTP transport against a hand-written server', () => {
     assert.equal(seen.body.request_id, call.requestId);
     assert.deepEqual(seen.body.headers, { traceparent: '00-t-s-01' });
     assert.deepEqual(seen.body.metadata, { tenant: 'acme' });
-    assert.ok(seen.body.timeout > 0 && seen.body.timeout <= 10_000, `timeout ${seen.body.timeout}`);
+    // go-plugins' `Timeout string`: a Go duration, never more than the 10 s left.
+    assert.equal(typeof seen.body.timeout, 'string');
+    const sent = parseDuration(seen.body.timeout as string);
+    assert.ok(sent > 9_000 && sent <= 10_000, `timeout ${seen.body.timeout}`);
+  });
+
+  test('a call with no whole millisecond left is PLUGIN_1204 and is not sent', async () => {
+    let requests = 0;
+    const raw = await rawServer((_req, res) => {
+      requests++;
+      reply(res, 200, { data: 1 });
+    });
+    const p = await plugin(raw.url);
+    const error = await rejection(p.execute(null, ctx({ deadline: Date.now() - 5 })));
+    assert.equal(error.code, ErrorCode.PluginTimeout);
+    assert.equal(await p.execute(null, ctx()), 1); // the next call goes out
+    assert.equal(requests, 1);
+  });
+
+  test('without a deadline the envelope says timeout "0s"', async () => {
+    let timeout: unknown;
+    const raw = await rawServer((_req, res, body) => {
+      timeout = JSON.parse(body.toString()).timeout;
+      reply(res, 200, { data: 1 });
+    });
+    const p = await plugin(raw.url);
+    await p.execute(null, ctx({ deadline: Infinity }));
+    assert.equal(timeout, '0s');
   });
 
   test('a reply without request_id is accepted', async () => {

@@ -12,7 +12,7 @@ import { ErrorCode } from '../../src/errors.js';
 import { unixFactory } from '../../src/transport/unix/index.js';
 import type { UnixPlugin } from '../../src/transport/unix/index.js';
 import { tempDir } from '../support/tmp.js';
-import { callContext, recordingLogger } from '../fixtures/callContext.js';
+import { callContext, eventually, recordingLogger } from '../fixtures/callContext.js';
 
 const tmp = tempDir('plugwire-unix-raw-');
 const path = join(tmp.dir, 'raw.sock');
@@ -31,7 +31,10 @@ function answer(socket: Socket, request: Record<string, any>): void {
     );
   };
   if (request.type === 'health') return reply({ success: true });
-  if (request.type === 'info') return reply({ success: true, data: { name: 'raw-unix' } });
+  if (request.type === 'info')
+    return reply({ success: true, data: { name: 'raw-unix', author: 'ops team' } });
+  // Like a plugin written before `cancel` existed: any type it does not know gets an error line.
+  if (request.type === 'cancel') return reply({ success: false, error: 'unknown request type' });
   const op = request.data?.op;
   switch (op) {
     case 'delay':
@@ -144,5 +147,69 @@ test('a server that hangs up fails the calls in flight retryably, and the next c
 
 test('a health reply with only success:true reads as healthy; info falls back sensibly', async () => {
   assert.equal((await client.health(AbortSignal.timeout(5_000))).status, 'healthy');
-  assert.deepEqual(await client.info(), { name: 'raw-unix' });
+  // go-plugins' PluginInfo fields, `author` included.
+  assert.deepEqual(await client.info(), { name: 'raw-unix', author: 'ops team' });
+});
+
+/** The cancel lines the server received for `id`. */
+function cancelsFor(id: string): Array<Record<string, any>> {
+  return seen.filter((r) => r.type === 'cancel' && r.request_id === id);
+}
+
+test('a call aborted in flight sends one cancel naming its request_id', async () => {
+  const controller = new AbortController();
+  const call = callContext({ signal: controller.signal });
+  const pending = client.execute({ op: 'delay', value: 'late', ms: 300 }, call);
+  await eventually(() => seen.some((r) => r.request_id === call.requestId), 5_000, 'the request');
+  controller.abort(new Error('caller gave up'));
+  await assert.rejects(pending, { code: ErrorCode.CallAborted });
+  await eventually(() => cancelsFor(call.requestId).length > 0, 5_000, 'the cancel');
+  assert.deepEqual(cancelsFor(call.requestId), [{ type: 'cancel', request_id: call.requestId }]);
+  controller.abort(); // a second abort sends nothing more
+  await new Promise((resolve) => setTimeout(resolve, 400)); // the late reply and the answer to the cancel come back
+  assert.equal(cancelsFor(call.requestId).length, 1);
+});
+
+test('a plugin that answers cancel with an error line breaks nothing, even for a reused id', async () => {
+  logger.entries.length = 0;
+  const controller = new AbortController();
+  const first = callContext({ signal: controller.signal });
+  const pending = client.execute({ op: 'delay', value: 'late', ms: 100 }, first);
+  await eventually(() => seen.some((r) => r.request_id === first.requestId), 5_000, 'the request');
+  controller.abort();
+  await assert.rejects(pending, { code: ErrorCode.CallAborted });
+  // The caller reuses its request id at once: the error answer to the cancel and the late reply
+  // of the first call are both in the pipe, and neither may settle this call.
+  const again = callContext({ requestId: first.requestId });
+  assert.equal(await client.execute({ op: 'delay', value: 'mine', ms: 200 }, again), 'mine');
+  assert.equal(cancelsFor(first.requestId).length, 1);
+  const warnings = logger.entries.filter((e) => e.level === 'warn');
+  assert.deepEqual(warnings, []);
+});
+
+test('a call whose reply came first, or that was aborted before it was sent, sends no cancel', async () => {
+  const controller = new AbortController();
+  const done = callContext({ signal: controller.signal });
+  assert.equal(await client.execute({ op: 'delay', value: 'ok', ms: 1 }, done), 'ok');
+  controller.abort();
+  const early = new AbortController();
+  early.abort();
+  const never = callContext({ signal: early.signal });
+  await assert.rejects(client.execute({ op: 'delay', value: 'x', ms: 1 }, never), {
+    code: ErrorCode.CallAborted,
+  });
+  // A later call's round trip: any cancel would have been written before its request.
+  assert.equal(await client.execute({ op: 'delay', value: 'next', ms: 1 }, callContext()), 'next');
+  assert.deepEqual(cancelsFor(done.requestId), []);
+  assert.deepEqual(cancelsFor(never.requestId), []);
+  assert.equal(seen.filter((r) => r.request_id === never.requestId).length, 0);
+});
+
+test('a call whose deadline passes in flight sends a cancel', async () => {
+  // The manager fires the attempt's cancellation when the deadline passes; do the same here.
+  const call = callContext({ signal: AbortSignal.timeout(100) });
+  await assert.rejects(client.execute({ op: 'delay', value: 'late', ms: 400 }, call), {
+    code: ErrorCode.PluginTimeout,
+  });
+  await eventually(() => cancelsFor(call.requestId).length === 1, 5_000, 'the cancel');
 });

@@ -23,6 +23,8 @@ import { ExecuteReplies } from './reply.js';
 import { httpRoutes, type HttpRoutes } from './routes.js';
 import { loadTlsOptions } from './tls.js';
 import { hasKeys } from '../../internal/records.js';
+import { formatGoDuration } from '../../internal/goDuration.js';
+import { timeLeft } from '../../internal/timeLeft.js';
 
 /**
  * A plugin reached over HTTP(S): each `execute` is one `POST` of the JSON request envelope to the
@@ -94,9 +96,14 @@ export class HttpPlugin implements Plugin {
   }
 
   #send(pool: Pool, request: unknown, ctx: ExecutionContext): Promise<unknown> {
-    const remaining = Number.isFinite(ctx.deadline)
-      ? Math.max(1, Math.ceil(ctx.deadline - Date.now()))
-      : 0;
+    // go-plugins' `Timeout string`: the time left as a Go duration, rounded down so that it is
+    // never later than the real deadline; "0s" when the call has none.
+    let timeout = '0s';
+    const left = timeLeft(ctx.deadline);
+    if (left !== undefined) {
+      if (left < 1) return Promise.reject(deadlinePassed(this.name));
+      timeout = formatGoDuration(left);
+    }
     const requestId = ctx.requestId;
     const callerHeaders = ctx.headers;
     let body: string;
@@ -104,7 +111,7 @@ export class HttpPlugin implements Plugin {
       body = JSON.stringify({
         data: toEnvelopeData(this.#codec, request),
         request_id: requestId,
-        timeout: remaining,
+        timeout,
         headers: callerHeaders,
         metadata: ctx.metadata,
       });
@@ -260,4 +267,12 @@ class RawReplies implements ReplyReader<RawReply> {
   read(reply: HttpReply, bytes: Buffer): RawReply {
     return { statusCode: reply.statusCode, bytes };
   }
+}
+
+/** No whole millisecond was left to send the request with. */
+function deadlinePassed(plugin: string): PluginError {
+  return new PluginError(ErrorCode.PluginTimeout, `${plugin}: deadline exceeded`, {
+    plugin,
+    retryable: false,
+  });
 }

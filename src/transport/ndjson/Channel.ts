@@ -33,10 +33,12 @@ export interface ChannelOptions {
   onStall?: (() => void) | undefined;
 }
 
-// A request line waiting for the output to drain.
+// A line waiting for the output to drain. A request is dropped if its call ended meanwhile; a
+// cancel (`control`) is always sent.
 interface QueuedLine {
   id: string;
   line: string;
+  control?: boolean;
 }
 
 /**
@@ -60,10 +62,13 @@ export class Channel implements LineSink {
   constructor(options: ChannelOptions) {
     this.#options = options;
     this.#reader = new LineReader(this, options.maxLineBytes);
-    this.#calls = new Correlator<WireReply>((cancellation) => {
-      if (options.onStall !== undefined && this.#reader.bufferedBytes > 0) options.onStall();
-      return abortError(options.plugin, cancellation);
-    });
+    this.#calls = new Correlator<WireReply>(
+      (cancellation) => {
+        if (options.onStall !== undefined && this.#reader.bufferedBytes > 0) options.onStall();
+        return abortError(options.plugin, cancellation);
+      },
+      (id) => this.#cancel(id),
+    );
     this.flush = this.flush.bind(this);
   }
 
@@ -87,9 +92,12 @@ export class Channel implements LineSink {
     return this.#closedWith !== undefined;
   }
 
-  /** `base` if no call with that id is waiting, else `base` with a suffix that makes it unique. */
+  /**
+   * `base` if no call with that id is waiting or was recently given up on (its late reply, or an
+   * old plugin's answer to its cancel, may still come), else `base` with a unique suffix.
+   */
   uniqueId(base: string): string {
-    return this.#calls.has(base) ? `${base}#${++this.#seq}` : base;
+    return this.#calls.inUse(base) ? `${base}#${++this.#seq}` : base;
   }
 
   /** A fresh id for a control request (`health-3`). */
@@ -155,7 +163,7 @@ export class Channel implements LineSink {
     while (this.#queue.length > 0) {
       const next = this.#queue.shift()!;
       // A call aborted while queued is not sent at all.
-      if (!this.#calls.has(next.id)) continue;
+      if (next.control !== true && !this.#calls.has(next.id)) continue;
       if (!output.write(next.line)) break;
     }
     if (this.#queue.length > 0) output.once('drain', this.flush);
@@ -196,6 +204,15 @@ export class Channel implements LineSink {
       return;
     }
     const reply = message as WireReply;
+    if (reply.type === 'cancel') {
+      // A plugin that does not know `cancel` may answer it (the SDK before cancel did, with an
+      // "unknown request type" error): that line is about a call already given up on.
+      this.#options.logger.debug(
+        { plugin: this.#options.plugin, source: this.#options.source, line: excerpt(text) },
+        'skipped an answer to a cancel',
+      );
+      return;
+    }
     const id: unknown = reply.request_id;
     if (typeof id !== 'string' || id === '') {
       if (this.#options.onMessage) this.#options.onMessage(message as Record<string, unknown>);
@@ -204,6 +221,23 @@ export class Channel implements LineSink {
     }
     const delivery = this.#calls.resolve(id, reply);
     if (delivery === 'unknown') this.#warn('skipped a reply for an unknown request_id', text);
+  }
+
+  /**
+   * The call `id` was given up on (its caller aborted or its deadline passed) before its reply
+   * came: tell the plugin with one `cancel` line, so that it can stop the work. A request still
+   * queued here was never sent; {@link flush} drops it, and the plugin needs no cancel.
+   */
+  #cancel(id: string): void {
+    if (this.#closedWith !== undefined) return;
+    const output = this.#options.output;
+    if (output.destroyed || output.writableEnded) return;
+    if (this.#queue.length > 0) {
+      if (this.#queue.some((queued) => queued.id === id && queued.control !== true)) return;
+      this.#queue.push({ id, line: cancelLine(id), control: true });
+      return;
+    }
+    output.write(cancelLine(id));
   }
 
   /** @internal LineSink: a reply line over the limit. */
@@ -228,4 +262,8 @@ export class Channel implements LineSink {
       // A logger that throws must not take the connection (or the host) down with it.
     }
   }
+}
+
+function cancelLine(id: string): string {
+  return `${JSON.stringify({ type: 'cancel', request_id: id })}\n`;
 }

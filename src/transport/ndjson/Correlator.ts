@@ -31,10 +31,16 @@ export class Correlator<T> {
   readonly #pending = new Map<string, PendingCall<T>>();
   readonly #forgotten = new Set<string>();
   readonly #onAbort: (cancellation: Cancellation) => Error;
+  readonly #onAbandon: ((id: string) => void) | undefined;
 
-  /** @param onAbort the error a call rejects with when its cancellation fires. */
-  constructor(onAbort: (cancellation: Cancellation) => Error) {
+  /**
+   * @param onAbort the error a call rejects with when its cancellation fires.
+   * @param onAbandon told the id of a call given up on because its cancellation fired (once per
+   * call, after it was rejected), so that the plugin can be told to stop.
+   */
+  constructor(onAbort: (cancellation: Cancellation) => Error, onAbandon?: (id: string) => void) {
     this.#onAbort = onAbort;
+    this.#onAbandon = onAbandon;
   }
 
   /** Calls waiting for a reply. */
@@ -44,6 +50,11 @@ export class Correlator<T> {
 
   has(id: string): boolean {
     return this.#pending.has(id);
+  }
+
+  /** Whether `id` is waiting, or was given up on recently (a late reply may still come). */
+  inUse(id: string): boolean {
+    return this.#pending.has(id) || this.#forgotten.has(id);
   }
 
   /**
@@ -117,6 +128,7 @@ export class Correlator<T> {
     this.#pending.delete(call.id);
     this.#forget(call.id);
     call.reject(this.#onAbort(call.cancellation!));
+    this.#onAbandon?.(call.id);
   }
 
   #take(id: string): PendingCall<T> | undefined {

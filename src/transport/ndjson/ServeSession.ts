@@ -4,6 +4,7 @@ import { fromEnvelopeData, toEnvelopeData } from '../../codec.js';
 import { redactSecrets } from '../../errors.js';
 import type { HandlerTracing } from '../../observe/sdkTracing.js';
 import { runHandler, runHealth } from '../../sdk/dispatch.js';
+import type { HandlerOutcome } from '../../sdk/dispatch.js';
 import type { Handler, ServeOptions } from '../../sdk/types.js';
 import type { Codec, Logger } from '../../types.js';
 import { excerpt } from './errors.js';
@@ -48,6 +49,8 @@ export class ServeSession implements LineSink {
   readonly #options: ServeSessionOptions;
   readonly #reader = new LineReader(this);
   readonly #abort = new AbortController();
+  /** The running `execute` handlers by request id, so that a `cancel` can stop one. */
+  readonly #running = new Map<string, AbortController>();
   #inFlight = 0;
   #inputEnded = false;
   #refusing = false;
@@ -82,6 +85,7 @@ export class ServeSession implements LineSink {
   /** Aborts every running handler (their signals fire); the link is going away. */
   abortAll(reason: unknown): void {
     if (!this.#abort.signal.aborted) this.#abort.abort(reason);
+    for (const controller of this.#running.values()) controller.abort(reason);
   }
 
   /** Stops listening to the input. */
@@ -125,6 +129,12 @@ export class ServeSession implements LineSink {
       request.request_id === ''
     ) {
       this.#options.logger.warn({ line: excerpt(text) }, 'skipped a request without request_id');
+      return;
+    }
+    if (request.type === 'cancel') {
+      // The host gave up on that request: stop its handler. No reply is expected; a cancel for
+      // a request already answered (or never seen) is a no-op.
+      this.#running.get(request.request_id)?.abort(new Error('the host cancelled the request'));
       return;
     }
     if (this.#refusing) {
@@ -197,18 +207,29 @@ export class ServeSession implements LineSink {
       });
       return;
     }
-    const outcome = await runHandler(
-      this.#options.handler,
-      input,
-      {
-        requestId: id,
-        headers: stringRecord(request.headers),
-        metadata: stringRecord(request.metadata),
-        timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
-        signal: this.#abort.signal,
-      },
-      this.#options.tracing,
-    );
+    // One controller per request: a `cancel` aborts this handler only, abortAll every one.
+    const controller = new AbortController();
+    if (this.#abort.signal.aborted) controller.abort(this.#abort.signal.reason);
+    // Ids are unique among a connection's requests in flight; a duplicate only loses its cancel.
+    const tracked = !this.#running.has(id);
+    if (tracked) this.#running.set(id, controller);
+    let outcome: HandlerOutcome<unknown>;
+    try {
+      outcome = await runHandler(
+        this.#options.handler,
+        input,
+        {
+          requestId: id,
+          headers: stringRecord(request.headers),
+          metadata: stringRecord(request.metadata),
+          timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
+          signal: controller.signal,
+        },
+        this.#options.tracing,
+      );
+    } finally {
+      if (tracked) this.#running.delete(id);
+    }
     if (outcome.ok) {
       this.#write({
         type: 'execute',

@@ -2,14 +2,18 @@ import { fromEnvelopeData } from '../../codec.js';
 import type { Codec, HealthState, HealthStatus, PluginInfo } from '../../types.js';
 import { MAX_MESSAGE_CHARS, preview } from '../../internal/untrusted.js';
 import { invalidResponseError, replyError } from './errors.js';
+import { timeLeft } from '../../internal/timeLeft.js';
 
 /**
  * The newline-JSON envelopes spoken on Unix sockets and exec pipes (docs/protocol/unix.md,
  * docs/protocol/exec.md). Field names follow go-plugins' Unix protocol.
  */
 
-/** Kinds of request a host sends. */
-export type RequestType = 'execute' | 'health' | 'info' | 'ping';
+/**
+ * Kinds of request a host sends. `cancel` (plugwire) names a request the host no longer waits
+ * for; it expects no reply.
+ */
+export type RequestType = 'execute' | 'health' | 'info' | 'ping' | 'cancel';
 
 /** One request line, host → plugin. */
 export interface WireRequest {
@@ -126,6 +130,7 @@ export function infoFromReply(plugin: string, reply: WireReply): PluginInfo {
   const info: PluginInfo = { name: stringOr(data.name, plugin) };
   if (typeof data.version === 'string') info.version = data.version;
   if (typeof data.description === 'string') info.description = data.description;
+  if (typeof data.author === 'string') info.author = data.author;
   if (Array.isArray(data.capabilities))
     info.capabilities = data.capabilities.filter((c): c is string => typeof c === 'string');
   const metadata = stringRecord(data.metadata);
@@ -133,10 +138,8 @@ export function infoFromReply(plugin: string, reply: WireReply): PluginInfo {
   return info;
 }
 
-/** Milliseconds left until `deadline`, or undefined when there is no finite deadline. */
-export function msLeft(deadline: number): number | undefined {
-  return Number.isFinite(deadline) && deadline > 0 ? Math.ceil(deadline - Date.now()) : undefined;
-}
+/** Whole milliseconds left until `deadline` (never more than the host will wait); see {@link timeLeft}. */
+export const msLeft = timeLeft;
 
 /**
  * Finds the `request_id` in a sample of a JSON line that was too long to parse. The first match

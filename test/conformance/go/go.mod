@@ -1,0 +1,3 @@
+module plugwire.test/conformance
+
+go 1.18
