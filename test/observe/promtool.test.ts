@@ -68,7 +68,7 @@ test('promtool check metrics passes the exposition served on metrics_port, witho
     await assert.rejects(manager.execute('flaky', 0), (e) => isPluginError(e));
   }
   await assert.rejects(manager.execute('flaky', 0), { code: ErrorCode.CircuitBreakerOpen });
-  assert.equal(manager.plugins().find((p) => p.name === 'flaky')?.breaker.state, 'open');
+  assert.equal(manager.plugins().find((p) => p.name === 'flaky')?.breaker?.state, 'open');
 
   const res = await fetch(`${manager.adminAddress()!.url}/metrics`);
   assert.equal(res.status, 200);
