@@ -54,7 +54,10 @@ import type {
 
 /** Options of the {@link Manager} constructor. */
 export interface ManagerOptions {
-  /** Structured logger; pino and console work as they are. Silent by default. */
+  /**
+   * Structured logger; pino and console work as they are. Silent by default. A config's
+   * `logLevel` (go-plugins' `log_level`) drops the messages below it before they reach it.
+   */
   logger?: Logger | undefined;
   /** Encodes request and response bodies. JSON by default. */
   codec?: Codec | undefined;
