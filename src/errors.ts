@@ -278,8 +278,9 @@ export function isTransientError(error: unknown): boolean {
 }
 
 // Values of these keys, wherever they appear in `key=value`, `key: value` or JSON, are secrets.
+// Not inside a `${NAME:-fallback}` reference: `${API_TOKEN:-…}` in a hint names a variable.
 const SECRET_KEY =
-  /(["']?(?:api[_-]?key|token|password|passwd|secret|authorization|x-api-key|client[_-]?secret)["']?\s*[:=]\s*)(["']?)(?:Bearer\s+|Basic\s+)?[^\s"',}]+\2/gi;
+  /(?<!\$\{[A-Za-z0-9_]*)(["']?(?:api[_-]?key|token|password|passwd|secret|authorization|x-api-key|client[_-]?secret)["']?\s*[:=]\s*)(["']?)(?:Bearer\s+|Basic\s+)?[^\s"',}]+\2/gi;
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{4,}/g;
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi;
 
@@ -301,8 +302,8 @@ export function redactSecrets(text: string): string {
     .replace(URL_CREDENTIALS, '$1[REDACTED]@');
 }
 
-// Secret values seen in configs (auth fields, interpolated ${ENV}). Only values of 4+ characters,
-// so that redaction never shreds ordinary text.
+// Secret values seen in configs (the secret fields listed in config/secrets.ts, whether typed in
+// or read from ${ENV}). Only values of 4+ characters, so that redaction never shreds ordinary text.
 const knownSecrets = new Set<string>();
 
 /** @internal Records a secret value so that it is redacted from every message. */

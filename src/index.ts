@@ -52,6 +52,7 @@ export type { Outcome } from './observe/outcome.js';
 export type { AttemptSpan, CallSpan, CallTracer, OtelTracerOptions } from './observe/tracing.js';
 export type { HealthAnswer } from './health/answer.js';
 export { createProbeHandler } from './health/probe.js';
+export type { AdminAddress } from './observe/adminServer.js';
 export type { ProbeHandler, ProbeOptions, ProbeSource } from './health/probe.js';
 export type {
   ReadinessReport,

@@ -1,5 +1,6 @@
 import { jsonCodec } from './codec.js';
 import {
+  DEFAULT_METRICS_HOST,
   DEFAULT_POLICY,
   DEFAULT_READINESS,
   DEFAULT_RETRY_BUDGET,
@@ -18,7 +19,7 @@ import {
   type ReloadResult,
   type ReloadRuntime,
 } from './reload/apply.js';
-import { diffConfigs, type ConfigDiff } from './reload/diff.js';
+import { diffModels, type ConfigDiff } from './reload/diff.js';
 import { watchConfigFile } from './reload/watch.js';
 import { ConfigError, ErrorCode, PluginError, redactSecrets } from './errors.js';
 import { balancerNames } from './balance/registry.js';
@@ -31,7 +32,9 @@ import {
 } from './events.js';
 import { PluginLifecycle, type LifecycleHooks } from './health/PluginLifecycle.js';
 import { ReadinessTracker, type ReadinessReport } from './health/readiness.js';
-import { silentLogger } from './observe/logger.js';
+import { LevelFilter, silentLogger } from './observe/logger.js';
+import type { AdminAddress } from './observe/adminServer.js';
+import { MetricsEndpoint } from './observe/metricsEndpoint.js';
 import { Counters, type CounterSnapshot, type MetricsOptions } from './observe/stats.js';
 import type { CallTracer } from './observe/tracing.js';
 import { Call, type CallHost, type InflightCall } from './pipeline/Call.js';
@@ -51,7 +54,10 @@ import type {
 
 /** Options of the {@link Manager} constructor. */
 export interface ManagerOptions {
-  /** Structured logger; pino and console work as they are. Silent by default. */
+  /**
+   * Structured logger; pino and console work as they are. Silent by default. A config's
+   * `logLevel` (go-plugins' `log_level`) drops the messages below it before they reach it.
+   */
   logger?: Logger | undefined;
   /** Encodes request and response bodies. JSON by default. */
   codec?: Codec | undefined;
@@ -133,7 +139,7 @@ const inProcessFactory: PluginFactory = {
  * Every call settles exactly once, with the response or a {@link PluginError}.
  */
 export class Manager<Req = unknown, Resp = unknown> {
-  private readonly logger: Logger;
+  private readonly logger: LevelFilter;
   private readonly codec: Codec;
   private readonly bus: TypedEvents;
   private readonly factories = new Map<string, PluginFactory>();
@@ -147,6 +153,12 @@ export class Manager<Req = unknown, Resp = unknown> {
   private defaults: PolicyConfig = DEFAULT_POLICY;
   private retryBudget: RetryBudgetConfig = DEFAULT_RETRY_BUDGET;
   private startupConcurrency = DEFAULT_STARTUP_CONCURRENCY;
+  /** The config's `logLevel`, `metricsPort` and `metricsHost` in force. */
+  private serving: Pick<ManagerConfig, 'logLevel' | 'metricsPort' | 'metricsHost'> = {
+    metricsPort: 0,
+    metricsHost: DEFAULT_METRICS_HOST,
+  };
+  private readonly metricsEndpoint = new MetricsEndpoint(this);
   private reloads: Promise<void> = Promise.resolve();
   private readonly watchers = new Set<() => void>();
   /**
@@ -159,7 +171,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   private drained: (() => void) | undefined;
 
   constructor(options: ManagerOptions = {}) {
-    this.logger = options.logger ?? silentLogger;
+    this.logger = new LevelFilter(options.logger ?? silentLogger);
     this.codec = options.codec ?? jsonCodec;
     this.bus = new TypedEvents(this.logger);
     this.lifecycleHooks = {
@@ -243,6 +255,10 @@ export class Manager<Req = unknown, Resp = unknown> {
     const problems = this.targets.clashes(parsed, 'load', isInCode);
     const balancers = this.targets.balancers(parsed, false, problems);
     if (problems.length > 0) throw new ConfigError(problems, source);
+    // The first load sets the log level and metrics server (a reload changes them later); the
+    // server listens before any plugin starts, so that it counts every startup attempt.
+    if (!this.loaded) await this.serve(parsed, source);
+    this.assertOpen();
     const plugins = this.createPlugins(parsed.plugins);
     this.adopt(parsed, balancers);
     const slots = plugins.map(({ plugin, config }) => this.addSlot(this.newSlot(plugin, config)));
@@ -302,7 +318,8 @@ export class Manager<Req = unknown, Resp = unknown> {
       const problems = this.targets.clashes(next, 'reload', isInCode);
       balancers = this.targets.balancers(next, true, problems);
       if (problems.length > 0) throw new ConfigError(problems, source);
-      diff = diffConfigs(this.currentConfig(), next);
+      diff = diffModels(this.currentConfig(), next);
+      await this.serve(next, source);
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
       this.logger.warn({ source, err: redactSecrets(err.message) }, 'plugwire: reload refused');
@@ -331,8 +348,20 @@ export class Manager<Req = unknown, Resp = unknown> {
     return result;
   }
 
+  /** Applies `logLevel` and brings the metrics server to `metricsPort`/`metricsHost`. */
+  private async serve(config: ManagerConfig, source: string | undefined): Promise<void> {
+    const { logLevel, metricsPort, metricsHost } = config;
+    await this.metricsEndpoint.configure({ port: metricsPort, host: metricsHost }, source);
+    this.serving = { logLevel, metricsPort, metricsHost };
+    this.logger.setLevel(logLevel);
+  }
+
   private parse(input: unknown): Promise<ManagerConfig> {
-    const options = { transports: this.factories, strategies: balancerNames() };
+    // Exactly the transports this manager can create: with builtinTransports: false, an `http`
+    // plugin is a config problem (PLUGIN_1008), not a crash when it is created.
+    const transports = new Map(this.factories);
+    transports.delete(IN_PROCESS);
+    const options = { transports, builtinTransports: false, strategies: balancerNames() };
     return typeof input === 'string'
       ? loadConfigFile(input, options)
       : Promise.resolve().then(() => parseConfig(input, options));
@@ -357,6 +386,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   /** The running configuration, as a reload compares it: plugins registered in code left out. */
   private currentConfig(): ManagerConfig {
     return {
+      ...this.serving,
       defaults: this.defaults,
       groups: this.targets.groupConfigs,
       readiness: this.readinessTracker.config,
@@ -548,6 +578,15 @@ export class Manager<Req = unknown, Resp = unknown> {
     }
   }
 
+  /**
+   * Where the server started by the config's `metricsPort` (go-plugins' `metrics_port`) listens:
+   * `/metrics` and the probes `/readyz`, `/livez`, `/healthz`. Undefined when no port is set,
+   * and after shutdown. See docs/observability.md.
+   */
+  adminAddress(): AdminAddress | undefined {
+    return this.metricsEndpoint.address();
+  }
+
   /** True once `shutdown()` has been called (the probe handler's liveness reads it). */
   isShuttingDown(): boolean {
     return this.closing !== undefined;
@@ -591,6 +630,8 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.unrouted.clear();
     this.targets.clear();
     await Promise.all(slots.map((slot) => this.closeSlot(slot)));
+    // Last: the probes answer "shutting down" while the plugins drain.
+    await this.metricsEndpoint.close();
     this.host.deadlines.dispose();
     this.bus.emit('shutdown', { abortedCalls: aborted });
     this.bus.clear();
@@ -598,7 +639,15 @@ export class Manager<Req = unknown, Resp = unknown> {
 
   /** The plugin for a validated config, made by its transport's factory. */
   private instantiate(config: PluginConfig): Plugin<Req, Resp> {
-    const factory = this.factories.get(config.transport)!;
+    const factory = this.factories.get(config.transport);
+    if (factory === undefined || config.transport === IN_PROCESS) {
+      // Validation refuses such configs; this guards a factory unregistered since.
+      throw new PluginError(
+        ErrorCode.UnsupportedTransport,
+        `No factory for transport "${config.transport}" of plugin '${config.name}': register one with manager.registerFactory()`,
+        { plugin: config.name },
+      );
+    }
     return factory.create(config, { codec: this.codec, logger: this.logger }) as Plugin<Req, Resp>;
   }
 

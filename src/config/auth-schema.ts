@@ -32,7 +32,8 @@ export function authSchema(kit: FieldKit) {
     // Header names are the user's own: not renamed, only their values are secrets.
     headers: z.record(z.string().min(1), kit.secret()).optional(),
   });
-  return keyed(withRule(schema, checkCredentials));
+  // go-plugins' `method` has no omitempty: "" (Go's unset) means no authentication.
+  return keyed(withRule(schema, checkCredentials), ['method']);
 }
 
 const CREDENTIALS = [

@@ -33,7 +33,13 @@ export const DEFAULT_POLICY: PolicyConfig = {
     disableCompression: false,
     maxResponseBytes: 8 * 1024 * 1024,
   },
-  rateLimit: { enabled: false, requestsPerSecond: 100, burstSize: 200, maxWait: 0 },
+  rateLimit: {
+    enabled: false,
+    requestsPerSecond: 100,
+    burstSize: 200,
+    maxWait: 0,
+    timeWindow: 1_000,
+  },
   startup: { maxAttempts: 5, initialInterval: 1_000, maxInterval: 30_000, timeout: 10_000 },
 };
 
@@ -67,3 +73,6 @@ export const DEFAULT_STARTUP_CONCURRENCY = 32;
 
 /** Ready once every initial plugin has made its startup attempts; no plugin is required. */
 export const DEFAULT_READINESS: ReadinessConfig = { policy: 'attempted', required: [] };
+
+/** Where the metrics server listens unless `metricsHost` says otherwise: this host only. */
+export const DEFAULT_METRICS_HOST = '127.0.0.1';

@@ -6,7 +6,7 @@ export type Interpolation =
   | {
       ok: true;
       value: string;
-      /** Values that were taken from the environment (to be treated as secrets). */
+      /** Values that were taken from the environment. */
       fromEnv: string[];
     }
   | { ok: false; problem: string };

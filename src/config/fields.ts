@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorCode, registerSecret } from '../errors.js';
 import { readDuration, readSize } from './duration.js';
 import { hasReference, interpolate, type Env } from './env.js';
+import { isSecretName } from './secrets.js';
 import type { Problem } from './issues.js';
 import { normaliseKeys, type KeyProblem } from './keys.js';
 
@@ -42,7 +43,7 @@ export function fieldKit(env: Env) {
         ctx.addIssue(problemAt([], result.problem));
         return FAILED;
       }
-      for (const secret of result.fromEnv) registerSecret(secret);
+      // A value from the environment is a secret only in a secret field (see secrets.ts).
       text = result.value;
       if (kind === 'number' && NUMBER.test(text.trim())) return Number(text);
       if (kind === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
@@ -52,16 +53,21 @@ export function fieldKit(env: Env) {
   }
 
   // Free-form values (`options`): every string at any depth is interpolated, nothing else.
+  // Strings under a secret-looking key (`clientSecret`, `api_key`) are secrets.
   function resolveDeep(value: unknown, ctx: z.core.$RefinementCtx, path: PropertyKey[]): unknown {
     if (typeof value === 'string') {
-      if (!hasReference(value)) return value;
-      const result = interpolate(value, env);
-      if (!result.ok) {
-        ctx.addIssue(problemAt(path, result.problem));
-        return value;
+      let text = value;
+      if (hasReference(value)) {
+        const result = interpolate(value, env);
+        if (!result.ok) {
+          ctx.addIssue(problemAt(path, result.problem));
+          return value;
+        }
+        text = result.value;
       }
-      for (const secret of result.fromEnv) registerSecret(secret);
-      return result.value;
+      const key = path.findLast((segment) => typeof segment === 'string');
+      if (key !== undefined && isSecretName(key)) registerSecret(text);
+      return text;
     }
     if (Array.isArray(value)) return value.map((item, i) => resolveDeep(item, ctx, [...path, i]));
     if (isRecord(value)) {
@@ -146,14 +152,17 @@ export type FieldKit = ReturnType<typeof fieldKit>;
 /**
  * Wraps an object schema so that its known keys may be written in snake_case. Unknown keys
  * are reported at their own path with a "did you mean" hint; they do not stop the rest of the
- * object from being checked (so that every problem is listed at once).
+ * object from being checked (so that every problem is listed at once). Keys in `blankIsUnset`
+ * given as "" are read as not set (configs serialised by Go carry "" for unset strings).
  */
-export function keyed<T extends z.ZodObject>(schema: T) {
+export function keyed<T extends z.ZodObject>(schema: T, blankIsUnset: readonly string[] = []) {
   const known = new Set(Object.keys(schema.shape));
   return z.preprocess((value, ctx) => {
     if (!isRecord(value)) return value;
     const { value: renamed, problems } = normaliseKeys(value, known);
     reportKeyProblems(ctx, problems);
+    // Go writes an unset string as "" (its zero value): for these keys, read it as not set.
+    for (const key of blankIsUnset) if (renamed[key] === '') delete renamed[key];
     return renamed;
   }, schema);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCode } from '../errors.js';
 import {
+  DEFAULT_METRICS_HOST,
   DEFAULT_POLICY,
   DEFAULT_READINESS,
   DEFAULT_RETRY_BUDGET,
@@ -19,7 +20,9 @@ import type { Problem } from './issues.js';
 import { closest, normaliseKeys, snakeCase, type KeyProblem } from './keys.js';
 import { NAME, NAME_RULE, pluginSchema, type SchemaContext } from './plugin-schema.js';
 import { policySchema } from './policy-schema.js';
-import type { ManagerConfig, PolicyConfig } from './types.js';
+import type { LogLevel, ManagerConfig, PolicyConfig } from './types.js';
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 // go-plugins keeps the policy defaults at the top level (`default_retry: …`); they belong
 // under `defaults` here.
@@ -95,6 +98,25 @@ function readinessSchema(kit: FieldKit) {
   );
 }
 
+// go-plugins' level names, any case ("INFO"); "warning" is read as "warn". An empty string
+// (Go's zero value, written by a Go program that serialised its config) means "not set".
+function logLevelSchema(kit: FieldKit) {
+  const level = z.preprocess(
+    (value) => {
+      if (typeof value !== 'string') return value;
+      const lower = value.trim().toLowerCase();
+      if (lower === '') return undefined;
+      return lower === 'warning' ? 'warn' : lower;
+    },
+    z
+      .enum(LOG_LEVELS as [LogLevel, ...LogLevel[]], {
+        error: `must be one of ${LOG_LEVELS.join(', ')}`,
+      })
+      .optional(),
+  );
+  return kit.text(level);
+}
+
 function retryBudgetSchema(kit: FieldKit) {
   return keyed(
     z.strictObject({
@@ -111,6 +133,9 @@ function retryBudgetSchema(kit: FieldKit) {
 export function managerSchema(context: SchemaContext, defaults: PolicyConfig) {
   const { kit } = context;
   const schema = z.strictObject({
+    logLevel: logLevelSchema(kit).optional(),
+    metricsPort: kit.number(z.int().min(0).max(65_535)).default(0),
+    metricsHost: kit.text(z.string().min(1)).default(DEFAULT_METRICS_HOST),
     defaults: policySchema(kit, DEFAULT_POLICY).prefault({}),
     groups: z
       .record(z.string().regex(NAME, { error: `group name ${NAME_RULE}` }), groupSchema(context))

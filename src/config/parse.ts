@@ -21,6 +21,12 @@ export interface ParseOptions {
    */
   transports?: ReadonlyMap<string, TransportValidator> | undefined;
   /**
+   * Whether the built-in transport names (http, https, grpc, grpc-tls, unix, exec) are accepted
+   * without being in `transports`. Default true; a manager built with `builtinTransports: false`
+   * accepts only the transports it has factories for.
+   */
+  builtinTransports?: boolean | undefined;
+  /**
    * The balancing strategy names groups may use (the balancer registry's; the manager and the
    * public `parseConfig` pass them). Without it, strategy names are not checked here.
    */
@@ -28,6 +34,15 @@ export interface ParseOptions {
 }
 
 const PARSE_PARAMS = { error: zodMessage, reportInput: true } as const;
+
+// The configs this module returned: `diffConfigs()` takes them as they are and validates
+// anything else first.
+const validated = new WeakSet<object>();
+
+/** @internal Whether `value` is a config returned by {@link parseConfig}, unchanged since. */
+export function isValidatedConfig(value: unknown): value is ManagerConfig {
+  return typeof value === 'object' && value !== null && validated.has(value);
+}
 
 /**
  * Validates a whole configuration and returns the complete model: every key camelCase, every
@@ -45,7 +60,10 @@ export function parseConfig(input: unknown, options: ParseOptions = {}): Manager
   // plugins are checked against the built-in defaults, and the full parse reports its problems.
   const defaults = readDefaults(input, context);
   const result = managerSchema(context, defaults).safeParse(input, PARSE_PARAMS);
-  if (result.success) return result.data;
+  if (result.success) {
+    validated.add(result.data);
+    return result.data;
+  }
   throw configError(result.error, 'manager', options.source);
 }
 
@@ -72,7 +90,10 @@ function schemaContext(options: ParseOptions): SchemaContext {
   const registered = options.transports ?? new Map<string, TransportValidator>();
   return {
     kit: fieldKit(options.env ?? process.env),
-    transports: new Set([...BUILTIN_TRANSPORTS, ...registered.keys()]),
+    transports: new Set([
+      ...(options.builtinTransports === false ? [] : BUILTIN_TRANSPORTS),
+      ...registered.keys(),
+    ]),
     validators: registered,
     strategies: options.strategies === undefined ? undefined : new Set(options.strategies),
   };

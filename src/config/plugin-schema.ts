@@ -4,6 +4,7 @@ import { authSchema, tlsSchema } from './auth-schema.js';
 import { keyed, withRule, type Assert, type Exactly, type FieldKit } from './fields.js';
 import { parsePath, type Problem } from './issues.js';
 import { policyShape } from './policy-schema.js';
+import { registerEnvEntrySecret, registerUrlPassword } from './secrets.js';
 import { checkTransportName } from './transport-rules.js';
 import type { PluginFactory } from '../types.js';
 import { ErrorCode } from '../errors.js';
@@ -36,7 +37,10 @@ export function pluginSchema(context: SchemaContext, defaults: PolicyConfig) {
   const schema = z.strictObject({
     name: kit.text(z.string().regex(NAME, { error: NAME_RULE })),
     transport: text(),
-    endpoint: text().optional(),
+    endpoint: kit
+      .text(z.string().min(1))
+      .transform((url) => (registerUrlPassword(url), url))
+      .optional(),
     socketPath: text().optional(),
     enabled: kit.boolean().default(true),
     group: kit.text(z.string().regex(NAME, { error: NAME_RULE })).optional(),
@@ -51,7 +55,11 @@ export function pluginSchema(context: SchemaContext, defaults: PolicyConfig) {
     executable: text().optional(),
     args: z.array(kit.text(z.string())).default(() => []),
     env: z
-      .array(kit.text(z.string().regex(ENV_ENTRY, { error: 'must look like KEY=value' })))
+      .array(
+        kit
+          .text(z.string().regex(ENV_ENTRY, { error: 'must look like KEY=value' }))
+          .transform((entry) => (registerEnvEntrySecret(entry), entry)),
+      )
       .default(() => []),
     workDir: text().optional(),
     ...policyShape(kit, defaults),
@@ -60,7 +68,8 @@ export function pluginSchema(context: SchemaContext, defaults: PolicyConfig) {
     withRule(schema, (plugin, valid) => checkTransportName(plugin, valid, context.transports)),
     (plugin, valid) => runValidator(context.validators.get(plugin.transport), plugin, valid),
   );
-  return keyed(checked);
+  // go-plugins declares endpoint and type without omitempty: Go writes "" when they are unset.
+  return keyed(checked, ['endpoint', 'type']);
 }
 
 /**

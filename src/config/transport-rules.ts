@@ -25,6 +25,15 @@ export function checkTransportName(
   supported: ReadonlySet<string>,
 ): Problem[] {
   if (!valid('transport') || supported.has(plugin.transport)) return [];
+  if ((BUILTIN_TRANSPORTS as readonly string[]).includes(plugin.transport)) {
+    return [
+      {
+        path: ['transport'],
+        code: ErrorCode.UnsupportedTransport,
+        message: `no factory is registered for transport "${plugin.transport}" (the manager was created with builtinTransports: false): register one with manager.registerFactory("${plugin.transport}", factory)${supported.size > 0 ? `; registered: ${[...supported].join(', ')}` : ''}`,
+      },
+    ];
+  }
   const hint = closest(plugin.transport, supported);
   return [
     {

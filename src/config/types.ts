@@ -74,6 +74,11 @@ export interface RateLimitConfig {
   burstSize: number;
   /** How long a call may wait for a token (within its deadline); 0 = reject at once. */
   maxWait: number;
+  /**
+   * go-plugins' `time_window` ("the period over which the rate is measured"). Accepted so that
+   * go-plugins configs load; the bucket refills at `requestsPerSecond` whatever its value.
+   */
+  timeWindow: number;
 }
 
 export interface StartupConfig {
@@ -158,7 +163,22 @@ export interface RetryBudgetConfig {
   minPerSecond: number;
 }
 
+/** Levels of the host logger, lowest first (go-plugins' `log_level`). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
 export interface ManagerConfig {
+  /**
+   * go-plugins' `log_level`: the lowest level passed on to the host's logger. Unset: every
+   * message is passed on (the host logger's own level decides).
+   */
+  logLevel?: LogLevel | undefined;
+  /**
+   * go-plugins' `metrics_port`: serve `/metrics` and the probes (`/readyz`, `/livez`,
+   * `/healthz`) over HTTP on this port. 0 (go-plugins' "not set"): no server.
+   */
+  metricsPort: number;
+  /** The address the metrics server listens on. Default `127.0.0.1` (this host only). */
+  metricsHost: string;
   defaults: PolicyConfig;
   groups: Record<string, GroupConfig>;
   readiness: ReadinessConfig;

@@ -9,10 +9,12 @@ import {
   pluginConfig,
 } from '../config/defaults.js';
 import type { ManagerConfig, PluginConfig } from '../config/types.js';
-import { diffConfigs, isEmptyDiff } from './diff.js';
+import { diffModels, isEmptyDiff } from './diff.js';
 
 function config(plugins: PluginConfig[], extra: Partial<ManagerConfig> = {}): ManagerConfig {
   return {
+    metricsPort: 0,
+    metricsHost: '127.0.0.1',
     defaults: structuredClone(DEFAULT_POLICY),
     groups: {},
     readiness: structuredClone(DEFAULT_READINESS),
@@ -38,14 +40,14 @@ function exec(name: string, fields: Partial<PluginConfig> = {}): PluginConfig {
 
 /** The changes reported for the one plugin `before` → `after`. */
 function changesOf(before: PluginConfig, after: PluginConfig): string[] {
-  const diff = diffConfigs(config([before]), config([after]));
+  const diff = diffModels(config([before]), config([after]));
   assert.equal(diff.updated.length, 1, 'expected the plugin to be reported as updated');
   return diff.updated[0]!.changes;
 }
 
-describe('diffConfigs: plugins', () => {
+describe('diffModels: plugins', () => {
   test('reports identical configs as unchanged, with nothing to do', () => {
-    const diff = diffConfigs(config([http('a'), exec('b')]), config([http('a'), exec('b')]));
+    const diff = diffModels(config([http('a'), exec('b')]), config([http('a'), exec('b')]));
     assert.deepEqual(diff.unchanged, ['a', 'b']);
     assert.deepEqual([diff.added, diff.updated, diff.removed], [[], [], []]);
     assert.equal(isEmptyDiff(diff), true);
@@ -123,7 +125,7 @@ describe('diffConfigs: plugins', () => {
   test('treats a field set to undefined like a missing field', () => {
     const before = http('a');
     const after = http('a', { group: undefined, workDir: undefined });
-    const diff = diffConfigs(config([before]), config([after]));
+    const diff = diffModels(config([before]), config([after]));
     assert.deepEqual(diff.unchanged, ['a']);
   });
 
@@ -141,7 +143,7 @@ describe('diffConfigs: plugins', () => {
   });
 
   test('matches plugins by name: a rename is a removal plus an addition', () => {
-    const diff = diffConfigs(config([http('old-name')]), config([http('new-name')]));
+    const diff = diffModels(config([http('old-name')]), config([http('new-name')]));
     assert.deepEqual(diff.removed, ['old-name']);
     assert.deepEqual(diff.added, ['new-name']);
     assert.deepEqual(diff.updated, []);
@@ -156,7 +158,7 @@ describe('diffConfigs: plugins', () => {
       http('n1'),
       http('u2', { priority: 1 }),
     ]);
-    const diff = diffConfigs(old, next);
+    const diff = diffModels(old, next);
     assert.deepEqual(diff.added, ['n2', 'n1']);
     assert.deepEqual(
       diff.updated.map((u) => u.name),
@@ -178,7 +180,7 @@ describe('diffConfigs: plugins', () => {
         },
       ],
     });
-    const diff = diffConfigs(
+    const diff = diffModels(
       parseConfig(input('30s'), { env: {} }),
       parseConfig(input('5s'), { env: {} }),
     );
@@ -188,7 +190,7 @@ describe('diffConfigs: plugins', () => {
   });
 });
 
-describe('diffConfigs: secrets', () => {
+describe('diffModels: secrets', () => {
   const SECRETS = [
     'tok-SECRET-1',
     'pw-SECRET-2',
@@ -211,7 +213,7 @@ describe('diffConfigs: secrets', () => {
       },
       env: [`API_KEY=${SECRETS[4]}`, `TOKEN=${SECRETS[3]}`],
     });
-    const diff = diffConfigs(config([before]), config([after]));
+    const diff = diffModels(config([before]), config([after]));
     assert.deepEqual(diff.updated, [
       {
         name: 'a',
@@ -227,13 +229,13 @@ describe('diffConfigs: secrets', () => {
 
   test('holds no values for added plugins, only their names', () => {
     const added = http('a', { auth: { method: 'bearer', token: SECRETS[0] } });
-    const text = JSON.stringify(diffConfigs(config([]), config([added])));
+    const text = JSON.stringify(diffModels(config([]), config([added])));
     assert.ok(!text.includes(SECRETS[0]));
     assert.ok(text.includes('"added":["a"]'));
   });
 });
 
-describe('diffConfigs: in place or recreate', () => {
+describe('diffModels: in place or recreate', () => {
   test('applies in place a plugin whose changes are all live-adjustable', () => {
     const after = http('a', {
       weight: 5,
@@ -252,7 +254,7 @@ describe('diffConfigs: in place or recreate', () => {
     after.healthCheck.enabled = false;
     after.connection.requestTimeout = 1_000;
     after.startup.maxAttempts = 1;
-    const [update] = diffConfigs(config([http('a')]), config([after])).updated;
+    const [update] = diffModels(config([http('a')]), config([after])).updated;
     assert.equal(update?.mode, 'in-place');
     assert.equal(update?.changes.length, 15);
   });
@@ -277,7 +279,7 @@ describe('diffConfigs: in place or recreate', () => {
     for (const [path, change] of recreating) {
       const after = http('a', { weight: 7 });
       change(after);
-      const [update] = diffConfigs(config([http('a')]), config([after])).updated;
+      const [update] = diffModels(config([http('a')]), config([after])).updated;
       assert.ok(update?.changes.includes(path), `${path} should be reported`);
       assert.ok(update?.changes.includes('weight'));
       assert.equal(update?.mode, 'recreate', `${path} should recreate`);
@@ -285,7 +287,7 @@ describe('diffConfigs: in place or recreate', () => {
   });
 });
 
-describe('diffConfigs: groups', () => {
+describe('diffModels: groups', () => {
   test('reports declared groups added, removed and updated at leaf level', () => {
     const old = config([], {
       groups: {
@@ -303,7 +305,7 @@ describe('diffConfigs: groups', () => {
     });
     old.groups.swap = { strategy: 'random', options: {} };
     next.groups.new = { strategy: 'random', options: {} };
-    const { groups } = diffConfigs(old, next);
+    const { groups } = diffModels(old, next);
     assert.deepEqual(groups.added, ['new']);
     assert.deepEqual(groups.removed, ['drop']);
     assert.deepEqual(groups.unchanged, ['keep']);
@@ -316,8 +318,8 @@ describe('diffConfigs: groups', () => {
   test('counts a group only named by a plugin, and drops it with its last member', () => {
     const withGroup = config([http('a', { group: 'pool' })]);
     const without = config([http('a')]);
-    assert.deepEqual(diffConfigs(without, withGroup).groups.added, ['pool']);
-    assert.deepEqual(diffConfigs(withGroup, without).groups.removed, ['pool']);
+    assert.deepEqual(diffModels(without, withGroup).groups.added, ['pool']);
+    assert.deepEqual(diffModels(withGroup, without).groups.removed, ['pool']);
   });
 
   test('sees no change when an implicit group is declared with the default strategy', () => {
@@ -325,13 +327,13 @@ describe('diffConfigs: groups', () => {
     const declared = config([http('a', { group: 'pool' })], {
       groups: { pool: { strategy: 'round-robin', options: {} } },
     });
-    const diff = diffConfigs(implicit, declared);
+    const diff = diffModels(implicit, declared);
     assert.deepEqual(diff.groups.unchanged, ['pool']);
     assert.equal(isEmptyDiff(diff), true);
   });
 
   test('reports a plugin moving between groups as an in-place change of its group', () => {
-    const diff = diffConfigs(
+    const diff = diffModels(
       config([http('a', { group: 'one' })]),
       config([http('a', { group: 'two' })]),
     );
@@ -341,21 +343,21 @@ describe('diffConfigs: groups', () => {
   });
 });
 
-describe('diffConfigs: manager settings', () => {
+describe('diffModels: manager settings', () => {
   test('flags a readiness change (policy or required plugins)', () => {
     const base = config([http('a')]);
     const healthy = config([http('a')], { readiness: { policy: 'healthy', required: [] } });
     const required = config([http('a')], { readiness: { policy: 'attempted', required: ['a'] } });
     const minReady = config([http('a')], { readiness: { policy: { minReady: 1 }, required: [] } });
-    assert.equal(diffConfigs(base, base).readinessChanged, false);
-    assert.deepEqual(diffConfigs(base, healthy).settings, ['readiness.policy']);
-    assert.deepEqual(diffConfigs(base, required).settings, ['readiness.required[0]']);
-    assert.deepEqual(diffConfigs(base, minReady).settings, [
+    assert.equal(diffModels(base, base).readinessChanged, false);
+    assert.deepEqual(diffModels(base, healthy).settings, ['readiness.policy']);
+    assert.deepEqual(diffModels(base, required).settings, ['readiness.required[0]']);
+    assert.deepEqual(diffModels(base, minReady).settings, [
       'readiness.policy',
       'readiness.policy.minReady',
     ]);
     for (const next of [healthy, required, minReady]) {
-      const diff = diffConfigs(base, next);
+      const diff = diffModels(base, next);
       assert.equal(diff.readinessChanged, true);
       assert.equal(diff.defaultsChanged, false);
       assert.equal(isEmptyDiff(diff), false);
@@ -368,7 +370,7 @@ describe('diffConfigs: manager settings', () => {
       startupConcurrency: 2,
     });
     next.defaults.retry.maxRetries = 7;
-    const diff = diffConfigs(config([http('a')]), next);
+    const diff = diffModels(config([http('a')]), next);
     assert.deepEqual(diff.settings, [
       'defaults.retry.maxRetries',
       'retryBudget.ratio',

@@ -68,9 +68,10 @@ export interface ConfigDiff {
 
 /**
  * Compares two validated configs field by field. Pure and deterministic: the same two configs
- * always give the same diff, in the same order.
+ * always give the same diff, in the same order. The public `diffConfigs()` validates its input
+ * first; the manager calls this one with the models it holds.
  */
-export function diffConfigs(old: ManagerConfig, next: ManagerConfig): ConfigDiff {
+export function diffModels(old: ManagerConfig, next: ManagerConfig): ConfigDiff {
   const settings = changedPaths(withoutLists(old), withoutLists(next));
   return {
     ...diffPlugins(old.plugins, next.plugins),

@@ -2,8 +2,9 @@
  * Hot reload building blocks: what changed between two configs, and when a config file changed.
  * @module
  */
+export { diffConfigs } from './diffConfigs.js';
 export {
-  diffConfigs,
+  diffModels,
   diffPlugin,
   isEmptyDiff,
   type ConfigDiff,

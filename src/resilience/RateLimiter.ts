@@ -2,7 +2,7 @@ import type { RateLimitConfig } from '../config/types.js';
 import { monotonicClock, type Clock } from './clock.js';
 
 /** The settings a limiter reads; `enabled` is the pipeline's business (no limiter at all). */
-export type RateLimiterSettings = Omit<RateLimitConfig, 'enabled'>;
+export type RateLimiterSettings = Omit<RateLimitConfig, 'enabled' | 'timeWindow'>;
 
 /**
  * A token bucket for one plugin: up to `burstSize` calls at once, `requestsPerSecond` on

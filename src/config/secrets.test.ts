@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isSecretName } from './secrets.js';
+
+test('secret names: one of their words is a secret word, or two words make a key pair', () => {
+  for (const name of [
+    'token',
+    'API_TOKEN',
+    'apiKey',
+    'api-key',
+    'X-Api-Key',
+    'clientSecret',
+    'client_key',
+    'DB_PASSWORD',
+    'privateKey',
+    'Authorization',
+    'sessionKey',
+  ]) {
+    assert.equal(isSecretName(name), true, name);
+  }
+});
+
+test('names that merely contain a secret word are not secret', () => {
+  for (const name of ['tokenizer', 'keyboard', 'passage', 'key', 'LOG_LEVEL', 'region', 'host']) {
+    assert.equal(isSecretName(name), false, name);
+  }
+});
