@@ -7,19 +7,23 @@
  *   - no-op subscribers on all five events of `plugwire:execute` and `plugwire:attempt`;
  *   - the same plus an AsyncLocalStorage bound to both `start` channels (what an APM agent does).
  * The variants run interleaved, RUNS rounds of ITERATIONS sequential awaited calls each, and the
- * median ns/call per variant is reported, so that drift on a busy machine hits them all alike.
+ * median per variant is reported, so that drift on a busy machine hits them all alike: wall ns
+ * per call, and CPU ns per call (process user + system time), which other processes on a busy
+ * machine disturb less.
  *
- * "Before" (the code without the channels) is measured by pointing PLUGWIRE_SRC at a checkout of
- * an older src/index.ts; only the "nobody subscribed" row means anything there:
+ * "Before" (the code without the channels) runs in the same process, interleaved, when
+ * PLUGWIRE_BASE_SRC points at an older checkout of src/index.ts:
  *   git archive <commit> src | tar -x -C .bench-base && \
- *   PLUGWIRE_SRC=../.bench-base/src/index.js npm run bench -- diagnostics
+ *   PLUGWIRE_BASE_SRC=../.bench-base/src/index.js npm run bench -- diagnostics
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { tracingChannel } from 'node:diagnostics_channel';
 import { median, nsPerCall, printTable } from './stats.js';
 
-const source = process.env.PLUGWIRE_SRC ?? '../src/index.js';
-const { Manager, definePlugin } = (await import(source)) as typeof import('../src/index.js');
+import * as current from '../src/index.js';
+
+const baseSource = process.env.PLUGWIRE_BASE_SRC;
+const base = baseSource === undefined ? undefined : ((await import(baseSource)) as typeof current);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
@@ -28,22 +32,63 @@ const handlers = { start: noop, end: noop, asyncStart: noop, asyncEnd: noop, err
 const channels = [tracingChannel('plugwire:execute'), tracingChannel('plugwire:attempt')];
 const store = new AsyncLocalStorage<object>();
 
+type Call = () => Promise<number>;
 interface Variant {
   name: string;
+  call: Call;
   on(): void;
   off(): void;
   samples: number[];
+  cpu: number[];
 }
+
+async function echo(lib: typeof current): Promise<{ call: Call; stop(): Promise<void> }> {
+  const manager = new lib.Manager<number, number>({ builtinTransports: false });
+  await manager.register(
+    lib.definePlugin<number, number>({ name: 'echo', execute: (n) => n + 1 }),
+    {
+      retry: { maxRetries: 3 },
+      circuitBreaker: { enabled: true, failureThreshold: 5 },
+      rateLimit: { enabled: false },
+    },
+  );
+  return { call: () => manager.execute('echo', 1), stop: () => manager.shutdown() };
+}
+
+const now = await echo(current);
+const before = base === undefined ? undefined : await echo(base);
 const variants: Variant[] = [
-  { name: 'execute(), nobody subscribed', on: noop, off: noop, samples: [] },
+  ...(before === undefined
+    ? []
+    : [
+        {
+          name: `before (${baseSource})`,
+          call: before.call,
+          on: noop,
+          off: noop,
+          samples: [],
+          cpu: [],
+        },
+      ]),
+  {
+    name: 'execute(), nobody subscribed',
+    call: now.call,
+    on: noop,
+    off: noop,
+    samples: [],
+    cpu: [],
+  },
   {
     name: 'execute(), no-op subscribers on both channels',
+    call: now.call,
     on: () => channels.forEach((c) => c.subscribe(handlers)),
     off: () => channels.forEach((c) => c.unsubscribe(handlers)),
     samples: [],
+    cpu: [],
   },
   {
     name: 'execute(), subscribers + AsyncLocalStorage bound to start',
+    call: now.call,
     on: () =>
       channels.forEach((c) => {
         c.subscribe(handlers);
@@ -55,37 +100,35 @@ const variants: Variant[] = [
         c.start.unbindStore(store);
       }),
     samples: [],
+    cpu: [],
   },
 ];
 
-const manager = new Manager<number, number>({ builtinTransports: false });
-await manager.register(definePlugin<number, number>({ name: 'echo', execute: (n) => n + 1 }), {
-  retry: { maxRetries: 3 },
-  circuitBreaker: { enabled: true, failureThreshold: 5 },
-  rateLimit: { enabled: false },
-});
-const call = (): Promise<number> => manager.execute('echo', 1);
-
 for (const variant of variants) {
   variant.on();
-  await nsPerCall(Math.min(ITERATIONS, 50_000), call); // warm-up: JIT, inline caches
+  await nsPerCall(Math.min(ITERATIONS, 50_000), variant.call); // warm-up: JIT, inline caches
   variant.off();
 }
 for (let run = 0; run < RUNS; run++) {
   for (const variant of variants) {
     variant.on();
-    variant.samples.push(await nsPerCall(ITERATIONS, call));
+    const cpu = process.cpuUsage();
+    variant.samples.push(await nsPerCall(ITERATIONS, variant.call));
+    const used = process.cpuUsage(cpu);
+    variant.cpu.push(((used.user + used.system) * 1000) / ITERATIONS);
     variant.off();
   }
 }
-await manager.shutdown();
+await now.stop();
+await before?.stop();
 
-const base = median(variants[0]!.samples);
+const reference = variants.find((v) => v.name === 'execute(), nobody subscribed')!;
 printTable(
-  `diagnostics_channel cost (Node ${process.version}, src ${source}, ${ITERATIONS} calls x ${RUNS} runs, median)`,
+  `diagnostics_channel cost (Node ${process.version}, ${ITERATIONS} calls x ${RUNS} runs, median)`,
   variants.map((v) => ({
     variant: v.name,
     'ns/call': median(v.samples).toFixed(0),
-    'added ns': v === variants[0] ? '-' : (median(v.samples) - base).toFixed(0),
+    'cpu ns/call': median(v.cpu).toFixed(0),
+    'cpu ns vs nobody subscribed': (median(v.cpu) - median(reference.cpu)).toFixed(0),
   })),
 );
