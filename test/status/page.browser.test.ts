@@ -106,6 +106,40 @@ describe('status page in headless Chromium', () => {
     savePng('status-page.png', desktop);
   });
 
+  test('is usable with the keyboard alone: Tab reaches every control, Space presses', async () => {
+    const focused = (): Promise<string> =>
+      browser.evaluate(
+        `(() => { const e = document.activeElement; return e.getAttribute('aria-label') || e.id || e.textContent.trim(); })()`,
+      );
+    await browser.evaluate('document.activeElement.blur()');
+    const order: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      await browser.press('Tab');
+      order.push(await focused());
+    }
+    assert.deepEqual(order, [
+      'Skip to plugins',
+      'pause',
+      'token',
+      'Set',
+      'Disable ledger',
+      'Disable mailer',
+      'Disable vault',
+    ]);
+    // "Pause updates" pressed with Space: updates stop, and the button says so.
+    await browser.evaluate(`document.getElementById('pause').focus()`);
+    await browser.press(' ');
+    assert.equal(
+      await browser.evaluate(`document.getElementById('pause').getAttribute('aria-pressed')`),
+      'true',
+    );
+    const frozen = await browser.evaluate<string>(`document.body.dataset.generated`);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal(await browser.evaluate(`document.body.dataset.generated`), frozen);
+    await browser.press(' ');
+    await browser.waitFor(`document.body.dataset.generated !== ${JSON.stringify(frozen)}`);
+  });
+
   test('an operator with the token disables a plugin from the page; the row updates', async () => {
     await browser.evaluate(`(() => {
       document.getElementById('token').value = ${JSON.stringify(TOKEN)};

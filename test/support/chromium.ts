@@ -148,6 +148,19 @@ export class Browser {
     }
   }
 
+  /** Presses a key (`Tab`, `Enter`, ` `) as a keyboard would, to the focused element. */
+  async press(key: 'Tab' | 'Enter' | ' '): Promise<void> {
+    const codes = { Tab: 9, Enter: 13, ' ': 32 } as const;
+    const base = {
+      key,
+      code: key === ' ' ? 'Space' : key,
+      windowsVirtualKeyCode: codes[key],
+      ...(key === 'Tab' ? {} : { text: key === 'Enter' ? '\r' : ' ' }),
+    };
+    await this.send('Input.dispatchKeyEvent', { type: 'keyDown', ...base });
+    await this.send('Input.dispatchKeyEvent', { type: 'keyUp', ...base });
+  }
+
   /** Sets the viewport (CSS pixels); `mobile` also makes it a touch phone screen. */
   async viewport(width: number, height: number, mobile = false): Promise<void> {
     await this.send('Emulation.setDeviceMetricsOverride', {
