@@ -90,6 +90,12 @@ describe('status page in headless Chromium', () => {
 
     const vault = await row('plugin', 'vault');
     assert.equal(vault['Breaker'], 'open');
+    assert.equal(
+      await browser.evaluate(
+        `document.querySelector('tr[data-plugin="vault"]').children[4].className`,
+      ),
+      'badge bad',
+    );
     assert.match(vault['Last error']!, /CIRCUIT_1401 ×5/);
 
     const payments = await row('group', 'payments');

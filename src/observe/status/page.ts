@@ -63,15 +63,16 @@ var $=function(id){return document.getElementById(id)};
 function text(tag,value,cls,label){var el=document.createElement(tag);el.textContent=value;if(cls)el.className=cls;if(label)el.setAttribute('data-label',label);return el}
 function num(v,unit,digits){return v===null||v===undefined?'\\u2013':v.toFixed(digits===undefined?1:digits)+(unit||'')}
 function pct(v){return v===null||v===undefined?'\\u2013':(v*100).toFixed(1)+'%'}
-function tone(v){return /^(ready|healthy|closed)$/.test(v)?'ok':/^(open|failed|offline|unhealthy|closed-plugin)$/.test(v)?'bad':'warn'}
-function badge(v,label){var td=text('td',v===null?'none':v,'badge '+(v===null?'mute':tone(v)),label);return td}
+var OK={state:/^ready$/,health:/^healthy$/,breaker:/^closed$/};
+var BAD={state:/^(failed|closed)$/,health:/^(offline|unhealthy)$/,breaker:/^open$/};
+function badge(v,label,kind){var cls=v===null?'mute':OK[kind].test(v)?'ok':BAD[kind].test(v)?'bad':'warn';return text('td',v===null?'none':v,'badge '+cls,label)}
 function pluginRow(p){
  var tr=document.createElement('tr');tr.id='plugin-'+p.name;tr.setAttribute('data-plugin',p.name);
  var th=text('th',p.name);th.scope='row';tr.appendChild(th);
  tr.appendChild(text('td',p.group||'\\u2013','','Group'));
- tr.appendChild(badge(p.enabled?p.state:'disabled','State'));
- var h=badge(p.health,'Health');if(p.healthMessage)h.title=p.healthMessage;tr.appendChild(h);
- tr.appendChild(badge(p.breaker,'Breaker'));
+ tr.appendChild(badge(p.enabled?p.state:'disabled','State','state'));
+ var h=badge(p.health,'Health','health');if(p.healthMessage)h.title=p.healthMessage;tr.appendChild(h);
+ tr.appendChild(badge(p.breaker,'Breaker','breaker'));
  tr.appendChild(text('td',String(p.inFlight),'num','In flight'));
  tr.appendChild(text('td',num(p.callsPerSecond),'num','Calls/s'));
  tr.appendChild(text('td',pct(p.errorRate),'num'+(p.errorRate>0?' bad':''),'Errors'));
