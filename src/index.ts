@@ -50,6 +50,20 @@ export type {
 export { createOtelTracer } from './observe/tracing.js';
 export type { Outcome } from './observe/outcome.js';
 export type { AttemptSpan, CallSpan, CallTracer, OtelTracerOptions } from './observe/tracing.js';
+export { createStatusHandler, serveAdmin } from './observe/status/index.js';
+export type {
+  AdminServer,
+  GroupStatus,
+  PluginStatus,
+  ServeAdminOptions,
+  StatusActions,
+  StatusDocument,
+  StatusHandler,
+  StatusOptions,
+  StatusSource,
+} from './observe/status/index.js';
+export { executeChannel, attemptChannel } from './observe/diagnostics.js';
+export type { ExecuteMessage, AttemptMessage } from './observe/diagnostics.js';
 export type { HealthAnswer } from './health/answer.js';
 export { createProbeHandler } from './health/probe.js';
 export type { AdminAddress } from './observe/adminServer.js';

@@ -6,6 +6,16 @@ import type { TypedEvents } from '../events.js';
 import type { Counters } from '../observe/stats.js';
 import type { Outcome } from '../observe/outcome.js';
 import type { AttemptSpan, CallSpan, CallTracer } from '../observe/tracing.js';
+import {
+  attemptChannel,
+  attemptSettled,
+  callSettled,
+  executeChannel,
+  traceAttempt,
+  traceCall,
+  type AttemptMessage,
+  type ExecuteMessage,
+} from '../observe/diagnostics.js';
 import { minBackoffMs } from '../resilience/backoff.js';
 import { PERMIT_DENIED, PERMIT_CLOSED } from '../resilience/breaker/CircuitBreaker.js';
 import type { Cancellation, ExecuteOptions, ExecutionContext } from '../types.js';
@@ -63,6 +73,8 @@ class Attempt implements ExecutionContext, Cancellation {
   private listener: (() => void) | undefined;
   private listeners: Array<() => void> | undefined;
   private tracedHeaders: Readonly<Record<string, string>> | undefined;
+  /** Set when `plugwire:attempt` has subscribers (see observe/diagnostics.ts). */
+  diag: AttemptMessage | undefined;
 
   constructor(
     private readonly call: Pick<Call<unknown, unknown>, 'deadline' | 'requestId' | 'options'>,
@@ -120,6 +132,7 @@ class Attempt implements ExecutionContext, Cancellation {
     if (this.finished) return;
     this.finished = true;
     if (this.trace !== undefined) this.trace.end(attemptOutcome(outcome, error), error);
+    if (this.diag !== undefined) attemptSettled(this.diag, attemptOutcome(outcome, error), error);
     const slot = this.slot;
     const counters = slot.counters;
     slot.attemptEnded();
@@ -189,6 +202,8 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   private requestIdValue: string | undefined;
   private triedSlots: PluginSlot[] | undefined;
   private span: CallSpan | undefined;
+  /** Set when `plugwire:execute` has subscribers (see observe/diagnostics.ts). */
+  diag: ExecuteMessage | undefined;
   private resolve!: (value: Resp) => void;
   private reject!: (error: unknown) => void;
 
@@ -239,6 +254,12 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
 
   /** Starts the call; the promise settles exactly once. */
   run(): Promise<Resp> {
+    return executeChannel.hasSubscribers
+      ? traceCall(this.route.name, this, this.begin)
+      : this.begin();
+  }
+
+  private begin(): Promise<Resp> {
     const promise = new Promise<Resp>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -381,10 +402,13 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     slot.counters.inFlight++;
     let response: Resp;
     try {
-      response = (await slot.plugin.execute(this.request, attempt)) as Resp;
+      response = (await (attemptChannel.hasSubscribers
+        ? traceAttempt(this.route.name, slot.plugin, slot.config.group, this.request, attempt)
+        : slot.plugin.execute(this.request, attempt))) as Resp;
     } catch (error) {
       throw this.attemptFailed(attempt, error);
     }
+    if (attempt.diag !== undefined) attempt.diag.result = response;
     attempt.finish(SUCCESS);
     return response;
   }
@@ -453,6 +477,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     this.settle();
     this.host.counters.success++;
     this.span?.end();
+    if (this.diag !== undefined) callSettled(this.diag, this.attempts, response, undefined);
     this.resolve(response);
   }
 
@@ -479,6 +504,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     }
     counters.countCode(error.code);
     this.span?.end(error);
+    if (this.diag !== undefined) callSettled(this.diag, this.attempts, undefined, error);
     this.reject(error);
   }
 
