@@ -1,4 +1,4 @@
-import { diffConfigs, type ConfigDiff } from '../reload/diff.js';
+import { diffModels, type ConfigDiff } from '../reload/diff.js';
 import { canApplyInPlace } from '../reload/rules.js';
 import {
   EXIT_INVALID,
@@ -49,7 +49,7 @@ export async function diff(args: string[], io: Io): Promise<number> {
     }
   }
   if (!old.ok || !next.ok || invalid) return EXIT_INVALID;
-  const result = diffConfigs(old.config, next.config);
+  const result = diffModels(old.config, next.config);
   if (values.json) {
     io.out(`${JSON.stringify(withModes(result), null, 2)}\n`);
     return EXIT_OK;
