@@ -75,6 +75,36 @@ const GO_CONFIG = {
       work_dir: '/tmp',
       auth: { method: '' },
     },
+    {
+      name: 'ledger',
+      type: '',
+      transport: 'https',
+      endpoint: 'https://ledger.example.com/',
+      auth: {
+        method: 'mtls',
+        cert_file: '/etc/certs/client.pem',
+        key_file: '/etc/certs/client.key',
+        ca_file: '/etc/certs/ca.pem',
+      },
+    },
+    {
+      name: 'b1',
+      transport: 'http',
+      endpoint: 'http://b1/',
+      auth: { method: 'bearer', token: 'bt-1234' },
+    },
+    {
+      name: 'b2',
+      transport: 'http',
+      endpoint: 'http://b2/',
+      auth: { method: 'basic', username: 'svc', password: 'pw-1234' },
+    },
+    {
+      name: 'b3',
+      transport: 'http',
+      endpoint: 'http://b3/',
+      auth: { method: 'custom', headers: { 'X-Signature': 'sig-1234' } },
+    },
   ],
 };
 
@@ -84,7 +114,7 @@ function camelCased(value: unknown): unknown {
   return Object.fromEntries(
     Object.entries(value).map(([key, item]) => [
       key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
-      ['labels', 'annotations', 'options'].includes(key) ? item : camelCased(item),
+      ['labels', 'annotations', 'options', 'headers'].includes(key) ? item : camelCased(item),
     ]),
   );
 }
@@ -115,6 +145,17 @@ describe('go-plugins config files', () => {
     assert.equal(images!.workDir, '/tmp');
     assert.equal(images!.endpoint, undefined, 'Go\'s "" is read as not set');
     assert.equal(images!.auth.method, 'none', 'Go\'s "" method is no authentication');
+    const ledger = config.plugins[2]!;
+    assert.equal(ledger.type, undefined, 'Go\'s "" type is not set');
+    assert.deepEqual(ledger.auth, {
+      method: 'mtls',
+      certFile: '/etc/certs/client.pem',
+      keyFile: '/etc/certs/client.key',
+      caFile: '/etc/certs/ca.pem',
+    });
+    assert.equal(config.plugins[3]!.auth.token, 'bt-1234');
+    assert.equal(config.plugins[4]!.auth.password, 'pw-1234');
+    assert.deepEqual(config.plugins[5]!.auth.headers, { 'X-Signature': 'sig-1234' });
   });
 
   test('load unchanged in camelCase too', () => {

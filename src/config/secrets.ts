@@ -70,8 +70,11 @@ export function registerUrlPassword(endpoint: string): void {
   } catch {
     return;
   }
-  if (url.password !== '') {
-    registerSecret(url.password);
-    registerSecret(decodeURIComponent(url.password));
+  if (url.password === '') return;
+  registerSecret(url.password);
+  try {
+    registerSecret(decodeURIComponent(url.password)); // as an error may print it
+  } catch {
+    // not valid percent-encoding: the raw form is registered
   }
 }
