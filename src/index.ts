@@ -52,7 +52,6 @@ export type { Outcome } from './observe/outcome.js';
 export type { AttemptSpan, CallSpan, CallTracer, OtelTracerOptions } from './observe/tracing.js';
 export { createStatusHandler, serveAdmin } from './observe/status/index.js';
 export type {
-  AdminServer,
   GroupStatus,
   PluginStatus,
   ServeAdminOptions,
@@ -66,7 +65,7 @@ export { executeChannel, attemptChannel } from './observe/diagnostics.js';
 export type { ExecuteMessage, AttemptMessage } from './observe/diagnostics.js';
 export type { HealthAnswer } from './health/answer.js';
 export { createProbeHandler } from './health/probe.js';
-export type { AdminAddress } from './observe/adminServer.js';
+export type { AdminAddress, AdminRoute, AdminServer } from './observe/adminServer.js';
 export type { ProbeHandler, ProbeOptions, ProbeSource } from './health/probe.js';
 export type {
   ReadinessReport,

@@ -106,14 +106,44 @@ export type IssueScope = 'manager' | 'plugin';
 const HIDDEN_KEY =
   'unknown key (its name is not shown: it may hold a secret; look for a missing space after ":" or a "," typed for ":")';
 
+// The fields of `auth`: an unknown key there is shown only as a near miss of one of them.
+const AUTH_FIELDS = [
+  'method',
+  'apikey',
+  'token',
+  'username',
+  'password',
+  'certfile',
+  'keyfile',
+  'cafile',
+  'headers',
+];
+
 /**
  * Whether an unknown key may be printed. A typo turns values into keys (`token:S3cret` with no
- * space, `token, S3cret` with a comma), so a key is shown only outside the `auth` section (whose
- * values are secrets) and only when it reads as a plain field name.
+ * space, `token, S3cret` with a comma), so a key is shown only when it reads as a plain field
+ * name and, in the `auth` section (whose values are secrets), only when it is a misspelling of
+ * one of its fields (`tokne`), which no secret value is.
  */
 function keyMayBeShown(path: Path, key: string): boolean {
-  if (path.includes('auth')) return false;
-  return /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(key) && redactSecrets(key) === key;
+  if (!/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(key) || redactSecrets(key) !== key) return false;
+  if (!path.includes('auth')) return true;
+  const plain = key.toLowerCase().replace(/[-_]/g, '');
+  return plain.length <= 12 && AUTH_FIELDS.some((field) => editDistance(plain, field) <= 2);
+}
+
+/** Levenshtein distance (short strings only). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      row.push(Math.min(previous[j]! + 1, row[j - 1]! + 1, substitution));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 /** Converts zod's final issues to config issues, one per problem, each with its code. */

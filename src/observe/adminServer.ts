@@ -19,8 +19,9 @@ export interface AdminAddress {
  * the query string left to the route). Unknown paths get 404. It owns its connections: `close()`
  * ends keep-alive connections too, so that a host exits once its manager has shut down.
  *
- * It knows nothing of metrics or probes: the manager's metrics endpoint mounts those, and other
- * pages (a status page) can be added with {@link AdminServer.mount}.
+ * It knows nothing of what it serves: `serveAdmin()` mounts the status page and the probes, the
+ * manager's `metrics_port` endpoint mounts `/metrics`, the probes and the read-only status page,
+ * and a host may add its own paths with {@link AdminServer.mount}.
  */
 export class AdminServer {
   private readonly routes = new Map<string, AdminRoute>();
@@ -56,6 +57,11 @@ export class AdminServer {
       url: `http://${shown}:${bound.port}`,
     });
     return admin;
+  }
+
+  /** The base URL, e.g. `http://127.0.0.1:9090`. */
+  get url(): string {
+    return this.address.url;
   }
 
   /** Serves `path` with `route` (replacing the route of that path, if any). */

@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { ConfigError, ErrorCode, errnoCode } from '../errors.js';
 import { createProbeHandler, type ProbeSource } from '../health/probe.js';
 import { AdminServer, sendText, type AdminAddress } from './adminServer.js';
+import { mountStatus, PROBE_PATHS } from './status/serveAdmin.js';
+import type { StatusSource } from './status/view.js';
 import {
   collectPrometheus,
   type MetricsSource,
@@ -28,8 +30,6 @@ interface Running {
   collector: PrometheusCollector;
 }
 
-const PROBE_PATHS = ['/readyz', '/livez', '/healthz'];
-
 /**
  * The HTTP server a config asks for with `metrics_port`: `/metrics` (Prometheus text, through
  * prom-client, in a registry of its own so that it never clashes with the host's) and the probe
@@ -40,7 +40,7 @@ export class MetricsEndpoint {
   private running: Running | undefined;
   private closed = false;
 
-  constructor(private readonly source: MetricsSource & ProbeSource) {}
+  constructor(private readonly source: MetricsSource & ProbeSource & StatusSource) {}
 
   /** Where it listens, once listening. */
   address(): AdminAddress | undefined {
@@ -103,6 +103,7 @@ export class MetricsEndpoint {
     server.mount('/metrics', (req, res) => serveMetrics(registry, req.method, res));
     const probes = createProbeHandler(this.source);
     for (const path of PROBE_PATHS) server.mount(path, probes);
+    mountStatus(server, this.source); // read-only: actions need a token only the host can give
     return { settings, server, collector };
   }
 }

@@ -54,8 +54,35 @@ describe('metrics_port', () => {
     assert.equal((await get(`${address!.url}/readyz`)).status, 200);
     assert.equal((await get(`${address!.url}/livez`)).status, 200);
     assert.deepEqual(JSON.parse((await get(`${address!.url}/healthz`)).body), { status: 'ok' });
-    assert.equal((await get(`${address!.url}/status`)).status, 404);
+    assert.equal((await get(`${address!.url}/nothing-here`)).status, 404);
     assert.equal((await get(`${address!.url}/metrics`, { method: 'POST' })).status, 405);
+  });
+
+  test('serves the read-only status page and its JSON beside the metrics', async () => {
+    const port = await freePort();
+    const manager = newManager();
+    await manager.load({ metrics_port: port, plugins: [] });
+    await manager.register(definePlugin({ name: 'echo', execute: (req: unknown) => req }));
+    const url = manager.adminAddress()!.url;
+
+    const page = await get(`${url}/status`);
+    assert.equal(page.status, 200);
+    assert.match(page.type!, /^text\/html/);
+    const json = JSON.parse((await get(`${url}/status.json`)).body) as {
+      plugins: Array<{ name: string }>;
+    };
+    assert.deepEqual(
+      json.plugins.map((p) => p.name),
+      ['echo'],
+    );
+    // No actions without a token the host gives: the action paths are not even mounted.
+    const enable = await get(`${url}/status/actions/enable`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ plugin: 'echo', enabled: false }),
+    });
+    assert.equal(enable.status, 404);
+    assert.equal(manager.plugins()[0]!.enabled, true);
   });
 
   test('accepts metricsPort in camelCase too', async () => {

@@ -53,6 +53,17 @@ test('a comma typed for the colon does not print the secret as a key', async () 
   assert.ok(error.issues.some((i) => i.path.startsWith('plugins[0].auth')));
 });
 
+test('a misspelled auth field is still named, with the field it is close to', async () => {
+  const error = await rejection(
+    plugin(`{ method: bearer, token: ${SECRET}, tokne: x, S3cretTypo: y }`),
+  );
+  assertNoSecret(error);
+  const paths = error.issues.map((i) => i.path);
+  assert.ok(paths.includes('plugins[0].auth.tokne'), paths.join(', '));
+  // A key far from every auth field may be a value typed as a key: its name is not shown.
+  assert.ok(paths.includes('plugins[0].auth'), paths.join(', '));
+});
+
 test('an unknown tag (!secret) is a config problem with its line, never a process warning', async () => {
   const warnings: string[] = [];
   const onWarning = (warning: Error): void => {

@@ -205,6 +205,14 @@ function readJson(req: IncomingMessage): Promise<object | undefined> {
   });
 }
 
+/** The paths a status handler with `options` answers (page, JSON, and actions when offered). */
+export function statusPaths(options: StatusOptions = {}): string[] {
+  const path = trimSlash(options.path ?? '/status');
+  const paths = [path, `${path}.json`];
+  if (options.actions !== undefined) paths.push(`${path}/actions/enable`, `${path}/actions/reload`);
+  return paths;
+}
+
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }

@@ -8,5 +8,5 @@ export {
   type StatusHandler,
   type StatusOptions,
 } from './handler.js';
-export { serveAdmin, type AdminServer, type ServeAdminOptions } from './serveAdmin.js';
+export { serveAdmin, type ServeAdminOptions } from './serveAdmin.js';
 export type { GroupStatus, PluginStatus, StatusDocument, StatusSource } from './view.js';

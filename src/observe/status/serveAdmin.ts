@@ -1,14 +1,13 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createProbeHandler, type ProbeOptions, type ProbeSource } from '../../health/probe.js';
-import { createStatusHandler, type StatusOptions } from './handler.js';
+import { AdminServer } from '../adminServer.js';
+import { createStatusHandler, statusPaths, type StatusOptions } from './handler.js';
 import type { StatusSource } from './view.js';
 
 /** Options of {@link serveAdmin}. */
 export interface ServeAdminOptions {
   /** What to show: a `Manager`. */
   manager: StatusSource & ProbeSource;
-  /** Port to listen on; 0 picks a free one (see {@link AdminServer.port}). */
+  /** Port to listen on; 0 picks a free one (see `AdminServer.address`). */
   port: number;
   /** Interface to bind. Default `127.0.0.1`: expose it on purpose, behind your own access control. */
   host?: string | undefined;
@@ -18,47 +17,35 @@ export interface ServeAdminOptions {
   probes?: ProbeOptions | undefined;
 }
 
-/** A running admin server. */
-export interface AdminServer {
-  /** `http://host:port`, for logs and tests. */
-  readonly url: string;
-  readonly port: number;
-  readonly server: Server;
-  /** Stops listening and closes open connections (the page's keep-alive polls included). */
-  close(): Promise<void>;
+/** The probe paths every admin server answers. */
+export const PROBE_PATHS: readonly string[] = ['/readyz', '/livez', '/healthz'];
+
+/** Mounts the status page (its page, JSON and, when enabled, action paths) on `server`. */
+export function mountStatus(
+  server: AdminServer,
+  source: StatusSource,
+  options: StatusOptions = {},
+): void {
+  const status = createStatusHandler(source, options);
+  for (const path of statusPaths(options)) server.mount(path, (req, res) => status(req, res));
 }
 
 /**
  * Serves the status page (`/status`, `/status.json`) and the Kubernetes probes (`/readyz`,
  * `/livez`, `/healthz`) on their own HTTP server, for hosts without an HTTP server of their own.
- * Hosts that have one mount {@link createStatusHandler} and `createProbeHandler` instead.
+ * Hosts that have one mount {@link createStatusHandler} and `createProbeHandler` instead; a
+ * config's `metrics_port` server serves the read-only page too.
  *
  * ```ts
  * const admin = await serveAdmin({ manager, port: 9090 });
+ * console.log(admin.url); // http://127.0.0.1:9090
  * // … at shutdown: await admin.close();
  * ```
  */
 export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServer> {
-  const status = createStatusHandler(options.manager, options.status);
+  const server = await AdminServer.listen(options.host ?? '127.0.0.1', options.port);
+  mountStatus(server, options.manager, options.status);
   const probes = createProbeHandler(options.manager, options.probes);
-  const server = createServer((req, res) => status(req, res, () => probes(req, res)));
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    port,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  for (const path of PROBE_PATHS) server.mount(path, probes);
+  return server;
 }
