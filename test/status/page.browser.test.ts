@@ -132,6 +132,10 @@ describe('status page in headless Chromium', () => {
       'Disable mailer',
       'Disable vault',
     ]);
+    // Updates rebuild the rows; the focused button keeps the focus across them.
+    const generated = await browser.evaluate<string>(`document.body.dataset.generated`);
+    await browser.waitFor(`document.body.dataset.generated !== ${JSON.stringify(generated)}`);
+    assert.equal(await focused(), 'Disable vault');
     // "Pause updates" pressed with Space: updates stop, and the button says so.
     await browser.evaluate(`document.getElementById('pause').focus()`);
     await browser.press(' ');

@@ -86,6 +86,7 @@ function pluginRow(p){
  tr.appendChild(le);
  if(cfg.actions.enable){var td=text('td','','','Actions');var b=text('button',p.enabled?'Disable':'Enable');b.type='button';
   b.setAttribute('aria-label',(p.enabled?'Disable ':'Enable ')+p.name);
+  b.setAttribute('data-focus-key','toggle:'+p.name);
   b.addEventListener('click',function(){act('enable',{plugin:p.name,enabled:!p.enabled})});td.appendChild(b);tr.appendChild(td)}
  return tr}
 function groupRow(g){
@@ -100,12 +101,15 @@ function groupRow(g){
  tr.appendChild(text('td',num(g.p99Ms,' ms',g.p99Ms<10?2:1),'num','p99'));
  return tr}
 function render(doc){
+ // Rows are rebuilt on each update: keep the keyboard focus on the same control.
+ var active=document.activeElement;var key=active&&active.getAttribute('data-focus-key');
  var pb=$('plugins-body');pb.replaceChildren.apply(pb,doc.plugins.map(pluginRow));
  var gb=$('groups-body');gb.replaceChildren.apply(gb,doc.groups.map(groupRow));
  $('groups').hidden=doc.groups.length===0;
  var r=$('ready');r.textContent=doc.ready?'Ready':'Not ready: '+doc.readiness.reason;r.className='badge '+(doc.ready?'ok':'bad');
  $('window').textContent=doc.windowSeconds>0?'Rates over the last '+Math.round(doc.windowSeconds)+' s':'Rates appear after the next update';
  $('updated').textContent='Updated '+new Date(doc.generatedAt).toLocaleTimeString();
+ if(key){var again=document.querySelector('[data-focus-key="'+CSS.escape(key)+'"]');if(again)again.focus()}
  document.body.setAttribute('data-generated',doc.generatedAt)}
 function refresh(){
  clearTimeout(timer);
