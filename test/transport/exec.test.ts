@@ -225,8 +225,9 @@ test('a child that exits on its own reports its exit code while down', async () 
   await plugin.close();
 });
 
-test('a child without a handshake fails start() retryably within startup.timeout and is killed', async () => {
-  const startup = { ...pluginConfig({ name: 'x', transport: 'exec' }).startup, timeout: 300 };
+test('a child without a handshake fails start() retryably within startup.timeout, saying what it printed on stderr, and is killed', async () => {
+  // Long enough for the child to print its stderr line even on a busy machine.
+  const startup = { ...pluginConfig({ name: 'x', transport: 'exec' }).startup, timeout: 2_000 };
   const plugin = raw({ env: ['NO_HANDSHAKE=1'], startup });
   const starting = plugin.start(AbortSignal.timeout(10_000));
   await eventually(() => plugin.pid !== undefined, 5_000, 'the spawn');
@@ -235,6 +236,7 @@ test('a child without a handshake fails start() retryably within startup.timeout
     assert.equal(error.code, ErrorCode.PluginConnectionFailed);
     assert.equal(error.retryable, true);
     assert.match(error.message, /no handshake within startup.timeout/);
+    assert.match(error.message, /last stderr: raw plugin started/);
     return true;
   });
   assert.equal(processExists(pid), false);

@@ -160,9 +160,12 @@ export class ExecChild implements LineSink {
       text = `could not be started: ${exit.spawnError.message} (executable ${this.#options.executable})`;
     else if (exit.signal) text = `was killed by ${exit.signal}`;
     else text = `exited with code ${exit.code}`;
-    if (withStderr && this.#stderrTail.length > 0)
-      text += `; last stderr: ${this.#stderrTail.join(' | ')}`;
-    return text;
+    return withStderr ? text + this.stderrTail() : text;
+  }
+
+  /** `"; last stderr: a | b"` with the last lines the child printed there, or `""`. */
+  stderrTail(): string {
+    return this.#stderrTail.length > 0 ? `; last stderr: ${this.#stderrTail.join(' | ')}` : '';
   }
 
   /** @internal LineSink: one stderr line goes to the logger. */

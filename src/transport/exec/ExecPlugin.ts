@@ -213,7 +213,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
             reject(
               connectionError(
                 this.name,
-                `no handshake within startup.timeout (${config.startup.timeout} ms); the plugin must print {"type":"handshake","protocol":1} on stdout first`,
+                `no handshake within startup.timeout (${config.startup.timeout} ms); the plugin must print {"type":"handshake","protocol":1} on stdout first${child.stderrTail()}`,
               ),
             ),
           config.startup.timeout,
