@@ -16,16 +16,29 @@ for (const name of examples) {
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', PLUGWIRE_EXAMPLE_SMOKE: '1' },
+      // Its own process group: a timed-out example is killed with every plugin it started, so
+      // no orphan keeps the output pipes (and this runner) open.
+      detached: true,
     },
   );
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+  };
+  const timer = setTimeout(killGroup, 60_000);
   const code = await new Promise((resolve) =>
-    child.on('close', (c, signal) => resolve(c ?? signal)),
+    child.on('exit', (c, signal) => resolve(c ?? signal)),
   );
   clearTimeout(timer);
+  killGroup(); // anything the example left behind
+  child.stdout.destroy();
+  child.stderr.destroy();
   const ok = code === 0;
   if (!ok) failed++;
   console.log(`${ok ? 'ok' : 'FAILED'}  examples/${name}  (${Date.now() - started} ms)`);
