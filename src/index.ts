@@ -81,3 +81,6 @@ export type {
   LatencyTracker,
   PickRequest,
 } from './balance/index.js';
+export type { ClusterStatus, RedisState } from './cluster/ClusterNode.js';
+export type { ClusterConfig, ClusterRedisConfig } from './config/cluster-schema.js';
+export type { Limiter, RateLimiterSettings } from './resilience/RateLimiter.js';

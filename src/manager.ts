@@ -39,6 +39,7 @@ import { Deadlines } from './pipeline/Deadlines.js';
 import { Targets } from './pipeline/Targets.js';
 import { PluginSlot, type PluginSnapshot, type PluginState } from './pipeline/PluginSlot.js';
 import { settlesWithin } from './internal/timeout.js';
+import { ClusterNode, type ClusterStatus } from './cluster/ClusterNode.js';
 import { builtinFactories } from './transport/builtin.js';
 import type {
   Codec,
@@ -156,6 +157,8 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly unrouted = new Set<PluginSlot>();
   private readonly closingSlots = new Set<PluginSlot>();
   private closing: Promise<void> | undefined;
+  /** Set by the first config with a `cluster` section (docs/cluster.md). */
+  private clusterNode: ClusterNode | undefined;
   private drained: (() => void) | undefined;
 
   constructor(options: ManagerOptions = {}) {
@@ -243,6 +246,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     const problems = this.targets.clashes(parsed, 'load', isInCode);
     const balancers = this.targets.balancers(parsed, false, problems);
     if (problems.length > 0) throw new ConfigError(problems, source);
+    await this.joinCluster(parsed);
     const plugins = this.createPlugins(parsed.plugins);
     this.adopt(parsed, balancers);
     const slots = plugins.map(({ plugin, config }) => this.addSlot(this.newSlot(plugin, config)));
@@ -303,6 +307,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       balancers = this.targets.balancers(next, true, problems);
       if (problems.length > 0) throw new ConfigError(problems, source);
       diff = diffConfigs(this.currentConfig(), next);
+      await this.joinCluster(next);
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
       this.logger.warn({ source, err: redactSecrets(err.message) }, 'plugwire: reload refused');
@@ -329,6 +334,32 @@ export class Manager<Req = unknown, Resp = unknown> {
     );
     this.bus.emit('reload', { result, source });
     return result;
+  }
+
+  /**
+   * Joins the cluster the first time a config has a `cluster` section; later changes to the
+   * section need a restart (logged). Throws when ioredis is not installed.
+   */
+  private async joinCluster(config: ManagerConfig): Promise<void> {
+    if (config.cluster === undefined) return;
+    if (this.clusterNode !== undefined) {
+      if (JSON.stringify(config.cluster) !== JSON.stringify(this.clusterNode.config)) {
+        this.logger.warn({}, 'plugwire: cluster settings changed; they apply after a restart');
+      }
+      return;
+    }
+    this.clusterNode = await ClusterNode.start(config.cluster, {
+      logger: this.logger,
+      events: this.bus,
+    });
+  }
+
+  /**
+   * This replica's view of the cluster (Redis state, live replicas, leases, decisions made
+   * without Redis), or undefined when no `cluster` section is configured.
+   */
+  cluster(): ClusterStatus | undefined {
+    return this.clusterNode?.status();
   }
 
   private parse(input: unknown): Promise<ManagerConfig> {
@@ -399,6 +430,13 @@ export class Manager<Req = unknown, Resp = unknown> {
       'load',
       isInCode,
     );
+    if (config.rateLimit.enabled && config.rateLimit.scope === 'cluster' && !this.clusterNode) {
+      clashes.push({
+        path: 'rateLimit.scope',
+        message: 'scope "cluster" needs a manager loaded with a cluster section',
+        code: ErrorCode.InvalidConfig,
+      });
+    }
     if (clashes.length > 0) {
       throw new ConfigError(
         clashes.map((c) => ({ ...c, path: c.path.replace('plugins[0].', '') })),
@@ -591,6 +629,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.unrouted.clear();
     this.targets.clear();
     await Promise.all(slots.map((slot) => this.closeSlot(slot)));
+    await this.clusterNode?.close();
     this.host.deadlines.dispose();
     this.bus.emit('shutdown', { abortedCalls: aborted });
     this.bus.clear();
@@ -608,6 +647,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       config,
       this.retryBudget,
       this.onBreakerTransition,
+      this.clusterNode,
     ) as PluginSlot;
     slot.lifecycle = new PluginLifecycle(slot, this.lifecycleHooks);
     return slot;

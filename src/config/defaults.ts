@@ -33,7 +33,7 @@ export const DEFAULT_POLICY: PolicyConfig = {
     disableCompression: false,
     maxResponseBytes: 8 * 1024 * 1024,
   },
-  rateLimit: { enabled: false, requestsPerSecond: 100, burstSize: 200, maxWait: 0 },
+  rateLimit: { enabled: false, requestsPerSecond: 100, burstSize: 200, maxWait: 0, scope: 'local' },
   startup: { maxAttempts: 5, initialInterval: 1_000, maxInterval: 30_000, timeout: 10_000 },
 };
 

@@ -85,6 +85,7 @@ function rateLimit(kit: FieldKit, base: RateLimitConfig) {
     requestsPerSecond: kit.number(z.number().min(0)).default(base.requestsPerSecond),
     burstSize: kit.number(z.int().min(0)).default(base.burstSize),
     maxWait: kit.duration('non-negative').default(base.maxWait),
+    scope: kit.text(z.enum(['local', 'cluster'])).default(base.scope),
   });
   return keyed(withRule(schema, limitsWhenEnabled));
 }
