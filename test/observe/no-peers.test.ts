@@ -32,7 +32,8 @@ test('without the optional peers installed the library works, and asks for them 
   assert.equal(out.metrics, 2);
   assert.match(out.prometheus, /prom-client/);
   assert.match(out.tracing, /@opentelemetry\/api/);
-  // Calls never reached for a peer: only the two explicit requests did.
+  assert.match(out.cluster, /needs the optional peer dependency ioredis: npm install ioredis/);
+  // Calls never reached for a peer: only the explicit requests did.
   const requested = readFileSync(log, 'utf8').trim().split('\n');
-  assert.deepEqual(requested, ['prom-client', '@opentelemetry/api']);
+  assert.deepEqual(requested, ['prom-client', '@opentelemetry/api', 'ioredis']);
 });
