@@ -13,9 +13,10 @@ const MIN_LEASE_TTL = 1_000;
  * - A batch is this replica's share of `leaseInterval` worth of the limit; a new lease is asked
  *   for when half of it is left, one at a time. When Redis grants less than asked, the next ask
  *   waits for the time Redis says the bucket needs to refill.
- * - While Redis is not usable (down, or just back and no lease granted yet), calls go through a
- *   local bucket of `limit ÷ live replicas` (the live count last seen), counted in
- *   `cluster().fallback`.
+ * - While Redis is not usable, calls go through a local bucket of `limit ÷ live replicas` (the
+ *   live count last seen), counted in `cluster().fallback`. The same bucket decides while a
+ *   lease is on its way and none is in hand (at the start, after Redis came back, after a
+ *   pause longer than the lease's life), counted in `cluster().warmup`.
  * - `reserve()` (a call that may wait, `maxWait`) may run this replica's leased balance into
  *   debt, paid back from later leases; its wait assumes this replica's share of the rate.
  */
@@ -38,6 +39,8 @@ export class ClusterLimiter implements Limiter {
     this.settings = settings;
     this.localShare = node.liveReplicas;
     this.local = new RateLimiter(share(settings, this.localShare), now);
+    // Lease ahead, so that the first calls already find tokens.
+    if (node.state === 'ready') this.lease(this.batch(), now());
   }
 
   tryTake(): boolean {
@@ -52,8 +55,7 @@ export class ClusterLimiter implements Limiter {
   reserve(maxWaitMs: number = this.settings.maxWait): number {
     if (!this.leasing()) {
       const wait = this.useLocal().reserve(maxWaitMs);
-      if (wait < 0) this.node.stats.fallbackRefused++;
-      else this.node.stats.fallbackAdmitted++;
+      this.countLocal(wait >= 0);
       return wait;
     }
     if (this.tokens >= 1) {
@@ -92,7 +94,12 @@ export class ClusterLimiter implements Limiter {
     const node = this.node;
     if (node.state !== 'ready') return false;
     const now = this.now();
-    if (this.tokens > 0 && now > this.leaseExpiresAt) this.tokens = 0;
+    if (now > this.leaseExpiresAt && this.leaseEpoch === node.epoch) {
+      // Unused for a while: the tokens in hand are dropped (no hoarding), and until the next
+      // lease arrives the local share decides, as at the start.
+      if (this.tokens > 0) this.tokens = 0;
+      this.leaseEpoch = -1;
+    }
     const batch = this.batch();
     if (!this.pending && this.tokens <= batch / 2 && now >= this.retryAt) this.lease(batch, now);
     // Until a lease of this Redis epoch arrives (just started, or Redis just came back), the
@@ -135,12 +142,19 @@ export class ClusterLimiter implements Limiter {
   }
 
   private fallbackTake(): boolean {
-    if (this.useLocal().tryTake()) {
-      this.node.stats.fallbackAdmitted++;
-      return true;
-    }
-    this.node.stats.fallbackRefused++;
-    return false;
+    const admitted = this.useLocal().tryTake();
+    this.countLocal(admitted);
+    return admitted;
+  }
+
+  /** Counts a decision made by the local share: Redis down, or a lease on its way. */
+  private countLocal(admitted: boolean): void {
+    const stats = this.node.stats;
+    if (this.node.state !== 'ready') {
+      if (admitted) stats.fallbackAdmitted++;
+      else stats.fallbackRefused++;
+    } else if (admitted) stats.warmupAdmitted++;
+    else stats.warmupRefused++;
   }
 
   /** The local bucket, resized when the number of live replicas has changed. */

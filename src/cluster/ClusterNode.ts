@@ -28,6 +28,11 @@ export interface ClusterStatus {
   leases: { requests: number; failures: number; tokens: number };
   /** Rate-limit decisions made locally (share = limit ÷ live replicas) because Redis was not usable. */
   fallback: { admitted: number; refused: number };
+  /**
+   * Rate-limit decisions made by the same local share while Redis was reachable but no lease was
+   * in hand yet (at the start, after Redis came back, after a pause longer than a lease's life).
+   */
+  warmup: { admitted: number; refused: number };
 }
 
 /** What a {@link ClusterNode} needs from the manager. */
@@ -60,6 +65,8 @@ export class ClusterNode {
     leasedTokens: 0,
     fallbackAdmitted: 0,
     fallbackRefused: 0,
+    warmupAdmitted: 0,
+    warmupRefused: 0,
   };
   private lastHeartbeat: number | undefined;
   private readonly heartbeat: NodeJS.Timeout;
@@ -138,6 +145,7 @@ export class ClusterNode {
       redisDowns: s.redisDowns,
       leases: { requests: s.leaseRequests, failures: s.leaseFailures, tokens: s.leasedTokens },
       fallback: { admitted: s.fallbackAdmitted, refused: s.fallbackRefused },
+      warmup: { admitted: s.warmupAdmitted, refused: s.warmupRefused },
     };
   }
 
