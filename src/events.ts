@@ -64,6 +64,8 @@ export interface ManagerEvents {
   'cluster-redis': { state: 'ready' | 'down'; error?: string | undefined };
   /** Cluster mode: the number of live host replicas changed (seen at a heartbeat). */
   'cluster-replicas': { live: number; previous: number };
+  /** Cluster mode: an announced instance joined or left a `cluster.members` group. */
+  'cluster-member': { group: string; plugin: string; change: 'joined' | 'left' };
   /** `shutdown()` finished. */
   shutdown: { abortedCalls: number };
 }

@@ -159,6 +159,8 @@ export class Manager<Req = unknown, Resp = unknown> {
   private closing: Promise<void> | undefined;
   /** Set by the first config with a `cluster` section (docs/cluster.md). */
   private clusterNode: ClusterNode | undefined;
+  /** What the last load or reload was given: a membership change reloads it. */
+  private lastInput: unknown;
   private drained: (() => void) | undefined;
 
   constructor(options: ManagerOptions = {}) {
@@ -243,10 +245,11 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.assertOpen();
     const source = typeof config === 'string' ? config : undefined;
     const parsed = await this.parse(config);
+    await this.joinCluster(parsed);
     const problems = this.targets.clashes(parsed, 'load', isInCode);
     const balancers = this.targets.balancers(parsed, false, problems);
     if (problems.length > 0) throw new ConfigError(problems, source);
-    await this.joinCluster(parsed);
+    this.lastInput = config;
     const plugins = this.createPlugins(parsed.plugins);
     this.adopt(parsed, balancers);
     const slots = plugins.map(({ plugin, config }) => this.addSlot(this.newSlot(plugin, config)));
@@ -303,17 +306,18 @@ export class Manager<Req = unknown, Resp = unknown> {
     try {
       this.assertOpen();
       next = await this.parse(input);
+      await this.joinCluster(next);
       const problems = this.targets.clashes(next, 'reload', isInCode);
       balancers = this.targets.balancers(next, true, problems);
       if (problems.length > 0) throw new ConfigError(problems, source);
       diff = diffConfigs(this.currentConfig(), next);
-      await this.joinCluster(next);
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
       this.logger.warn({ source, err: redactSecrets(err.message) }, 'plugwire: reload refused');
       this.bus.emit('reload-failed', { error: err, source });
       throw error;
     }
+    this.lastInput = input;
     this.bus.emit('reload-start', { diff, source });
     if (!this.loaded) {
       // A reload before any load(): its plugins are the initial set; settings() does the rest.
@@ -337,21 +341,36 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   /**
-   * Joins the cluster the first time a config has a `cluster` section; later changes to the
-   * section need a restart (logged). Throws when ioredis is not installed.
+   * Joins the cluster the first time a config has a `cluster` section (later changes to the
+   * section need a restart: logged), then adds the members of `cluster.members` groups known
+   * now to `config`. Throws when ioredis is not installed.
    */
   private async joinCluster(config: ManagerConfig): Promise<void> {
     if (config.cluster === undefined) return;
-    if (this.clusterNode !== undefined) {
-      if (JSON.stringify(config.cluster) !== JSON.stringify(this.clusterNode.config)) {
-        this.logger.warn({}, 'plugwire: cluster settings changed; they apply after a restart');
-      }
-      return;
+    if (this.clusterNode === undefined) {
+      this.clusterNode = await ClusterNode.start(config.cluster, {
+        logger: this.logger,
+        events: this.bus,
+        membersChanged: () => {
+          if (this.lastInput === undefined || this.closing !== undefined) return;
+          this.reload(this.lastInput).catch(() => undefined); // reported by reload-failed
+        },
+      });
+    } else if (JSON.stringify(config.cluster) !== JSON.stringify(this.clusterNode.config)) {
+      this.logger.warn({}, 'plugwire: cluster settings changed; they apply after a restart');
     }
-    this.clusterNode = await ClusterNode.start(config.cluster, {
-      logger: this.logger,
-      events: this.bus,
-    });
+    const members = this.clusterNode.membership?.plugins() ?? [];
+    const options = { transports: this.factories };
+    for (const member of members) {
+      try {
+        config.plugins.push(parsePluginConfig(member, config.defaults, options));
+      } catch (error) {
+        // One instance announcing nonsense must not stop the others (nor the host's config).
+        const err = error instanceof Error ? error : new Error(String(error));
+        this.logger.warn({ member: member.name, err: err.message }, 'plugwire: member refused');
+        this.bus.emit('error', { error: err, context: `cluster member '${String(member.name)}'` });
+      }
+    }
   }
 
   /**

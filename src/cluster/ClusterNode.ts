@@ -7,6 +7,7 @@ import type { TypedEvents } from '../events.js';
 import type { RateLimiterSettings } from '../resilience/RateLimiter.js';
 import type { Logger } from '../types.js';
 import { ClusterLimiter } from './ClusterLimiter.js';
+import { Membership } from './Membership.js';
 import { createRedisClient, loadRedis } from './redis.js';
 import { HEARTBEAT_SCRIPT, LEASE_SCRIPT, LEAVE_SCRIPT } from './scripts.js';
 
@@ -33,12 +34,16 @@ export interface ClusterStatus {
    * in hand yet (at the start, after Redis came back, after a pause longer than a lease's life).
    */
   warmup: { admitted: number; refused: number };
+  /** Members known per `cluster.members` group (the last list read while Redis answered). */
+  members: Record<string, number>;
 }
 
 /** What a {@link ClusterNode} needs from the manager. */
 export interface ClusterHooks {
   logger: Logger;
   events: TypedEvents;
+  /** The members of a `cluster.members` group changed: apply them (a reload). */
+  membersChanged(): void;
 }
 
 interface ScriptedRedis extends Redis {
@@ -68,6 +73,8 @@ export class ClusterNode {
     warmupAdmitted: 0,
     warmupRefused: 0,
   };
+  /** Set when `cluster.members` lists groups. */
+  readonly membership: Membership | undefined;
   private lastHeartbeat: number | undefined;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly replicasKey: string;
@@ -84,6 +91,13 @@ export class ClusterNode {
     redis.on('close', () => this.down('connection closed'));
     this.heartbeat = setInterval(() => void this.beat(), config.heartbeatInterval);
     this.heartbeat.unref();
+    if (Object.keys(config.members).length > 0) {
+      this.membership = new Membership(config, redis, {
+        logger: hooks.logger,
+        events: hooks.events,
+        changed: hooks.membersChanged,
+      });
+    }
   }
 
   /**
@@ -109,7 +123,7 @@ export class ClusterNode {
       new Promise<false>((resolve) => (timer = setTimeout(resolve, config.connectTimeout, false))),
     ]);
     clearTimeout(timer);
-    if (connected) await node.beat();
+    if (connected) await Promise.all([node.beat(), node.membership?.refreshAll()]);
     else node.down('no connection within connectTimeout');
     return node;
   }
@@ -146,6 +160,7 @@ export class ClusterNode {
       leases: { requests: s.leaseRequests, failures: s.leaseFailures, tokens: s.leasedTokens },
       fallback: { admitted: s.fallbackAdmitted, refused: s.fallbackRefused },
       warmup: { admitted: s.warmupAdmitted, refused: s.warmupRefused },
+      members: this.membership?.counts() ?? {},
     };
   }
 
@@ -153,6 +168,7 @@ export class ClusterNode {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     clearInterval(this.heartbeat);
+    this.membership?.stop();
     const wasReady = this.state === 'ready';
     this.state = 'closed';
     if (wasReady) {

@@ -29,6 +29,19 @@ export interface ClusterConfig {
    * sharing, more Redis commands.
    */
   leaseInterval: number;
+  /**
+   * Groups whose members come from the registry (instances announce themselves with
+   * `serveHttp({ announce })`). Each member becomes a plugin built on `template`.
+   */
+  members: Record<string, ClusterMembersConfig>;
+}
+
+/** One group of {@link ClusterConfig.members}. */
+export interface ClusterMembersConfig {
+  /** How often the registry is read. */
+  refresh: number;
+  /** Plugin fields every member gets (policies, auth, …); the member supplies the rest. */
+  template: Record<string, unknown>;
 }
 
 /** Where Redis is: a `redis://` / `rediss://` / `unix://` URL, or ioredis options as they are. */
@@ -49,6 +62,7 @@ export const DEFAULT_CLUSTER = {
   leaseInterval: 100,
 } as const;
 
+const GROUP_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
 const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 
 function redisSchema(kit: FieldKit) {
@@ -118,6 +132,17 @@ export function clusterSchema(kit: FieldKit) {
     connectTimeout: kit.duration('non-negative').default(d.connectTimeout),
     reconnect: reconnect.prefault({}),
     leaseInterval: kit.duration('positive').default(d.leaseInterval),
+    members: z
+      .record(
+        z.string().regex(GROUP_NAME, { error: 'group name must be letters, digits, . _ -' }),
+        keyed(
+          z.strictObject({
+            refresh: kit.duration('positive').default(1_000),
+            template: kit.freeform().default(() => ({})),
+          }),
+        ),
+      )
+      .default(() => ({})),
   });
   return keyed(withRule(schema, ttlAboveHeartbeat)).optional();
 }
