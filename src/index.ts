@@ -82,5 +82,9 @@ export type {
   PickRequest,
 } from './balance/index.js';
 export type { ClusterStatus, RedisState } from './cluster/ClusterNode.js';
-export type { ClusterConfig, ClusterRedisConfig } from './config/cluster-schema.js';
+export type {
+  ClusterConfig,
+  ClusterMembersConfig,
+  ClusterRedisConfig,
+} from './config/cluster-schema.js';
 export type { Limiter, RateLimiterSettings } from './resilience/RateLimiter.js';

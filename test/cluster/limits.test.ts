@@ -130,7 +130,7 @@ test('two replicas share one limit; with Redis killed each keeps its share, and 
   }
   // Back: leases again (the restarted Redis has an empty bucket with a fresh burst).
   const leasedAfter = a.cluster()!.leases.tokens + b.cluster()!.leases.tokens;
-  assert.ok(leasedAfter - leasedBeforeBack > 100, `${leasedAfter - leasedBeforeBack} leased since`);
+  assert.ok(leasedAfter - leasedBeforeBack > 40, `${leasedAfter - leasedBeforeBack} leased since`);
   const backRate = countIn(received, backAt + 500, end) / ((end - backAt - 500) / 1000);
   assert.ok(backRate <= 115 && backRate >= 70, `Redis back: ${backRate.toFixed(1)}/s`);
 });
