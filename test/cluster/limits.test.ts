@@ -182,3 +182,29 @@ test('without Redis, load() goes on after connectTimeout and limits use this rep
   assert.deepEqual(status.fallback, { admitted: 3, refused: 2 });
   assert.deepEqual(events, ['down']);
 });
+
+test('Prometheus shows the cluster series only for a manager in cluster mode', async () => {
+  const { Registry } = await import('prom-client');
+  const { collectPrometheus } = await import('../../src/index.js');
+  const clustered = await replica('prom', []);
+  const plain = new Manager();
+  await plain.load({ plugins: [] });
+  after(() => Promise.all([clustered.shutdown(), plain.shutdown()]));
+  assert.equal(await clustered.execute('work', 1), 1);
+  const withCluster = new Registry();
+  const without = new Registry();
+  const collectors = [
+    await collectPrometheus(clustered, { registry: withCluster }),
+    await collectPrometheus(plain, { registry: without }),
+  ];
+  after(() => collectors.forEach((c) => c.stop()));
+  const text = await withCluster.metrics();
+  assert.match(text, /^plugwire_cluster_redis_up 1$/m);
+  assert.match(text, /^plugwire_cluster_live_replicas 1$/m);
+  assert.match(text, /^plugwire_cluster_lease_requests_total\{result="success"\} [1-9]/m);
+  assert.match(
+    text,
+    /^plugwire_cluster_local_decisions_total\{reason="fallback",result="refused"\} 0$/m,
+  );
+  assert.doesNotMatch(await without.metrics(), /cluster_/);
+});
