@@ -7,7 +7,7 @@ import { monotonicClock, type Clock } from './clock.js';
  */
 export type RateLimiterSettings = Omit<RateLimitConfig, 'enabled' | 'scope'>;
 
-/** What the pipeline asks of a rate limiter: this host's {@link RateLimiter}, or a cluster one. */
+/** What the pipeline asks of a rate limiter: this host's token bucket, or a cluster one. */
 export interface Limiter {
   /** Takes a token if one is available now. */
   tryTake(): boolean;
