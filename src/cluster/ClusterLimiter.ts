@@ -16,8 +16,8 @@ const MIN_LEASE_TTL = 1_000;
  * - While Redis is not usable, calls go through a local bucket of `limit ÷ live replicas` (the
  *   live count last seen), counted in `cluster().fallback`. The same bucket decides while a
  *   lease is on its way and none is in hand (at the start, after Redis came back, after a
- *   pause longer than the lease's life, or a lease arriving after the tokens in hand ran out
- *   while the shared bucket was not empty), counted in `cluster().warmup`.
+ *   pause longer than the lease's life), counted in `cluster().warmup`. Once leases flow, a call
+ *   that finds no leased token is refused even if the next lease is only late.
  * - `reserve()` (a call that may wait, `maxWait`) may run this replica's leased balance into
  *   debt, paid back from later leases; its wait assumes this replica's share of the rate.
  */
@@ -27,8 +27,6 @@ export class ClusterLimiter implements Limiter {
   private leaseExpiresAt = 0;
   private pending = false;
   private retryAt = 0;
-  /** The last lease got less than it asked: the shared bucket is empty for now. */
-  private exhausted = false;
   private settings: RateLimiterSettings;
   private readonly local: RateLimiter;
   private localShare: number;
@@ -52,9 +50,9 @@ export class ClusterLimiter implements Limiter {
       this.tokens -= 1;
       return true;
     }
-    // Out of leased tokens: refused when Redis said the shared bucket is empty; otherwise the
-    // next lease is only late (a slow Redis), and the local share decides meanwhile.
-    return this.exhausted ? false : this.fallbackTake();
+    // Out of leased tokens: refused until the next lease. Deciding locally meanwhile would add
+    // the local share on top of the leases whenever Redis is slow (measured: 408/s for 300/s).
+    return false;
   }
 
   reserve(maxWaitMs: number = this.settings.maxWait): number {
@@ -137,8 +135,7 @@ export class ClusterLimiter implements Limiter {
         }
         this.tokens += granted;
         this.leaseExpiresAt = at + Math.max(MIN_LEASE_TTL, 10 * this.node.config.leaseInterval);
-        this.exhausted = granted < want;
-        this.retryAt = this.exhausted ? at + Math.max(1, waitMs) : 0;
+        this.retryAt = granted < want ? at + Math.max(1, waitMs) : 0;
       },
       () => {
         this.pending = false;

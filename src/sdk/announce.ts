@@ -7,7 +7,7 @@ import {
   memberKeys,
   type MemberAnnouncement,
 } from '../cluster/registry.js';
-import { redactSecrets } from '../errors.js';
+import { ErrorCode, PluginError, redactSecrets } from '../errors.js';
 import { silentLogger } from '../observe/logger.js';
 import type { Logger } from '../types.js';
 import type { ServedPlugin } from './types.js';
@@ -113,7 +113,9 @@ class Announcer {
     if ((options.redis.url === undefined) === (options.redis.options === undefined)) {
       problems.push('redis needs either url or options');
     }
-    if (problems.length > 0) throw new TypeError(`announce: ${problems.join('; ')}`);
+    if (problems.length > 0) {
+      throw new PluginError(ErrorCode.InvalidConfig, `announce: ${problems.join('; ')}`);
+    }
     const config: ClusterConfig = {
       ...DEFAULT_CLUSTER,
       reconnect: { ...DEFAULT_CLUSTER.reconnect },

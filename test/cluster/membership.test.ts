@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Manager, type ManagerEvents } from '../../src/index.js';
-import { serveHttp } from '../../src/sdk/index.js';
+import { isPluginError, serveGrpc, serveHttp } from '../../src/sdk/index.js';
 import { ANNOUNCE_SCRIPT, memberKeys } from '../../src/cluster/registry.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 
@@ -216,5 +216,30 @@ test('with Redis gone the members known stay and keep serving; when it is back, 
     () => members(manager).filter((p) => p.state === 'ready').length === 2,
     'b joined',
   );
-  assert.equal(manager.cluster()!.redis, 'ready');
+  await eventually(() => manager.cluster()!.redis === 'ready', 'Redis ready');
+});
+
+test('serveGrpc announces too (transport grpc); bad announce options are refused with a typed error', async () => {
+  const g = await serveGrpc(async () => 'grpc', {
+    announce: { redis: { url: redis.url }, namespace: 'grpc', group: 'workers', interval: 100 },
+  });
+  after(() => g.close());
+  const manager = await host('grpc');
+  after(() => manager.shutdown());
+  assert.deepEqual(
+    members(manager).map((p) => p.transport),
+    ['grpc'],
+  );
+  assert.equal(await manager.execute('workers', 'x'), 'grpc');
+  await assert.rejects(
+    serveHttp(async () => 1, {
+      announce: { redis: { url: redis.url }, group: 'no spaces', interval: 1_000, ttl: 500 },
+    }),
+    (error: unknown) =>
+      isPluginError(error) &&
+      error.code === 'PLUGIN_1000' &&
+      /group 'no spaces' is not a valid group name; ttl must be longer than interval/.test(
+        error.message,
+      ),
+  );
 });
