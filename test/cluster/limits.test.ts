@@ -115,12 +115,13 @@ test('two replicas share one limit; with Redis killed each keeps its share, and 
     `slowest call ${ra.slowestMs}/${rb.slowestMs} ms`,
   );
 
-  // Up: one limit of 100/s for both (the burst of 10 spent in the first 0.3 s).
+  // Up: one limit of 100/s for both (the burst of 10 spent in the first 0.3 s). The upper
+  // bounds are the point here (the ±5% accuracy is test/cluster/global-limit.test.ts's); the
+  // lower ones are loose: on a loaded machine the drivers may offer less than the limit.
   const upRate = countIn(received, start + 300, killedAt) / ((killedAt - start - 300) / 1000);
-  assert.ok(Math.abs(upRate - 100) <= 12, `with Redis: ${upRate.toFixed(1)}/s`);
+  assert.ok(upRate <= 112 && upRate >= 70, `with Redis: ${upRate.toFixed(1)}/s`);
   // Down: each replica 100 ÷ 2 = 50/s, so still ~100/s together (plus each local burst of 5).
   const downRate = countIn(received, killedAt + 100, backAt) / ((backAt - killedAt - 100) / 1000);
-  // (The lower bound is looser: on a loaded machine the drivers may offer less than the share.)
   assert.ok(downRate <= 115 && downRate >= 70, `without Redis: ${downRate.toFixed(1)}/s`);
   for (const m of [a, b]) {
     const status = m.cluster()!;
