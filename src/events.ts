@@ -60,6 +60,12 @@ export interface ManagerEvents {
   'reload-failed': { error: Error; source?: string | undefined };
   /** Something went wrong in the background (a listener threw, a close failed, …). */
   error: { error: Error; context: string };
+  /** Cluster mode: Redis became reachable, or not (limits then use this replica's share). */
+  'cluster-redis': { state: 'ready' | 'down'; error?: string | undefined };
+  /** Cluster mode: the number of live host replicas changed (seen at a heartbeat). */
+  'cluster-replicas': { live: number; previous: number };
+  /** Cluster mode: an announced instance joined or left a `cluster.members` group. */
+  'cluster-member': { group: string; plugin: string; change: 'joined' | 'left' };
   /** `shutdown()` finished. */
   shutdown: { abortedCalls: number };
 }

@@ -95,3 +95,10 @@ export type {
   LatencyTracker,
   PickRequest,
 } from './balance/index.js';
+export type { ClusterStatus, RedisState } from './cluster/ClusterNode.js';
+export type {
+  ClusterConfig,
+  ClusterMembersConfig,
+  ClusterRedisConfig,
+} from './config/cluster-schema.js';
+export type { Limiter, RateLimiterSettings } from './resilience/RateLimiter.js';

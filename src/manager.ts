@@ -42,6 +42,7 @@ import { Deadlines } from './pipeline/Deadlines.js';
 import { Targets } from './pipeline/Targets.js';
 import { PluginSlot, type PluginSnapshot, type PluginState } from './pipeline/PluginSlot.js';
 import { settlesWithin } from './internal/timeout.js';
+import { ClusterNode, type ClusterStatus } from './cluster/ClusterNode.js';
 import { builtinFactories } from './transport/builtin.js';
 import type {
   Codec,
@@ -168,6 +169,10 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly unrouted = new Set<PluginSlot>();
   private readonly closingSlots = new Set<PluginSlot>();
   private closing: Promise<void> | undefined;
+  /** Set by the first config with a `cluster` section (docs/cluster.md). */
+  private clusterNode: ClusterNode | undefined;
+  /** What the last load or reload was given: a membership change reloads it. */
+  private lastInput: unknown;
   private drained: (() => void) | undefined;
 
   constructor(options: ManagerOptions = {}) {
@@ -252,6 +257,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.assertOpen();
     const source = typeof config === 'string' ? config : undefined;
     const parsed = await this.parse(config);
+    await this.joinCluster(parsed);
     const problems = this.targets.clashes(parsed, 'load', isInCode);
     const balancers = this.targets.balancers(parsed, false, problems);
     if (problems.length > 0) throw new ConfigError(problems, source);
@@ -259,6 +265,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     // server listens before any plugin starts, so that it counts every startup attempt.
     if (!this.loaded) await this.serve(parsed, source);
     this.assertOpen();
+    this.lastInput = config;
     const plugins = this.createPlugins(parsed.plugins);
     this.adopt(parsed, balancers);
     const slots = plugins.map(({ plugin, config }) => this.addSlot(this.newSlot(plugin, config)));
@@ -315,6 +322,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     try {
       this.assertOpen();
       next = await this.parse(input);
+      await this.joinCluster(next);
       const problems = this.targets.clashes(next, 'reload', isInCode);
       balancers = this.targets.balancers(next, true, problems);
       if (problems.length > 0) throw new ConfigError(problems, source);
@@ -326,6 +334,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.bus.emit('reload-failed', { error: err, source });
       throw error;
     }
+    this.lastInput = input;
     this.bus.emit('reload-start', { diff, source });
     if (!this.loaded) {
       // A reload before any load(): its plugins are the initial set; settings() does the rest.
@@ -354,6 +363,47 @@ export class Manager<Req = unknown, Resp = unknown> {
     await this.metricsEndpoint.configure({ port: metricsPort, host: metricsHost }, source);
     this.serving = { logLevel, metricsPort, metricsHost };
     this.logger.setLevel(logLevel);
+  }
+
+  /**
+   * Joins the cluster the first time a config has a `cluster` section (later changes to the
+   * section need a restart: logged), then adds the members of `cluster.members` groups known
+   * now to `config`. Throws when ioredis is not installed.
+   */
+  private async joinCluster(config: ManagerConfig): Promise<void> {
+    if (config.cluster === undefined) return;
+    if (this.clusterNode === undefined) {
+      this.clusterNode = await ClusterNode.start(config.cluster, {
+        logger: this.logger,
+        events: this.bus,
+        membersChanged: () => {
+          if (this.lastInput === undefined || this.closing !== undefined) return;
+          this.reload(this.lastInput).catch(() => undefined); // reported by reload-failed
+        },
+      });
+    } else if (JSON.stringify(config.cluster) !== JSON.stringify(this.clusterNode.config)) {
+      this.logger.warn({}, 'plugwire: cluster settings changed; they apply after a restart');
+    }
+    const members = this.clusterNode.membership?.plugins() ?? [];
+    const options = { transports: this.factories };
+    for (const member of members) {
+      try {
+        config.plugins.push(parsePluginConfig(member, config.defaults, options));
+      } catch (error) {
+        // One instance announcing nonsense must not stop the others (nor the host's config).
+        const err = error instanceof Error ? error : new Error(String(error));
+        this.logger.warn({ member: member.name, err: err.message }, 'plugwire: member refused');
+        this.bus.emit('error', { error: err, context: `cluster member '${String(member.name)}'` });
+      }
+    }
+  }
+
+  /**
+   * This replica's view of the cluster (Redis state, live replicas, leases, decisions made
+   * without Redis), or undefined when no `cluster` section is configured.
+   */
+  cluster(): ClusterStatus | undefined {
+    return this.clusterNode?.status();
   }
 
   private parse(input: unknown): Promise<ManagerConfig> {
@@ -429,6 +479,13 @@ export class Manager<Req = unknown, Resp = unknown> {
       'load',
       isInCode,
     );
+    if (config.rateLimit.enabled && config.rateLimit.scope === 'cluster' && !this.clusterNode) {
+      clashes.push({
+        path: 'rateLimit.scope',
+        message: 'scope "cluster" needs a manager loaded with a cluster section',
+        code: ErrorCode.InvalidConfig,
+      });
+    }
     if (clashes.length > 0) {
       throw new ConfigError(
         clashes.map((c) => ({ ...c, path: c.path.replace('plugins[0].', '') })),
@@ -630,6 +687,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.unrouted.clear();
     this.targets.clear();
     await Promise.all(slots.map((slot) => this.closeSlot(slot)));
+    await this.clusterNode?.close();
     // Last: the probes answer "shutting down" while the plugins drain.
     await this.metricsEndpoint.close();
     this.host.deadlines.dispose();
@@ -657,6 +715,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       config,
       this.retryBudget,
       this.onBreakerTransition,
+      this.clusterNode,
     ) as PluginSlot;
     slot.lifecycle = new PluginLifecycle(slot, this.lifecycleHooks);
     return slot;

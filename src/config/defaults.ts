@@ -39,6 +39,7 @@ export const DEFAULT_POLICY: PolicyConfig = {
     burstSize: 200,
     maxWait: 0,
     timeWindow: 1_000,
+    scope: 'local',
   },
   startup: { maxAttempts: 5, initialInterval: 1_000, maxInterval: 30_000, timeout: 10_000 },
 };

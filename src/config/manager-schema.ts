@@ -17,6 +17,7 @@ import {
   type FieldKit,
 } from './fields.js';
 import type { Problem } from './issues.js';
+import { clusterRules, clusterSchema } from './cluster-schema.js';
 import { closest, normaliseKeys, snakeCase, type KeyProblem } from './keys.js';
 import { NAME, NAME_RULE, pluginSchema, type SchemaContext } from './plugin-schema.js';
 import { policySchema } from './policy-schema.js';
@@ -143,6 +144,7 @@ export function managerSchema(context: SchemaContext, defaults: PolicyConfig) {
     readiness: readinessSchema(kit).prefault({}),
     retryBudget: retryBudgetSchema(kit).prefault({}),
     startupConcurrency: kit.number(z.int().positive()).default(DEFAULT_STARTUP_CONCURRENCY),
+    cluster: clusterSchema(kit),
     plugins: z.array(pluginSchema(context, defaults), {
       error: (issue) =>
         issue.input === undefined
@@ -158,7 +160,10 @@ export function managerSchema(context: SchemaContext, defaults: PolicyConfig) {
       reportKeyProblems(ctx, problems);
       return renamed;
     },
-    withRule(schema, checkNames),
+    withRule(schema, (config, valid) => [
+      ...checkNames(config, valid),
+      ...clusterRules(config, valid),
+    ]),
   );
 }
 

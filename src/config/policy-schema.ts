@@ -86,6 +86,7 @@ function rateLimit(kit: FieldKit, base: RateLimitConfig) {
     burstSize: kit.number(z.int().min(0)).default(base.burstSize),
     maxWait: kit.duration('non-negative').default(base.maxWait),
     timeWindow: kit.duration('positive').default(base.timeWindow),
+    scope: kit.text(z.enum(['local', 'cluster'])).default(base.scope),
   });
   return keyed(withRule(schema, limitsWhenEnabled));
 }

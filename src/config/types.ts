@@ -1,3 +1,5 @@
+import type { ClusterConfig } from './cluster-schema.js';
+
 /**
  * The validated configuration model. Every duration is in milliseconds, every default applied,
  * every key camelCase. `parseConfig()` turns user input (camelCase or go-plugins snake_case,
@@ -79,6 +81,11 @@ export interface RateLimitConfig {
    * go-plugins configs load; the bucket refills at `requestsPerSecond` whatever its value.
    */
   timeWindow: number;
+  /**
+   * `local` (default): the limit holds for this host alone. `cluster`: one limit shared by every
+   * replica through Redis (needs the `cluster` section; see docs/cluster.md).
+   */
+  scope: 'local' | 'cluster';
 }
 
 export interface StartupConfig {
@@ -186,4 +193,6 @@ export interface ManagerConfig {
   /** Plugins started at once during `load()`. */
   startupConcurrency: number;
   plugins: PluginConfig[];
+  /** Host replicas sharing state through Redis (docs/cluster.md); absent = off. */
+  cluster?: ClusterConfig | undefined;
 }

@@ -12,6 +12,8 @@ import type { MetricsSnapshot } from '../manager.js';
 import type { PluginSnapshot, PluginState } from '../pipeline/PluginSlot.js';
 import type { HealthState } from '../types.js';
 import { outcomeOfCode } from './outcome.js';
+import { clusterMetrics } from './prometheusCluster.js';
+import type { ClusterStatus } from '../cluster/ClusterNode.js';
 import type { CounterSnapshot, LatencyBuckets, MetricsOptions } from './stats.js';
 
 /** Default `le` bounds of the duration histograms, seconds: 1 ms to 30 s. */
@@ -25,6 +27,8 @@ export interface MetricsSource {
   plugins(): PluginSnapshot[];
   readiness(): ReadinessReport;
   on<K extends keyof ManagerEvents>(event: K, listener: ManagerListener<K>): () => void;
+  /** Cluster mode's status; the `cluster_*` series exist only when it returns one. */
+  cluster?(): ClusterStatus | undefined;
 }
 
 /** Options of {@link collectPrometheus}. */
@@ -318,6 +322,9 @@ class Exporter implements PrometheusCollector {
       'gauge',
       () => [{ labels: {}, value: this.data().ready ? 1 : 0 }],
     );
+    if (this.source.cluster?.() !== undefined) {
+      clusterMetrics(metric, () => this.source.cluster?.());
+    }
   }
 
   stop(): void {

@@ -5,7 +5,7 @@ import type { GroupMember } from '../balance/GroupRoute.js';
 import { PeakEwma } from '../balance/PeakEwma.js';
 import { Counters, type CounterSnapshot } from '../observe/stats.js';
 import { CircuitBreaker } from '../resilience/breaker/CircuitBreaker.js';
-import { RateLimiter } from '../resilience/RateLimiter.js';
+import { RateLimiter, type Limiter, type RateLimiterSettings } from '../resilience/RateLimiter.js';
 import { RetryBudget } from '../resilience/RetryBudget.js';
 import type { PluginLifecycle } from '../health/PluginLifecycle.js';
 import type { HealthStatus, Plugin } from '../types.js';
@@ -47,6 +47,11 @@ export interface Route {
   observe?(slot: PluginSlot, operation: string | undefined, latencyMs: number, ok: boolean): void;
 }
 
+/** Where a slot gets a `rateLimit.scope: cluster` limiter (the cluster node). */
+export interface ClusterLimits {
+  limiter(plugin: string, settings: RateLimiterSettings): Limiter;
+}
+
 /** A read-only view of one plugin for `manager.plugins()`. */
 export interface PluginSnapshot {
   name: string;
@@ -82,11 +87,12 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMe
   breaker: CircuitBreaker | undefined;
   /** Startup, recovery and health checks; set by the manager. */
   lifecycle: PluginLifecycle | undefined;
-  limiter: RateLimiter | undefined;
+  limiter: Limiter | undefined;
   readonly budget: RetryBudget;
   /** Latency estimate read by latency-aware group strategies; fed by the group route. */
   readonly latency = new PeakEwma();
 
+  private limiterScope: 'local' | 'cluster' | undefined;
   private startWaiters: Array<() => void> | undefined;
 
   constructor(
@@ -98,6 +104,8 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMe
       from: CircuitState,
       to: CircuitState,
     ) => void,
+    /** Makes `rateLimit.scope: cluster` limiters; absent when no cluster is configured. */
+    private readonly clusterLimits?: ClusterLimits,
   ) {
     this.budget = new RetryBudget(budgetConfig);
     this.configure(config);
@@ -125,9 +133,17 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMe
         onTransition: (from, to) => this.onBreakerTransition(this as PluginSlot, from, to),
       });
     }
-    if (!rateLimit.enabled) this.limiter = undefined;
-    else if (this.limiter) this.limiter.configure(rateLimit);
-    else this.limiter = new RateLimiter(rateLimit);
+    const scope = rateLimit.enabled ? rateLimit.scope : undefined;
+    if (scope === undefined) this.limiter = undefined;
+    else if (this.limiter !== undefined && this.limiterScope === scope) {
+      this.limiter.configure(rateLimit);
+    } else if (scope === 'cluster' && this.clusterLimits !== undefined) {
+      this.limiter = this.clusterLimits.limiter(config.name, rateLimit);
+    } else {
+      // The config rules refuse a cluster scope without a cluster: this is the local limit.
+      this.limiter = new RateLimiter(rateLimit);
+    }
+    this.limiterScope = scope;
     this.lifecycle?.checker.update(config.healthCheck);
   }
 

@@ -1,8 +1,23 @@
 import type { RateLimitConfig } from '../config/types.js';
 import { monotonicClock, type Clock } from './clock.js';
 
-/** The settings a limiter reads; `enabled` is the pipeline's business (no limiter at all). */
-export type RateLimiterSettings = Omit<RateLimitConfig, 'enabled' | 'timeWindow'>;
+/**
+ * The settings a limiter reads; `enabled` is the pipeline's business (no limiter at all), and
+ * `scope` decides which limiter the slot makes.
+ */
+export type RateLimiterSettings = Omit<RateLimitConfig, 'enabled' | 'scope' | 'timeWindow'>;
+
+/** What the pipeline asks of a rate limiter: this host's token bucket, or a cluster one. */
+export interface Limiter {
+  /** Takes a token if one is available now. */
+  tryTake(): boolean;
+  /** Reserves a token: ms to wait before using it (0 = now), or -1 when over `maxWaitMs`. */
+  reserve(maxWaitMs?: number): number;
+  /** Gives back a token that was taken or reserved but not used. */
+  refund(): void;
+  /** Applies new settings in place (hot reload). */
+  configure(config: RateLimiterSettings): void;
+}
 
 /**
  * A token bucket for one plugin: up to `burstSize` calls at once, `requestsPerSecond` on
@@ -14,7 +29,7 @@ export type RateLimiterSettings = Omit<RateLimitConfig, 'enabled' | 'timeWindow'
  * and wait behind it, so waiters are served in order and the rate is never exceeded, however
  * many wait at once. {@link tryTake} never jumps that queue: it fails while there is a debt.
  */
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   private tokens: number;
   private capacity: number;
   private perMs: number;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { announced, type AnnounceOptions } from './announce.js';
 import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import type { Metadata, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { jsonCodec } from '../codec.js';
@@ -23,6 +24,8 @@ import type { Handler, ServeOptions, ServedPlugin } from './types.js';
 
 /** Options of {@link serveGrpc}. */
 export interface ServeGrpcOptions extends ServeOptions {
+  /** Register in a group of the hosts' cluster registry (docs/cluster.md). Needs `ioredis`. */
+  announce?: AnnounceOptions | undefined;
   /** Interface to listen on. Default `127.0.0.1` (local only); `0.0.0.0` or `::` for all. */
   host?: string | undefined;
   /** Port to listen on; `0` (default) picks a free one, see {@link ServedPlugin.endpoint}. */
@@ -107,13 +110,14 @@ export async function serveGrpc<Req = unknown, Resp = unknown>(
   });
 
   let closing: Promise<void> | undefined;
-  return {
+  const served: ServedPlugin = {
     endpoint: options.socketPath ? address : `${tcpHost}:${port}`,
     close(closeOptions?: { timeoutMs?: number }): Promise<void> {
       closing ??= shutdown(server, closeOptions?.timeoutMs ?? 5_000);
       return closing;
     },
   };
+  return announced(served, options, options.tls ? 'grpc-tls' : 'grpc');
 }
 
 /** Graceful first (no new calls, in-flight ones finish), forced after `timeoutMs`. */

@@ -11,6 +11,7 @@ import { runHandler, runHealth } from './dispatch.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
 import { settlesWithin } from '../internal/timeout.js';
 import { readDuration } from '../config/duration.js';
+import { announced, type AnnounceOptions } from './announce.js';
 
 /** Options of {@link serveHttp}. */
 export interface ServeHttpOptions extends ServeOptions {
@@ -31,6 +32,8 @@ export interface ServeHttpOptions extends ServeOptions {
     | undefined;
   /** Largest request body accepted, bytes; larger requests get 413. Default 16 MiB. */
   maxRequestBytes?: number | undefined;
+  /** Register in a group of the hosts' cluster registry (docs/cluster.md). Needs `ioredis`. */
+  announce?: AnnounceOptions | undefined;
 }
 
 const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -93,13 +96,14 @@ export async function serveHttp<Req = unknown, Resp = unknown>(
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
-  return {
+  const served: ServedPlugin = {
     endpoint: `${tls ? 'https' : 'http'}://${urlHost}:${port}${routes.base}`,
     close(closeOptions?: { timeoutMs?: number }): Promise<void> {
       closing ??= routes.shutdown(server, closeOptions?.timeoutMs ?? 5_000);
       return closing;
     },
   };
+  return announced(served, options, tls ? 'https' : 'http');
 }
 
 /** Routes requests, reads envelopes within the size limit, runs the handler, writes replies. */

@@ -16,3 +16,4 @@ export { serveStdio } from './stdio.js';
 export type { ServeStdioOptions, StdioPlugin } from './stdio.js';
 export { serveGrpc } from './grpc.js';
 export type { ServeGrpcOptions } from './grpc.js';
+export type { AnnounceOptions } from './announce.js';

@@ -32,6 +32,7 @@ test('without the optional peers installed the library works, and asks for them 
   assert.equal(out.metrics, 2);
   assert.match(out.prometheus, /prom-client/);
   assert.match(out.tracing, /@opentelemetry\/api/);
+  assert.match(out.cluster, /needs the optional peer dependency ioredis: npm install ioredis/);
   // metrics_port without prom-client: refused at load, naming the package; nothing listens.
   assert.equal(out.metricsPort.path, 'metricsPort');
   assert.match(out.metricsPort.message, /npm install prom-client/);
@@ -39,5 +40,5 @@ test('without the optional peers installed the library works, and asks for them 
   assert.equal(out.metricsPort.refused, true);
   // Calls never reached for a peer: only the explicit requests did.
   const requested = readFileSync(log, 'utf8').trim().split('\n');
-  assert.deepEqual(requested, ['prom-client', '@opentelemetry/api', 'prom-client']);
+  assert.deepEqual(requested, ['prom-client', '@opentelemetry/api', 'ioredis', 'prom-client']);
 });

@@ -1,0 +1,223 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ClusterConfig } from '../config/cluster-schema.js';
+import { redactSecrets } from '../errors.js';
+import type { TypedEvents } from '../events.js';
+import type { RateLimiterSettings } from '../resilience/RateLimiter.js';
+import type { Logger } from '../types.js';
+import { ClusterLimiter } from './ClusterLimiter.js';
+import { Membership } from './Membership.js';
+import { createRedisClient, loadRedis } from './redis.js';
+import { HEARTBEAT_SCRIPT, LEASE_SCRIPT, LEAVE_SCRIPT } from './scripts.js';
+
+/** How this replica sees Redis. `down`: unreachable or too slow; local decisions only. */
+export type RedisState = 'connecting' | 'ready' | 'down' | 'closed';
+
+/** `manager.cluster()`: what this replica knows of the cluster, and what it did without Redis. */
+export interface ClusterStatus {
+  replicaId: string;
+  namespace: string;
+  redis: RedisState;
+  /** Replicas heard from within `replicaTtl` at the last heartbeat (this one included). */
+  liveReplicas: number;
+  /** Ms since the last heartbeat Redis answered; undefined before the first. */
+  heartbeatAgeMs: number | undefined;
+  /** Times Redis went from reachable to unreachable. */
+  redisDowns: number;
+  /** Cluster rate limits: lease commands sent, failed, and tokens granted by Redis. */
+  leases: { requests: number; failures: number; tokens: number };
+  /** Rate-limit decisions made locally (share = limit ÷ live replicas) because Redis was not usable. */
+  fallback: { admitted: number; refused: number };
+  /**
+   * Rate-limit decisions made by the same local share while Redis was reachable but no lease was
+   * in hand yet (at the start, after Redis came back, after a pause longer than a lease's life).
+   */
+  warmup: { admitted: number; refused: number };
+  /** Members known per `cluster.members` group (the last list read while Redis answered). */
+  members: Record<string, number>;
+}
+
+/** What a {@link ClusterNode} needs from the manager. */
+export interface ClusterHooks {
+  logger: Logger;
+  events: TypedEvents;
+  /** The members of a `cluster.members` group changed: apply them (a reload). */
+  membersChanged(): void;
+}
+
+interface ScriptedRedis extends Redis {
+  plugwireLease(key: string, rate: number, burst: number, want: number): Promise<[number, number]>;
+  plugwireHeartbeat(key: string, id: string, ttl: number): Promise<number>;
+  plugwireLeave(key: string, id: string): Promise<number>;
+}
+
+/**
+ * This replica's membership of the cluster: one Redis connection, a heartbeat that keeps it
+ * counted among the live replicas, and the limiters of `rateLimit.scope: cluster`. Nothing here
+ * is on a call's path: limiters lease tokens ahead, in the background.
+ */
+export class ClusterNode {
+  state: RedisState = 'connecting';
+  /** Bumped each time Redis becomes usable: leases granted before a gap are not trusted after. */
+  epoch = 0;
+  liveReplicas = 1;
+  readonly replicaId: string;
+  readonly stats = {
+    redisDowns: 0,
+    leaseRequests: 0,
+    leaseFailures: 0,
+    leasedTokens: 0,
+    fallbackAdmitted: 0,
+    fallbackRefused: 0,
+    warmupAdmitted: 0,
+    warmupRefused: 0,
+  };
+  /** Set when `cluster.members` lists groups. */
+  readonly membership: Membership | undefined;
+  private lastHeartbeat: number | undefined;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly replicasKey: string;
+
+  private constructor(
+    readonly config: ClusterConfig,
+    private readonly redis: ScriptedRedis,
+    private readonly hooks: ClusterHooks,
+  ) {
+    this.replicaId =
+      config.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.replicasKey = `${config.namespace}:replicas`;
+    redis.on('ready', () => this.up());
+    redis.on('close', () => this.down('connection closed'));
+    this.heartbeat = setInterval(() => void this.beat(), config.heartbeatInterval);
+    this.heartbeat.unref();
+    if (Object.keys(config.members).length > 0) {
+      this.membership = new Membership(config, redis, {
+        logger: hooks.logger,
+        events: hooks.events,
+        changed: hooks.membersChanged,
+      });
+    }
+  }
+
+  /**
+   * Connects (waiting at most `connectTimeout`: without Redis the node starts `down` and keeps
+   * reconnecting in the background) and sends a first heartbeat.
+   *
+   * @throws PluginError `PLUGIN_1000` when ioredis is not installed
+   */
+  static async start(config: ClusterConfig, hooks: ClusterHooks): Promise<ClusterNode> {
+    const Ctor = await loadRedis();
+    let node: ClusterNode | undefined;
+    const client = createRedisClient(Ctor, config, (error) => node?.down(error.message));
+    client.defineCommand('plugwireLease', { numberOfKeys: 1, lua: LEASE_SCRIPT });
+    client.defineCommand('plugwireHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT_SCRIPT });
+    client.defineCommand('plugwireLeave', { numberOfKeys: 1, lua: LEAVE_SCRIPT });
+    node = new ClusterNode(config, client as ScriptedRedis, hooks);
+    let timer: NodeJS.Timeout | undefined;
+    const connected = await Promise.race([
+      client.connect().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((resolve) => (timer = setTimeout(resolve, config.connectTimeout, false))),
+    ]);
+    clearTimeout(timer);
+    if (connected) await Promise.all([node.beat(), node.membership?.refreshAll()]);
+    else node.down('no connection within connectTimeout');
+    return node;
+  }
+
+  /** A cluster-scope limiter for `plugin`: one bucket in Redis shared by every replica. */
+  limiter(plugin: string, settings: RateLimiterSettings): ClusterLimiter {
+    return new ClusterLimiter(this, `${this.config.namespace}:rl:${plugin}`, settings);
+  }
+
+  /** @internal asks Redis for up to `want` tokens of `key`'s bucket: `[granted, waitMs]`. */
+  async lease(key: string, rate: number, burst: number, want: number): Promise<[number, number]> {
+    this.stats.leaseRequests++;
+    try {
+      const [granted, wait] = await this.redis.plugwireLease(key, rate, burst, want);
+      this.stats.leasedTokens += granted;
+      return [granted, wait];
+    } catch (error) {
+      this.stats.leaseFailures++;
+      this.down(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  status(): ClusterStatus {
+    const s = this.stats;
+    return {
+      replicaId: this.replicaId,
+      namespace: this.config.namespace,
+      redis: this.state,
+      liveReplicas: this.liveReplicas,
+      heartbeatAgeMs:
+        this.lastHeartbeat === undefined ? undefined : performance.now() - this.lastHeartbeat,
+      redisDowns: s.redisDowns,
+      leases: { requests: s.leaseRequests, failures: s.leaseFailures, tokens: s.leasedTokens },
+      fallback: { admitted: s.fallbackAdmitted, refused: s.fallbackRefused },
+      warmup: { admitted: s.warmupAdmitted, refused: s.warmupRefused },
+      members: this.membership?.counts() ?? {},
+    };
+  }
+
+  /** Leaves the replica set (best effort) and closes the connection. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    clearInterval(this.heartbeat);
+    this.membership?.stop();
+    const wasReady = this.state === 'ready';
+    this.state = 'closed';
+    if (wasReady) {
+      await this.redis.plugwireLeave(this.replicasKey, this.replicaId).catch(() => undefined);
+      await this.redis.quit().catch(() => undefined);
+    }
+    this.redis.disconnect();
+  }
+
+  private async beat(): Promise<void> {
+    if (this.state === 'closed') return;
+    try {
+      const live = await this.redis.plugwireHeartbeat(
+        this.replicasKey,
+        this.replicaId,
+        this.config.replicaTtl,
+      );
+      this.lastHeartbeat = performance.now();
+      if (this.state !== 'ready') this.up();
+      if (live !== this.liveReplicas && this.state === 'ready') {
+        const previous = this.liveReplicas;
+        this.liveReplicas = Math.max(1, live);
+        this.hooks.events.emit('cluster-replicas', { live: this.liveReplicas, previous });
+      }
+    } catch (error) {
+      this.down(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private up(): void {
+    if (this.state === 'ready' || this.state === 'closed') return;
+    // Answered a command, or the client says it is ready: but a `ready` with a heartbeat still
+    // failing (a stalled server) is corrected by the next failure.
+    this.state = 'ready';
+    this.epoch++;
+    this.hooks.logger.info({ replica: this.replicaId }, 'plugwire: cluster Redis reachable');
+    this.hooks.events.emit('cluster-redis', { state: 'ready' });
+  }
+
+  private down(reason: string): void {
+    if (this.state === 'down' || this.state === 'closed') return;
+    const wasReady = this.state === 'ready';
+    this.state = 'down';
+    if (wasReady) this.stats.redisDowns++;
+    const error = redactSecrets(reason);
+    this.hooks.logger.warn(
+      { replica: this.replicaId, err: error },
+      'plugwire: cluster Redis unreachable; limits fall back to this replica’s share',
+    );
+    this.hooks.events.emit('cluster-redis', { state: 'down', error });
+  }
+}

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ClusterConfig } from '../config/cluster-schema.js';
+import type { TypedEvents } from '../events.js';
+import type { Logger } from '../types.js';
+import {
+  MEMBERS_SCRIPT,
+  memberKeys,
+  readAnnouncement,
+  type MemberAnnouncement,
+} from './registry.js';
+
+interface MembersRedis extends Redis {
+  plugwireMembers(expiries: string, data: string): Promise<unknown[]>;
+}
+
+/**
+ * The groups of `cluster.members`: their members come from the registry, where instances
+ * announce themselves (`serveHttp({ announce })`). Each group is read every `refresh`; a change
+ * (joined, left, expired, re-described) is handed to the manager, which applies it through the
+ * reload path: new members are started and health-gated, gone ones drained, then closed.
+ * While Redis is unreachable the last list known stays: nobody is removed for Redis' sake.
+ */
+export class Membership {
+  /** Group → id → what the member announced. */
+  private readonly known = new Map<string, Map<string, MemberAnnouncement>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly config: ClusterConfig,
+    private readonly redis: Redis,
+    private readonly hooks: { logger: Logger; events: TypedEvents; changed(): void },
+  ) {
+    redis.defineCommand('plugwireMembers', { numberOfKeys: 2, lua: MEMBERS_SCRIPT });
+    for (const [group, settings] of Object.entries(config.members)) {
+      this.known.set(group, new Map());
+      const timer = setInterval(() => void this.refresh(group), settings.refresh);
+      timer.unref();
+      this.timers.push(timer);
+    }
+  }
+
+  /** Reads every group once (at the first load, so that it starts with its members). */
+  async refreshAll(): Promise<void> {
+    await Promise.all([...this.known.keys()].map((group) => this.refresh(group, false)));
+  }
+
+  /** The plugin entries of every member known now, each built on its group's template. */
+  plugins(): Array<Record<string, unknown>> {
+    const out: Array<Record<string, unknown>> = [];
+    for (const [group, members] of this.known) {
+      const template = this.config.members[group]!.template;
+      for (const member of members.values()) {
+        out.push({
+          ...template,
+          name: memberName(group, member.id),
+          group,
+          transport: member.transport,
+          endpoint: member.endpoint,
+          weight: member.weight,
+          labels: { ...(template.labels as Record<string, string> | undefined), ...member.labels },
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Member counts per group. */
+  counts(): Record<string, number> {
+    return Object.fromEntries([...this.known].map(([group, members]) => [group, members.size]));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+  }
+
+  private async refresh(group: string, notify = true): Promise<void> {
+    let replies: unknown[];
+    try {
+      replies = await (this.redis as MembersRedis).plugwireMembers(
+        ...memberKeys(this.config.namespace, group),
+      );
+    } catch {
+      return; // Redis unreachable: keep the members we know (the node reports Redis' state)
+    }
+    if (this.stopped) return;
+    const next = new Map<string, MemberAnnouncement>();
+    for (const reply of replies) {
+      const member = readAnnouncement(reply);
+      if (member !== undefined) next.set(member.id, member);
+    }
+    const previous = this.known.get(group)!;
+    const joined = [...next.keys()].filter((id) => !previous.has(id));
+    const left = [...previous.keys()].filter((id) => !next.has(id));
+    const changed = [...next].some(
+      ([id, m]) => previous.has(id) && JSON.stringify(previous.get(id)) !== JSON.stringify(m),
+    );
+    if (joined.length === 0 && left.length === 0 && !changed) return;
+    this.known.set(group, next);
+    for (const id of joined) {
+      this.hooks.events.emit('cluster-member', {
+        group,
+        plugin: memberName(group, id),
+        change: 'joined',
+      });
+    }
+    for (const id of left) {
+      this.hooks.events.emit('cluster-member', {
+        group,
+        plugin: memberName(group, id),
+        change: 'left',
+      });
+    }
+    this.hooks.logger.info({ group, joined, left }, 'plugwire: cluster members changed');
+    if (notify) this.hooks.changed();
+  }
+}
+
+/**
+ * The plugin name of a member: the group, then the id made name-safe, then a short hash of the
+ * exact id (two ids that read alike stay two plugins; the same id is always the same plugin).
+ */
+export function memberName(group: string, id: string): string {
+  const safe = id
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/[^a-zA-Z0-9._-]+/g, '-')
+    .slice(0, 64);
+  const hash = createHash('sha256').update(id).digest('hex').slice(0, 6);
+  return `${group}.${safe}-${hash}`.slice(0, 128);
+}

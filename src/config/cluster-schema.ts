@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import { registerSecret } from '../errors.js';
+import { isRecord, keyed, withRule, type Assert, type Exactly, type FieldKit } from './fields.js';
+import type { Problem } from './issues.js';
+
+/**
+ * The `cluster` section: many host replicas sharing limits (and, later, membership and load)
+ * through Redis. Absent = no cluster: nothing is loaded, nothing runs, calls pay nothing.
+ */
+export interface ClusterConfig {
+  redis: ClusterRedisConfig;
+  /** Prefix of every Redis key, so that several deployments can share one Redis. */
+  namespace: string;
+  /** This replica's name in Redis; default: `<hostname>-<pid>-<random>`. */
+  replicaId?: string | undefined;
+  /** How often this replica says it is alive (and learns how many replicas are). */
+  heartbeatInterval: number;
+  /** A replica not heard from for this long is not counted as live any more. */
+  replicaTtl: number;
+  /** Timeout of one Redis command; a command that times out counts as Redis unreachable. */
+  commandTimeout: number;
+  /** How long `load()` waits for the first connection before it goes on without Redis. */
+  connectTimeout: number;
+  /** Reconnect backoff: first and longest wait between attempts. */
+  reconnect: { initialInterval: number; maxInterval: number };
+  /**
+   * Cluster rate limits: how much of this replica's share of a limit it leases from Redis at
+   * once, as time (100 ms of a 300/s limit over 3 replicas = 10 tokens). Shorter = finer
+   * sharing, more Redis commands.
+   */
+  leaseInterval: number;
+  /**
+   * Groups whose members come from the registry (instances announce themselves with
+   * `serveHttp({ announce })`). Each member becomes a plugin built on `template`.
+   */
+  members: Record<string, ClusterMembersConfig>;
+}
+
+/** One group of {@link ClusterConfig.members}. */
+export interface ClusterMembersConfig {
+  /** How often the registry is read. */
+  refresh: number;
+  /** Plugin fields every member gets (policies, auth, …); the member supplies the rest. */
+  template: Record<string, unknown>;
+}
+
+/** Where Redis is: a `redis://` / `rediss://` / `unix://` URL, or ioredis options as they are. */
+export interface ClusterRedisConfig {
+  /** A secret (it may hold a password): never logged or shown in errors. */
+  url?: string | undefined;
+  /** ioredis options (`host`, `port`, `path`, `password`, `tls`, …), passed through. */
+  options?: Record<string, unknown> | undefined;
+}
+
+export const DEFAULT_CLUSTER = {
+  namespace: 'plugwire',
+  heartbeatInterval: 1_000,
+  replicaTtl: 5_000,
+  commandTimeout: 500,
+  connectTimeout: 2_000,
+  reconnect: { initialInterval: 100, maxInterval: 5_000 },
+  leaseInterval: 100,
+} as const;
+
+const GROUP_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
+const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+
+function redisSchema(kit: FieldKit) {
+  const schema = z.strictObject({
+    url: kit.secret().optional(),
+    options: kit
+      .freeform()
+      .transform((options) => {
+        // A password given in the options is as secret as one in a URL.
+        const password = options.password;
+        if (typeof password === 'string' && password !== '') registerSecret(password);
+        return options;
+      })
+      .optional(),
+  });
+  return keyed(withRule(schema, oneOfUrlOrOptions));
+}
+
+function oneOfUrlOrOptions(
+  redis: ClusterRedisConfig,
+  valid: (...path: PropertyKey[]) => boolean,
+): Problem[] {
+  if (!valid('url') || !valid('options')) return [];
+  if (redis.url !== undefined && redis.options !== undefined) {
+    return [{ path: ['url'], message: 'give either url or options, not both' }];
+  }
+  if (redis.url === undefined && redis.options === undefined) {
+    return [
+      {
+        path: [],
+        message:
+          'needs url (redis://host:port, unix:///path/redis.sock) or options (ioredis options)',
+      },
+    ];
+  }
+  if (redis.url !== undefined && !/^(rediss?|unix):\/\//.test(redis.url)) {
+    // The URL may hold a password: say what is wrong without quoting it.
+    return [{ path: ['url'], message: 'must start with redis://, rediss:// or unix://' }];
+  }
+  return [];
+}
+
+/** The `cluster` section's schema (optional at the top level). */
+export function clusterSchema(kit: FieldKit) {
+  const d = DEFAULT_CLUSTER;
+  const reconnect = keyed(
+    z.strictObject({
+      initialInterval: kit.duration('positive').default(d.reconnect.initialInterval),
+      maxInterval: kit.duration('positive').default(d.reconnect.maxInterval),
+    }),
+  );
+  const schema = z.strictObject({
+    redis: redisSchema(kit),
+    namespace: kit
+      .text(
+        z.string().regex(NAMESPACE, {
+          error: 'must be letters, digits and _ . : - (starting with a letter or digit)',
+        }),
+      )
+      .default(d.namespace),
+    replicaId: kit
+      .text(z.string().regex(NAMESPACE, { error: 'must be letters, digits and _ . : -' }))
+      .optional(),
+    heartbeatInterval: kit.duration('positive').default(d.heartbeatInterval),
+    replicaTtl: kit.duration('positive').default(d.replicaTtl),
+    commandTimeout: kit.duration('positive').default(d.commandTimeout),
+    connectTimeout: kit.duration('non-negative').default(d.connectTimeout),
+    reconnect: reconnect.prefault({}),
+    leaseInterval: kit.duration('positive').default(d.leaseInterval),
+    members: z
+      .record(
+        z.string().regex(GROUP_NAME, { error: 'group name must be letters, digits, . _ -' }),
+        keyed(
+          z.strictObject({
+            refresh: kit.duration('positive').default(1_000),
+            template: kit.freeform().default(() => ({})),
+          }),
+        ),
+      )
+      .default(() => ({})),
+  });
+  return keyed(withRule(schema, ttlAboveHeartbeat)).optional();
+}
+
+function ttlAboveHeartbeat(
+  cluster: ClusterConfig,
+  valid: (...path: PropertyKey[]) => boolean,
+): Problem[] {
+  if (!valid('replicaTtl') || !valid('heartbeatInterval')) return [];
+  return cluster.replicaTtl <= cluster.heartbeatInterval
+    ? [
+        {
+          path: ['replicaTtl'],
+          message: 'must be longer than heartbeatInterval (2–5 heartbeats is usual)',
+        },
+      ]
+    : [];
+}
+
+/** Cross-section rule: a cluster-scope rate limit needs a `cluster` section. */
+export function clusterRules(
+  config: { cluster?: unknown; defaults?: unknown; plugins?: unknown },
+  valid: (...path: PropertyKey[]) => boolean,
+): Problem[] {
+  if (config.cluster !== undefined) return [];
+  const problems: Problem[] = [];
+  const scopeOf = (section: unknown): unknown =>
+    isRecord(section) && isRecord(section.rateLimit) ? section.rateLimit.scope : undefined;
+  const message =
+    'scope "cluster" needs a cluster section (cluster: { redis: { url: … } }) to share the limit';
+  if (scopeOf(config.defaults) === 'cluster' && valid('defaults', 'rateLimit', 'scope')) {
+    // Every plugin inherits it: one problem at the source says it best.
+    return [{ path: ['defaults', 'rateLimit', 'scope'], message }];
+  }
+  if (Array.isArray(config.plugins)) {
+    config.plugins.forEach((plugin, i) => {
+      if (scopeOf(plugin) === 'cluster' && valid('plugins', i, 'rateLimit', 'scope')) {
+        problems.push({ path: ['plugins', i, 'rateLimit', 'scope'], message });
+      }
+    });
+  }
+  return problems;
+}
+
+// The parsed section is exactly the model's ClusterConfig (checked by the compiler).
+export type ClusterSchemaProof = Assert<
+  Exactly<Exclude<z.output<ReturnType<typeof clusterSchema>>, undefined>, ClusterConfig>
+>;
