@@ -50,6 +50,11 @@ export type {
 export { createOtelTracer } from './observe/tracing.js';
 export type { Outcome } from './observe/outcome.js';
 export type { AttemptSpan, CallSpan, CallTracer, OtelTracerOptions } from './observe/tracing.js';
+export type {
+  OtelPropagatorLike,
+  OtelTracerLike,
+  PrometheusRegistryLike,
+} from './observe/peerTypes.js';
 export type { HealthAnswer } from './health/answer.js';
 export { createProbeHandler } from './health/probe.js';
 export type { ProbeHandler, ProbeOptions, ProbeSource } from './health/probe.js';
@@ -72,7 +77,6 @@ export type { ReloadOptions, ReloadResult, ReloadStep, ReloadStrategy } from './
 export { registerBalancer, balancerNames, PeakEwma } from './balance/index.js';
 export type { PeakEwmaOptions } from './balance/index.js';
 export type { Clock } from './resilience/clock.js';
-export type { TransportValidator } from './config/index.js';
 export type {
   Balancer,
   BalancerDeps,

@@ -6,15 +6,7 @@ import {
   DEFAULT_RETRY_BUDGET,
   DEFAULT_STARTUP_CONCURRENCY,
 } from './defaults.js';
-import {
-  isRecord,
-  keyed,
-  reportKeyProblems,
-  withRule,
-  type Assert,
-  type Exactly,
-  type FieldKit,
-} from './fields.js';
+import { isRecord, keyed, reportKeyProblems, withRule, type FieldKit } from './fields.js';
 import type { Problem } from './issues.js';
 import { closest, normaliseKeys, snakeCase, type KeyProblem } from './keys.js';
 import { NAME, NAME_RULE, pluginSchema, type SchemaContext } from './plugin-schema.js';
@@ -192,8 +184,3 @@ function checkNames(config: ManagerConfig, valid: (...path: PropertyKey[]) => bo
   }
   return problems;
 }
-
-// A parsed config is exactly the model's ManagerConfig (checked by the compiler).
-export type ManagerSchemaProof = Assert<
-  Exactly<z.output<ReturnType<typeof managerSchema>>, ManagerConfig>
->;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isRecord, keyed, withRule, type Assert, type Exactly, type FieldKit } from './fields.js';
+import { isRecord, keyed, withRule, type FieldKit } from './fields.js';
 import type { Problem } from './issues.js';
 import type {
   CircuitBreakerConfig,
@@ -146,8 +146,3 @@ function limitsWhenEnabled(
   }
   return problems;
 }
-
-// The parsed `defaults` section is exactly the model's PolicyConfig (checked by the compiler).
-export type PolicySchemaProof = Assert<
-  Exactly<z.output<ReturnType<typeof policySchema>>, PolicyConfig>
->;
