@@ -63,6 +63,11 @@ export type {
 } from './observe/status/index.js';
 export { executeChannel, attemptChannel } from './observe/diagnostics.js';
 export type { ExecuteMessage, AttemptMessage } from './observe/diagnostics.js';
+export type {
+  OtelPropagatorLike,
+  OtelTracerLike,
+  PrometheusRegistryLike,
+} from './observe/peerTypes.js';
 export type { HealthAnswer } from './health/answer.js';
 export { createProbeHandler } from './health/probe.js';
 export type { AdminAddress, AdminRoute, AdminServer } from './observe/adminServer.js';
@@ -86,7 +91,6 @@ export type { ReloadOptions, ReloadResult, ReloadStep, ReloadStrategy } from './
 export { registerBalancer, balancerNames, PeakEwma } from './balance/index.js';
 export type { PeakEwmaOptions } from './balance/index.js';
 export type { Clock } from './resilience/clock.js';
-export type { TransportValidator } from './config/index.js';
 export type {
   Balancer,
   BalancerDeps,

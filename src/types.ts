@@ -145,6 +145,9 @@ export interface PluginFactory<Req = unknown, Resp = unknown> {
   create(config: PluginConfig, deps: FactoryDeps): Plugin<Req, Resp>;
 }
 
+/** A transport's own checks on a plugin's config: the `validate` part of a {@link PluginFactory}. */
+export type TransportValidator = Pick<PluginFactory, 'validate' | 'validates'>;
+
 /** Per-call options of `manager.execute()`. */
 export interface ExecuteOptions {
   /** Aborts the call; the promise rejects at once with `PLUGIN_1206`, and nothing is retried. */

@@ -1,56 +1,10 @@
 import { z } from 'zod';
 import { registerSecret } from '../errors.js';
-import { isRecord, keyed, withRule, type Assert, type Exactly, type FieldKit } from './fields.js';
+import { isRecord, keyed, withRule, type FieldKit } from './fields.js';
 import type { Problem } from './issues.js';
+import type { ClusterConfig, ClusterRedisConfig } from './types.js';
 
-/**
- * The `cluster` section: many host replicas sharing limits (and, later, membership and load)
- * through Redis. Absent = no cluster: nothing is loaded, nothing runs, calls pay nothing.
- */
-export interface ClusterConfig {
-  redis: ClusterRedisConfig;
-  /** Prefix of every Redis key, so that several deployments can share one Redis. */
-  namespace: string;
-  /** This replica's name in Redis; default: `<hostname>-<pid>-<random>`. */
-  replicaId?: string | undefined;
-  /** How often this replica says it is alive (and learns how many replicas are). */
-  heartbeatInterval: number;
-  /** A replica not heard from for this long is not counted as live any more. */
-  replicaTtl: number;
-  /** Timeout of one Redis command; a command that times out counts as Redis unreachable. */
-  commandTimeout: number;
-  /** How long `load()` waits for the first connection before it goes on without Redis. */
-  connectTimeout: number;
-  /** Reconnect backoff: first and longest wait between attempts. */
-  reconnect: { initialInterval: number; maxInterval: number };
-  /**
-   * Cluster rate limits: how much of this replica's share of a limit it leases from Redis at
-   * once, as time (100 ms of a 300/s limit over 3 replicas = 10 tokens). Shorter = finer
-   * sharing, more Redis commands.
-   */
-  leaseInterval: number;
-  /**
-   * Groups whose members come from the registry (instances announce themselves with
-   * `serveHttp({ announce })`). Each member becomes a plugin built on `template`.
-   */
-  members: Record<string, ClusterMembersConfig>;
-}
-
-/** One group of {@link ClusterConfig.members}. */
-export interface ClusterMembersConfig {
-  /** How often the registry is read. */
-  refresh: number;
-  /** Plugin fields every member gets (policies, auth, …); the member supplies the rest. */
-  template: Record<string, unknown>;
-}
-
-/** Where Redis is: a `redis://` / `rediss://` / `unix://` URL, or ioredis options as they are. */
-export interface ClusterRedisConfig {
-  /** A secret (it may hold a password): never logged or shown in errors. */
-  url?: string | undefined;
-  /** ioredis options (`host`, `port`, `path`, `password`, `tls`, …), passed through. */
-  options?: Record<string, unknown> | undefined;
-}
+export type { ClusterConfig, ClusterMembersConfig, ClusterRedisConfig } from './types.js';
 
 export const DEFAULT_CLUSTER = {
   namespace: 'plugwire',
@@ -186,8 +140,3 @@ export function clusterRules(
   }
   return problems;
 }
-
-// The parsed section is exactly the model's ClusterConfig (checked by the compiler).
-export type ClusterSchemaProof = Assert<
-  Exactly<Exclude<z.output<ReturnType<typeof clusterSchema>>, undefined>, ClusterConfig>
->;

@@ -209,9 +209,3 @@ export function withRule<T extends z.ZodObject>(
     { when: (payload) => isRecord(payload.value) },
   ) as T;
 }
-
-/** `true` when A and B are the same type (optional keys and `readonly` included). */
-export type Exactly<A, B> =
-  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-/** Compiles only when given `true`: turns {@link Exactly} into a compile-time proof. */
-export type Assert<T extends true> = T;

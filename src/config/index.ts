@@ -5,5 +5,5 @@
 export { parseConfig, parsePluginConfig, type ParseOptions } from './parse.js';
 export { loadConfigFile } from './load.js';
 export { parseDuration, parseSize } from './duration.js';
-export type { TransportValidator } from './plugin-schema.js';
+export type { TransportValidator } from '../types.js';
 export type * from './types.js';

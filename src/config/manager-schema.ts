@@ -7,15 +7,7 @@ import {
   DEFAULT_RETRY_BUDGET,
   DEFAULT_STARTUP_CONCURRENCY,
 } from './defaults.js';
-import {
-  isRecord,
-  keyed,
-  reportKeyProblems,
-  withRule,
-  type Assert,
-  type Exactly,
-  type FieldKit,
-} from './fields.js';
+import { isRecord, keyed, reportKeyProblems, withRule, type FieldKit } from './fields.js';
 import type { Problem } from './issues.js';
 import { clusterRules, clusterSchema } from './cluster-schema.js';
 import { closest, normaliseKeys, snakeCase, type KeyProblem } from './keys.js';
@@ -222,8 +214,3 @@ function checkNames(config: ManagerConfig, valid: (...path: PropertyKey[]) => bo
   }
   return problems;
 }
-
-// A parsed config is exactly the model's ManagerConfig (checked by the compiler).
-export type ManagerSchemaProof = Assert<
-  Exactly<z.output<ReturnType<typeof managerSchema>>, ManagerConfig>
->;

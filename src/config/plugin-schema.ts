@@ -1,16 +1,13 @@
 import { z } from 'zod';
 import type { PluginConfig, PolicyConfig } from './types.js';
 import { authSchema, tlsSchema } from './auth-schema.js';
-import { keyed, withRule, type Assert, type Exactly, type FieldKit } from './fields.js';
+import { keyed, withRule, type FieldKit } from './fields.js';
 import { parsePath, type Problem } from './issues.js';
 import { policyShape } from './policy-schema.js';
 import { registerEnvEntrySecret, registerUrlPassword } from './secrets.js';
 import { checkTransportName } from './transport-rules.js';
-import type { PluginFactory } from '../types.js';
+import type { TransportValidator } from '../types.js';
 import { ErrorCode } from '../errors.js';
-
-/** A transport's own checks on a plugin's config: the `validate` part of a PluginFactory. */
-export type TransportValidator = Pick<PluginFactory, 'validate' | 'validates'>;
 
 /** What the schema needs besides the field builders. */
 export interface SchemaContext {
@@ -97,8 +94,3 @@ function runValidator(
     ];
   }
 }
-
-// A parsed plugin is exactly the model's PluginConfig (checked by the compiler).
-export type PluginSchemaProof = Assert<
-  Exactly<z.output<ReturnType<typeof pluginSchema>>, PluginConfig>
->;

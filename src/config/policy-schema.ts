@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isRecord, keyed, withRule, type Assert, type Exactly, type FieldKit } from './fields.js';
+import { isRecord, keyed, withRule, type FieldKit } from './fields.js';
 import type { Problem } from './issues.js';
 import type {
   CircuitBreakerConfig,
@@ -148,8 +148,3 @@ function limitsWhenEnabled(
   }
   return problems;
 }
-
-// The parsed `defaults` section is exactly the model's PolicyConfig (checked by the compiler).
-export type PolicySchemaProof = Assert<
-  Exactly<z.output<ReturnType<typeof policySchema>>, PolicyConfig>
->;

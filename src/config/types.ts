@@ -1,5 +1,3 @@
-import type { ClusterConfig } from './cluster-schema.js';
-
 /**
  * The validated configuration model. Every duration is in milliseconds, every default applied,
  * every key camelCase. `parseConfig()` turns user input (camelCase or go-plugins snake_case,
@@ -195,4 +193,53 @@ export interface ManagerConfig {
   plugins: PluginConfig[];
   /** Host replicas sharing state through Redis (docs/cluster.md); absent = off. */
   cluster?: ClusterConfig | undefined;
+}
+
+/**
+ * The `cluster` section: many host replicas sharing limits (and, later, membership and load)
+ * through Redis. Absent = no cluster: nothing is loaded, nothing runs, calls pay nothing.
+ */
+export interface ClusterConfig {
+  redis: ClusterRedisConfig;
+  /** Prefix of every Redis key, so that several deployments can share one Redis. */
+  namespace: string;
+  /** This replica's name in Redis; default: `<hostname>-<pid>-<random>`. */
+  replicaId?: string | undefined;
+  /** How often this replica says it is alive (and learns how many replicas are). */
+  heartbeatInterval: number;
+  /** A replica not heard from for this long is not counted as live any more. */
+  replicaTtl: number;
+  /** Timeout of one Redis command; a command that times out counts as Redis unreachable. */
+  commandTimeout: number;
+  /** How long `load()` waits for the first connection before it goes on without Redis. */
+  connectTimeout: number;
+  /** Reconnect backoff: first and longest wait between attempts. */
+  reconnect: { initialInterval: number; maxInterval: number };
+  /**
+   * Cluster rate limits: how much of this replica's share of a limit it leases from Redis at
+   * once, as time (100 ms of a 300/s limit over 3 replicas = 10 tokens). Shorter = finer
+   * sharing, more Redis commands.
+   */
+  leaseInterval: number;
+  /**
+   * Groups whose members come from the registry (instances announce themselves with
+   * `serveHttp({ announce })`). Each member becomes a plugin built on `template`.
+   */
+  members: Record<string, ClusterMembersConfig>;
+}
+
+/** One group of {@link ClusterConfig.members}. */
+export interface ClusterMembersConfig {
+  /** How often the registry is read. */
+  refresh: number;
+  /** Plugin fields every member gets (policies, auth, …); the member supplies the rest. */
+  template: Record<string, unknown>;
+}
+
+/** Where Redis is: a `redis://` / `rediss://` / `unix://` URL, or ioredis options as they are. */
+export interface ClusterRedisConfig {
+  /** A secret (it may hold a password): never logged or shown in errors. */
+  url?: string | undefined;
+  /** ioredis options (`host`, `port`, `path`, `password`, `tls`, …), passed through. */
+  options?: Record<string, unknown> | undefined;
 }

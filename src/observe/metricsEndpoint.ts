@@ -2,14 +2,10 @@ import type { ServerResponse } from 'node:http';
 import { ConfigError, ErrorCode, errnoCode } from '../errors.js';
 import { createProbeHandler, type ProbeSource } from '../health/probe.js';
 import { AdminServer, sendText, type AdminAddress } from './adminServer.js';
+import type { PrometheusRegistryLike } from './peerTypes.js';
 import { mountStatus, PROBE_PATHS } from './status/serveAdmin.js';
 import type { StatusSource } from './status/view.js';
-import {
-  collectPrometheus,
-  type MetricsSource,
-  type PrometheusCollector,
-  type PrometheusOptions,
-} from './prometheus.js';
+import { collectPrometheus, type MetricsSource, type PrometheusCollector } from './prometheus.js';
 
 /** Where the metrics server should listen: go-plugins' `metrics_port`, plugwire's `metricsHost`. */
 export interface MetricsEndpointSettings {
@@ -19,7 +15,7 @@ export interface MetricsEndpointSettings {
 }
 
 /** The registry the server reads; prom-client's `Registry` (not named, to keep it a lazy peer). */
-interface TextRegistry {
+interface TextRegistry extends PrometheusRegistryLike {
   metrics(): Promise<string>;
   readonly contentType: string;
 }
@@ -98,7 +94,7 @@ export class MetricsEndpoint {
       );
     }
     const collector = await collectPrometheus(this.source, {
-      registry: registry as NonNullable<PrometheusOptions['registry']>,
+      registry,
     });
     server.mount('/metrics', (req, res) => serveMetrics(registry, req.method, res));
     const probes = createProbeHandler(this.source);

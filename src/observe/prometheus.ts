@@ -4,7 +4,6 @@
  * scrapes, so calls pay nothing for the exporter; only state transitions (breaker, health checks,
  * startup attempts) are counted from events.
  */
-import type { Registry } from 'prom-client';
 import { ErrorCode, PluginError } from '../errors.js';
 import type { CircuitState, ManagerEvents, ManagerListener } from '../events.js';
 import type { ReadinessReport } from '../health/readiness.js';
@@ -14,6 +13,7 @@ import type { HealthState } from '../types.js';
 import { outcomeOfCode } from './outcome.js';
 import { clusterMetrics } from './prometheusCluster.js';
 import type { ClusterStatus } from '../cluster/ClusterNode.js';
+import type { PrometheusRegistryLike } from './peerTypes.js';
 import type { CounterSnapshot, LatencyBuckets, MetricsOptions } from './stats.js';
 
 /** Default `le` bounds of the duration histograms, seconds: 1 ms to 30 s. */
@@ -33,8 +33,11 @@ export interface MetricsSource {
 
 /** Options of {@link collectPrometheus}. */
 export interface PrometheusOptions {
-  /** Where to register the metrics. Default: prom-client's global registry (`register`). */
-  registry?: Registry | undefined;
+  /**
+   * The prom-client `Registry` to register the metrics in. Default: prom-client's global
+   * registry (`register`).
+   */
+  registry?: PrometheusRegistryLike | undefined;
   /** Prefix of every metric name. Default `plugwire_`. */
   prefix?: string | undefined;
   /** Constant labels added to every series, e.g. `{ service: 'checkout' }`. */
@@ -172,7 +175,7 @@ class Exporter implements PrometheusCollector {
 
   constructor(
     private readonly source: MetricsSource,
-    private readonly registry: Registry,
+    private readonly registry: PrometheusRegistryLike,
     prefix: string,
     private readonly constant: Labels,
     private readonly buckets: readonly number[],
@@ -194,11 +197,7 @@ class Exporter implements PrometheusCollector {
     const metric = (name: string, help: string, type: MetricType, read: Reader): void => {
       const full = prefix + name;
       // prom-client's registry takes any object with its metric shape (name, get(), reset()).
-      registry.registerMetric(
-        new ReadMetric(full, help, type, read, constant) as unknown as Parameters<
-          Registry['registerMetric']
-        >[0],
-      );
+      registry.registerMetric(new ReadMetric(full, help, type, read, constant));
       this.names.push(full);
     };
     const labelsOf = (plugin: string): Labels => this.labelsFor(plugin);

@@ -4,16 +4,23 @@
  */
 import type { TextMapPropagator, Tracer } from '@opentelemetry/api';
 import { isApplicationError, redactSecrets } from '../errors.js';
-import { loadOtelApi } from './tracing.js';
+import { loadOtelApi, otelPropagator, otelTracer, type OtelApi } from './otelApi.js';
+import type { OtelPropagatorLike, OtelTracerLike } from './peerTypes.js';
 
 /** Options of {@link createServerTracer}. */
 export interface ServerTracingOptions {
-  /** The tracer to use. Default: `trace.getTracer(name)` from the global tracer provider. */
-  tracer?: Tracer | undefined;
+  /**
+   * The OpenTelemetry `Tracer` to use. Default: `trace.getTracer(name)` from the global tracer
+   * provider.
+   */
+  tracer?: OtelTracerLike | undefined;
   /** Tracer name when `tracer` is not given. Default `plugwire-plugin`. */
   name?: string | undefined;
-  /** Extracts the trace context from headers. Default: the global propagator. */
-  propagator?: TextMapPropagator | undefined;
+  /**
+   * Extracts the trace context from headers: an OpenTelemetry `TextMapPropagator`. Default: the
+   * global propagator.
+   */
+  propagator?: OtelPropagatorLike | undefined;
 }
 
 /** Runs request handlers inside spans that continue the host's trace. */
@@ -33,8 +40,6 @@ export interface ServerTracer {
   ): Promise<T>;
 }
 
-type OtelApi = typeof import('@opentelemetry/api');
-
 /**
  * An OpenTelemetry {@link ServerTracer}. Load it once when the plugin starts serving, not per
  * request.
@@ -47,8 +52,10 @@ export async function createServerTracer(
   const api = await loadOtelApi('plugin tracing');
   return new OtelServerTracer(
     api,
-    options.tracer ?? api.trace.getTracer(options.name ?? 'plugwire-plugin'),
-    options.propagator ?? api.propagation,
+    options.tracer
+      ? otelTracer(options.tracer)
+      : api.trace.getTracer(options.name ?? 'plugwire-plugin'),
+    options.propagator ? otelPropagator(options.propagator) : api.propagation,
   );
 }
 

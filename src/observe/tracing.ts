@@ -6,8 +6,10 @@
  * off. `@opentelemetry/api` is an optional peer, loaded by {@link createOtelTracer} only.
  */
 import type { Context, Span, TextMapPropagator, Tracer } from '@opentelemetry/api';
-import { ErrorCode, PluginError } from '../errors.js';
+import { ErrorCode, type PluginError } from '../errors.js';
+import { loadOtelApi, otelPropagator, otelTracer, type OtelApi } from './otelApi.js';
 import { outcomeOfCode, type Outcome } from './outcome.js';
+import type { OtelPropagatorLike, OtelTracerLike } from './peerTypes.js';
 
 /** Traces calls; given to the manager as `new Manager({ tracer })`. */
 export interface CallTracer {
@@ -39,15 +41,19 @@ export interface AttemptSpan {
 
 /** Options of {@link createOtelTracer}. */
 export interface OtelTracerOptions {
-  /** The tracer to use. Default: `trace.getTracer(name)` from the global tracer provider. */
-  tracer?: Tracer | undefined;
+  /**
+   * The OpenTelemetry `Tracer` to use. Default: `trace.getTracer(name)` from the global tracer
+   * provider.
+   */
+  tracer?: OtelTracerLike | undefined;
   /** Tracer name when `tracer` is not given. Default `plugwire`. */
   name?: string | undefined;
-  /** Injects the trace context into headers. Default: the global propagator (W3C with the SDK). */
-  propagator?: TextMapPropagator | undefined;
+  /**
+   * Injects the trace context into headers: an OpenTelemetry `TextMapPropagator`. Default: the
+   * global propagator (W3C with the SDK).
+   */
+  propagator?: OtelPropagatorLike | undefined;
 }
-
-type OtelApi = typeof import('@opentelemetry/api');
 
 /**
  * An OpenTelemetry {@link CallTracer}: a span per call (`plugwire.execute <target>`, INTERNAL,
@@ -67,22 +73,9 @@ export async function createOtelTracer(options: OtelTracerOptions = {}): Promise
   const api = await loadOtelApi('createOtelTracer()');
   return new OtelCallTracer(
     api,
-    options.tracer ?? api.trace.getTracer(options.name ?? 'plugwire'),
-    options.propagator ?? api.propagation,
+    options.tracer ? otelTracer(options.tracer) : api.trace.getTracer(options.name ?? 'plugwire'),
+    options.propagator ? otelPropagator(options.propagator) : api.propagation,
   );
-}
-
-/** @internal shared with the SDK side. */
-export async function loadOtelApi(caller: string): Promise<OtelApi> {
-  try {
-    return await import('@opentelemetry/api');
-  } catch (error) {
-    throw new PluginError(
-      ErrorCode.InvalidConfig,
-      `${caller} needs the optional peer dependency @opentelemetry/api: npm install @opentelemetry/api`,
-      { cause: error },
-    );
-  }
 }
 
 /** The subset of `TextMapPropagator` (and of `propagation`) that injects. */

@@ -8,6 +8,7 @@ export type { Handler, HandlerContext, ServeOptions, ServedPlugin } from './type
 export type { Codec, HealthStatus, PluginInfo } from '../types.js';
 export { createServerTracer, withServerSpan } from '../observe/sdkTracing.js';
 export type { ServerTracer, ServerTracingOptions } from '../observe/sdkTracing.js';
+export type { OtelPropagatorLike, OtelTracerLike } from '../observe/peerTypes.js';
 export { serveHttp } from './http.js';
 export type { ServeHttpOptions } from './http.js';
 export { serveUnix } from './unix.js';
