@@ -70,7 +70,7 @@ test('a child stuck part-way through a stdout line is killed and replaced, not f
   await plugin.start(AbortSignal.timeout(10_000));
   const firstPid = plugin.pid;
   await assert.rejects(
-    plugin.execute({ op: 'stall' }, callContext({ signal: AbortSignal.timeout(300) })),
+    plugin.execute({ op: 'stall' }, callContext({ signal: AbortSignal.timeout(1_500) })),
     { code: ErrorCode.PluginTimeout },
   );
   // Before the fix the next call queued behind the half line and waited for its deadline. Now
