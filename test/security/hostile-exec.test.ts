@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { jsonCodec } from '../../src/codec.js';
 import { pluginConfig } from '../../src/config/defaults.js';
-import { ErrorCode } from '../../src/errors.js';
+import { ErrorCode, isPluginError } from '../../src/errors.js';
 import { ExecPlugin } from '../../src/transport/exec/index.js';
-import { callContext, recordingLogger } from '../fixtures/callContext.js';
+import { callContext, eventually, recordingLogger } from '../fixtures/callContext.js';
 
 const HOSTILE = fileURLToPath(new URL('../fixtures/hostile-exec-plugin.mjs', import.meta.url));
 const plugins: ExecPlugin[] = [];
@@ -15,7 +15,7 @@ after(async () => {
   await Promise.all(plugins.map((p) => p.close()));
 });
 
-function hostile(env: Record<string, string> = {}) {
+function hostile(env: Record<string, string> = {}, timings = { initialMs: 20, maxMs: 200 }) {
   const logger = recordingLogger();
   const config = pluginConfig({
     name: 'hostile',
@@ -24,7 +24,7 @@ function hostile(env: Record<string, string> = {}) {
     args: [HOSTILE],
     env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
   });
-  const plugin = new ExecPlugin(config, { codec: jsonCodec, logger });
+  const plugin = new ExecPlugin(config, { codec: jsonCodec, logger }, timings);
   plugins.push(plugin);
   return { plugin, logger };
 }
@@ -63,4 +63,29 @@ test('success: "yes" is an invalid reply (PLUGIN_1209), not a success', async ()
     code: ErrorCode.InvalidResponse,
     message: /"success" must be true or false/,
   });
+});
+
+test('a child stuck part-way through a stdout line is killed and replaced, not fed more calls', async () => {
+  const { plugin, logger } = hostile();
+  await plugin.start(AbortSignal.timeout(10_000));
+  const firstPid = plugin.pid;
+  await assert.rejects(
+    plugin.execute({ op: 'stall' }, callContext({ signal: AbortSignal.timeout(1_500) })),
+    { code: ErrorCode.PluginTimeout },
+  );
+  // Before the fix the next call queued behind the half line and waited for its deadline. Now
+  // it fails at once, retryably (the manager retries it), until the restarted child answers.
+  let answer: unknown;
+  await eventually(async () => {
+    try {
+      answer = await plugin.execute({ value: 'fresh' }, callContext());
+      return true;
+    } catch (error) {
+      assert.ok(isPluginError(error) && error.retryable, `not retryable: ${String(error)}`);
+      return false;
+    }
+  });
+  assert.equal(answer, 'fresh');
+  assert.notEqual(plugin.pid, firstPid);
+  assert.ok(logger.entries.some((e) => /stuck part-way/.test(e.message)));
 });

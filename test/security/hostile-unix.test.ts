@@ -52,7 +52,8 @@ test('a connection stuck behind a half-written reply line is retired; the next c
   const plugin = new UnixPlugin(config, path, { codec: jsonCodec, logger });
   cleanups.push(() => plugin.close());
 
-  const signal = AbortSignal.timeout(300);
+  // Past STALL_AFTER_MS (1 s): a line cut by a chunk boundary is not a stall, this one is.
+  const signal = AbortSignal.timeout(1_500);
   await assert.rejects(plugin.execute({ op: 'stall' }, callContext({ signal })), (error) => {
     return isPluginError(error) && error.code === ErrorCode.PluginTimeout;
   });

@@ -83,6 +83,7 @@ export class ExecChild implements LineSink {
       maxLineBytes: options.maxResponseBytes,
       source: 'stdout',
       onMessage: (message) => this.#onMessage(message),
+      onStall: () => this.#retire(),
     });
     const stderr = new LineReader(this, STDERR_MAX_LINE);
     child.stdout.on('data', (chunk: Buffer) => this.channel.push(chunk));
@@ -168,14 +169,40 @@ export class ExecChild implements LineSink {
     return this.#stderrTail.length > 0 ? `; last stderr: ${this.#stderrTail.join(' | ')}` : '';
   }
 
-  /** @internal LineSink: one stderr line goes to the logger. */
+  /** @internal LineSink: one stderr line goes to the logger (a throwing logger is ignored). */
   line(text: string): void {
     const line = redactSecrets(text);
     if (this.#stderrTail.length === STDERR_LINES_KEPT) this.#stderrTail.shift();
     this.#stderrTail.push(excerpt(line, 300));
     const fields = { plugin: this.#options.plugin, pid: this.pid, stream: 'stderr' };
-    if (STDERR_LEVEL.test(line)) this.#options.logger.warn(fields, line);
-    else this.#options.logger.info(fields, line);
+    try {
+      if (STDERR_LEVEL.test(line)) this.#options.logger.warn(fields, line);
+      else this.#options.logger.info(fields, line);
+    } catch {
+      // The child's output must never take the host down, not even through its logger.
+    }
+  }
+
+  // A call gave up while a stdout line was half written: every reply behind it is stuck. The
+  // child is killed (a plugin that stalls mid-line may ignore SIGTERM too); its calls fail with
+  // a retryable PLUGIN_1205 and supervision starts a fresh one.
+  #retire(): void {
+    if (this.#exit !== undefined || this.#stopping) return;
+    try {
+      this.#options.logger.warn(
+        { plugin: this.#options.plugin, pid: this.pid, bufferedBytes: this.channel.bufferedBytes },
+        'killed a plugin process stuck part-way through a stdout line',
+      );
+    } catch {
+      // Retired whatever the logger does.
+    }
+    this.channel.close(
+      connectionError(
+        this.#options.plugin,
+        'plugin process retired: a stdout line stalled part-way',
+      ),
+    );
+    this.kill('SIGKILL');
   }
 
   /** @internal LineSink: a huge stderr line is summarised. */

@@ -38,6 +38,9 @@ const RESERVED_METADATA = new Set([
   'upgrade',
 ]);
 
+/** A channel on which nothing was answered for this long, and a call gave up, is retired. */
+const CHANNEL_STALL_MS = 1_000;
+
 /** Statuses that mean the probe in `start()` never reached a server. */
 const NOT_CONNECTED = new Set<number>([
   Status.UNAVAILABLE,
@@ -67,6 +70,8 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
   #closed = false;
   /** Calls the server answered (any status), to tell a slow plugin from a wedged connection. */
   #answered = 0;
+  /** When the server last answered a call on the current channel (epoch ms). */
+  #lastAnswerAt = 0;
 
   constructor(config: PluginConfig, deps: FactoryDeps) {
     this.name = config.name;
@@ -169,11 +174,11 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
             const failure = grpcCallError(error, this.#failedCall(cancellation));
             if (cancellation.aborted || failure.code === ErrorCode.PluginTimeout) {
               this.#stalled(client, answeredBefore);
-            } else this.#answered++;
+            } else this.#answer();
             reject(failure);
             return;
           }
-          this.#answered++;
+          this.#answer();
           let value: unknown;
           try {
             value = this.#result(reply!, message.requestId);
@@ -270,12 +275,18 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
   // what undici does with a socket whose request was aborted.
   #stalled(client: Client, answeredBefore: number): void {
     if (this.#answered !== answeredBefore || this.#client !== client) return;
+    if (Date.now() - this.#lastAnswerAt < CHANNEL_STALL_MS) return;
     this.#logger.warn(
       { plugin: this.name, target: this.#target },
       'retired a gRPC channel on which a call got no answer; the next call opens a new one',
     );
     this.#client = undefined;
     client.close();
+  }
+
+  #answer(): void {
+    this.#answered++;
+    this.#lastAnswerAt = Date.now();
   }
 
   #channel(): Client {
@@ -288,6 +299,7 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
       });
     }
     const [credentials, tlsOptions] = channelCredentials(this.#config);
+    this.#lastAnswerAt = Date.now();
     this.#client = new Client(this.#target, credentials, {
       ...channelOptions(this.#config, this.#options),
       ...tlsOptions,

@@ -120,3 +120,31 @@ test('a request that cannot be written as JSON rejects, not retryable, and is no
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(written, []);
 });
+
+test('a call giving up while a reply line is merely cut by a chunk boundary is not a stall', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  let stalls = 0;
+  const output = new PassThrough();
+  output.resume();
+  const ch = new Channel({
+    plugin: 'p',
+    logger: recordingLogger(),
+    output,
+    maxLineBytes: 1024,
+    source: 'test',
+    onStall: () => stalls++,
+  });
+  const first = new AbortController();
+  const a = ch.request({ type: 'ping', request_id: 'a' }, first.signal);
+  ch.push(Buffer.from('{"request_id":"b","succ'));
+  first.abort();
+  await assert.rejects(a);
+  assert.equal(stalls, 0, 'a fresh partial line is not a stall');
+  // The same half line, still unfinished STALL_AFTER_MS later: a stall.
+  const second = new AbortController();
+  const b = ch.request({ type: 'ping', request_id: 'c' }, second.signal);
+  t.mock.timers.tick(1_000);
+  second.abort();
+  await assert.rejects(b);
+  assert.equal(stalls, 1);
+});

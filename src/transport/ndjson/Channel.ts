@@ -26,12 +26,16 @@ export interface ChannelOptions {
    */
   onMessage?: ((message: Record<string, unknown>) => void) | undefined;
   /**
-   * Called when a call gives up (deadline, abort) while a reply line is half received: every
-   * reply behind that line is stuck until it ends, which a stalled or hostile plugin may never
-   * do. The owner retires the connection rather than send more calls into it.
+   * Called when a call gives up (deadline, abort) while a reply line has been half received for
+   * at least {@link STALL_AFTER_MS}: every reply behind that line is stuck until it ends, which a
+   * stalled or hostile plugin may never do. The owner retires the connection rather than send
+   * more calls into it. (A line merely cut by a chunk boundary is not a stall.)
    */
   onStall?: (() => void) | undefined;
 }
+
+/** How long a reply line may stay half received before a call giving up calls it a stall. */
+export const STALL_AFTER_MS = 1_000;
 
 // A line waiting for the output to drain. A request is dropped if its call ended meanwhile; a
 // cancel (`control`) is always sent.
@@ -58,13 +62,21 @@ export class Channel implements LineSink {
   #queue: QueuedLine[] = [];
   #closedWith: unknown = undefined;
   #seq = 0;
+  /** When the reply line now half received began (epoch ms). */
+  #partialSince = 0;
 
   constructor(options: ChannelOptions) {
     this.#options = options;
     this.#reader = new LineReader(this, options.maxLineBytes);
     this.#calls = new Correlator<WireReply>(
       (cancellation) => {
-        if (options.onStall !== undefined && this.#reader.bufferedBytes > 0) options.onStall();
+        if (
+          options.onStall !== undefined &&
+          this.#reader.bufferedBytes > 0 &&
+          Date.now() - this.#partialSince >= STALL_AFTER_MS
+        ) {
+          options.onStall();
+        }
         return abortError(options.plugin, cancellation);
       },
       (id) => this.#cancel(id),
@@ -140,7 +152,12 @@ export class Channel implements LineSink {
 
   /** Feeds bytes read from the plugin. */
   push(chunk: Buffer): void {
+    const wasPartial = this.#reader.bufferedBytes > 0;
     this.#reader.push(chunk);
+    // A new line started and is not finished: note when, to tell a stall from a chunk boundary.
+    if (this.#reader.bufferedBytes > 0 && (!wasPartial || chunk.includes(0x0a))) {
+      this.#partialSince = Date.now();
+    }
   }
 
   /** The read side ended: a last unterminated line is still read. */
