@@ -60,6 +60,28 @@ export interface ManagerEvents {
   'reload-failed': { error: Error; source?: string | undefined };
   /** Something went wrong in the background (a listener threw, a close failed, …). */
   error: { error: Error; context: string };
+  /** Discovery found a plugin, new or changed on disk (it is then applied like a reload). */
+  'plugin-discovered': {
+    plugin: string;
+    /** The matched file or plugin folder. */
+    path: string;
+    directory: string;
+    manifest?: string | undefined;
+    transport: string;
+    change: 'added' | 'changed';
+  };
+  /**
+   * Discovery refused a plugin or a directory (unsafe, invalid manifest, name taken), or a
+   * discovered binary failed its check before a spawn (`PLUGIN_1212`). Other plugins are unaffected.
+   */
+  'plugin-rejected': {
+    plugin?: string | undefined;
+    path: string;
+    reason: string;
+    code: ErrorCode;
+  };
+  /** One scan of the discovery directories finished. */
+  'discovery-scan': { directories: string[]; found: number; rejected: number; durationMs: number };
   /** `shutdown()` finished. */
   shutdown: { abortedCalls: number };
 }

@@ -7,11 +7,13 @@ import {
 } from './config/defaults.js';
 import { loadConfigFile, parseConfig, parsePluginConfig } from './config/index.js';
 import type {
+  DiscoveryConfig,
   ManagerConfig,
   PluginConfig,
   PolicyConfig,
   RetryBudgetConfig,
 } from './config/types.js';
+import { DEFAULT_DISCOVERY } from './config/discovery-schema.js';
 import {
   applyReload,
   type ReloadOptions,
@@ -20,6 +22,7 @@ import {
 } from './reload/apply.js';
 import { diffConfigs, type ConfigDiff } from './reload/diff.js';
 import { watchConfigFile } from './reload/watch.js';
+import { Discovery, type DiscoveryStats } from './discovery/Discovery.js';
 import { ConfigError, ErrorCode, PluginError, redactSecrets } from './errors.js';
 import { balancerNames } from './balance/registry.js';
 import type { Balancer } from './balance/types.js';
@@ -100,6 +103,8 @@ export interface LoadResult {
 export interface MetricsSnapshot {
   global: CounterSnapshot;
   plugins: Record<string, CounterSnapshot>;
+  /** Plugin discovery's counters, when the config has discovery on. */
+  discovery?: DiscoveryStats | undefined;
 }
 
 /** Options of {@link Manager.shutdown}. */
@@ -155,6 +160,10 @@ export class Manager<Req = unknown, Resp = unknown> {
    */
   private readonly unrouted = new Set<PluginSlot>();
   private readonly closingSlots = new Set<PluginSlot>();
+  private readonly discovery: Discovery;
+  /** The running config as given (before discovery added its plugins): watch mode merges into it. */
+  private given: ManagerConfig | undefined;
+  private discoverySettings: DiscoveryConfig = DEFAULT_DISCOVERY;
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
@@ -209,6 +218,13 @@ export class Manager<Req = unknown, Resp = unknown> {
       onIdle: () => this.drained?.(),
       route: (target) => this.targets.route(target),
     };
+    this.discovery = new Discovery({
+      events: this.bus,
+      logger: this.logger,
+      parseOptions: () => ({ transports: this.factories }),
+      reservedNames: () => [...this.targets.plugins()].filter(isInCode).map((slot) => slot.name),
+      rescan: () => this.rescan(),
+    });
     this.factories.set(IN_PROCESS, inProcessFactory);
     if (options.builtinTransports !== false) {
       for (const factory of builtinFactories()) this.registerFactory(factory.transports, factory);
@@ -239,11 +255,14 @@ export class Manager<Req = unknown, Resp = unknown> {
   async load(config: unknown): Promise<LoadResult> {
     this.assertOpen();
     const source = typeof config === 'string' ? config : undefined;
-    const parsed = await this.parse(config);
+    const given = await this.parse(config);
+    const parsed = await this.discovery.merge(given);
     const problems = this.targets.clashes(parsed, 'load', isInCode);
     const balancers = this.targets.balancers(parsed, false, problems);
     if (problems.length > 0) throw new ConfigError(problems, source);
     const plugins = this.createPlugins(parsed.plugins);
+    this.given = given;
+    this.discoverySettings = parsed.discovery;
     this.adopt(parsed, balancers);
     const slots = plugins.map(({ plugin, config }) => this.addSlot(this.newSlot(plugin, config)));
     return { plugins: await this.startAll(slots) };
@@ -260,7 +279,17 @@ export class Manager<Req = unknown, Resp = unknown> {
    * registered in code are left alone. See docs/reload.md.
    */
   reload(config: unknown, options: ReloadOptions = {}): Promise<ReloadResult> {
-    const run = this.reloads.then(() => this.doReload(config, options));
+    const source = typeof config === 'string' ? config : undefined;
+    return this.enqueueReload(source, () => this.parse(config), options);
+  }
+
+  /** Runs reloads one at a time, in call order. */
+  private enqueueReload(
+    source: string | undefined,
+    read: () => Promise<ManagerConfig>,
+    options: ReloadOptions,
+  ): Promise<ReloadResult> {
+    const run = this.reloads.then(() => this.doReload(source, read, options));
     this.reloads = run.then(
       () => undefined,
       () => undefined,
@@ -291,14 +320,32 @@ export class Manager<Req = unknown, Resp = unknown> {
     return stopWatching;
   }
 
-  private async doReload(input: unknown, options: ReloadOptions): Promise<ReloadResult> {
-    const source = typeof input === 'string' ? input : undefined;
+  /**
+   * Discovery saw a change on disk: the running config (as given) is applied again with what a
+   * scan finds now, through the same reload as any other (rolling for a changed binary).
+   */
+  private async rescan(): Promise<void> {
+    if (this.given === undefined || this.closing !== undefined) return;
+    // The config is read when the reload's turn comes: a reload queued before it may change it.
+    await this.enqueueReload('discovery', async () => this.given!, { strategy: 'rolling' }).then(
+      () => undefined,
+      () => undefined, // reported by the reload-failed event
+    );
+  }
+
+  private async doReload(
+    source: string | undefined,
+    read: () => Promise<ManagerConfig>,
+    options: ReloadOptions,
+  ): Promise<ReloadResult> {
+    let given: ManagerConfig;
     let next: ManagerConfig;
     let diff: ConfigDiff;
     let balancers: Map<string, Balancer>;
     try {
       this.assertOpen();
-      next = await this.parse(input);
+      given = await read();
+      next = await this.discovery.merge(given, source === 'discovery');
       const problems = this.targets.clashes(next, 'reload', isInCode);
       balancers = this.targets.balancers(next, true, problems);
       if (problems.length > 0) throw new ConfigError(problems, source);
@@ -309,6 +356,8 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.bus.emit('reload-failed', { error: err, source });
       throw error;
     }
+    this.given = given;
+    this.discoverySettings = next.discovery;
     this.bus.emit('reload-start', { diff, source });
     if (!this.loaded) {
       // A reload before any load(): its plugins are the initial set; settings() does the rest.
@@ -362,6 +411,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       readiness: this.readinessTracker.config,
       retryBudget: this.retryBudget,
       startupConcurrency: this.startupConcurrency,
+      discovery: this.discoverySettings,
       plugins: [...this.targets.plugins()]
         .filter((slot) => !isInCode(slot))
         .map((slot) => slot.config),
@@ -487,7 +537,8 @@ export class Manager<Req = unknown, Resp = unknown> {
     const bounds = options?.latencyBucketsMs;
     const plugins: Record<string, CounterSnapshot> = {};
     for (const slot of this.targets.plugins()) plugins[slot.name] = slot.counters.snapshot(bounds);
-    return { global: this.host.counters.snapshot(bounds), plugins };
+    const discovery = this.discovery.enabled ? { ...this.discovery.stats } : undefined;
+    return { global: this.host.counters.snapshot(bounds), plugins, ...(discovery && { discovery }) };
   }
 
   /**
@@ -577,6 +628,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.readinessTracker.shutdown();
     for (const waiter of [...this.readyWaiters]) waiter.fail('(the manager is shutting down)');
     for (const stop of [...this.watchers]) stop();
+    this.discovery.stop();
     for (const slot of [...this.targets.plugins(), ...this.unrouted]) slot.lifecycle?.stop();
     let aborted = 0;
     if (this.host.counters.inFlight > 0) {
@@ -599,7 +651,11 @@ export class Manager<Req = unknown, Resp = unknown> {
   /** The plugin for a validated config, made by its transport's factory. */
   private instantiate(config: PluginConfig): Plugin<Req, Resp> {
     const factory = this.factories.get(config.transport)!;
-    return factory.create(config, { codec: this.codec, logger: this.logger }) as Plugin<Req, Resp>;
+    return factory.create(config, {
+      codec: this.codec,
+      logger: this.logger,
+      verify: this.discovery.verify,
+    }) as Plugin<Req, Resp>;
   }
 
   private newSlot(plugin: Plugin<Req, Resp>, config: PluginConfig): PluginSlot {

@@ -19,6 +19,7 @@ import type { Problem } from './issues.js';
 import { closest, normaliseKeys, snakeCase, type KeyProblem } from './keys.js';
 import { NAME, NAME_RULE, pluginSchema, type SchemaContext } from './plugin-schema.js';
 import { policySchema } from './policy-schema.js';
+import { discoverySchema } from './discovery-schema.js';
 import type { ManagerConfig, PolicyConfig } from './types.js';
 
 // go-plugins keeps the policy defaults at the top level (`default_retry: …`); they belong
@@ -124,6 +125,7 @@ export function managerSchema(context: SchemaContext, defaults: PolicyConfig) {
           ? 'no plugins configured: add a plugins list (an empty list, plugins: [], is allowed)'
           : undefined,
     }),
+    discovery: discoverySchema(kit).prefault({}),
   });
   const known = new Set(Object.keys(schema.shape));
   return z.preprocess(
