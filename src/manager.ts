@@ -538,7 +538,11 @@ export class Manager<Req = unknown, Resp = unknown> {
     const plugins: Record<string, CounterSnapshot> = {};
     for (const slot of this.targets.plugins()) plugins[slot.name] = slot.counters.snapshot(bounds);
     const discovery = this.discovery.enabled ? { ...this.discovery.stats } : undefined;
-    return { global: this.host.counters.snapshot(bounds), plugins, ...(discovery && { discovery }) };
+    return {
+      global: this.host.counters.snapshot(bounds),
+      plugins,
+      ...(discovery && { discovery }),
+    };
   }
 
   /**

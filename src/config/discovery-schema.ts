@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { keyed, withRule, type Assert, type Exactly, type FieldKit } from './fields.js';
 import type { Problem } from './issues.js';
 import type { DiscoveryConfig } from './types.js';
+import { compilePattern } from '../discovery/pattern.js';
 
 /** What `discovery` is when the config does not have one: off. */
 export const DEFAULT_DISCOVERY: DiscoveryConfig = {
@@ -41,10 +42,25 @@ export function discoverySchema(kit: FieldKit) {
 
 function needsDirectories(config: DiscoveryConfig, valid: (...path: PropertyKey[]) => boolean) {
   const problems: Problem[] = [];
-  if (valid('enabled') && valid('directories') && config.enabled && config.directories.length === 0) {
+  if (valid('patterns')) {
+    config.patterns.forEach((pattern, i) => {
+      try {
+        compilePattern(pattern);
+      } catch (error) {
+        problems.push({ path: ['patterns', i], message: (error as Error).message });
+      }
+    });
+  }
+  if (
+    valid('enabled') &&
+    valid('directories') &&
+    config.enabled &&
+    config.directories.length === 0
+  ) {
     problems.push({
       path: ['directories'],
-      message: 'discovery is enabled but no directory is given: add directories: [/path/to/plugins]',
+      message:
+        'discovery is enabled but no directory is given: add directories: [/path/to/plugins]',
     });
   }
   return problems;

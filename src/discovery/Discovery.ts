@@ -4,11 +4,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_DISCOVERY } from '../config/discovery-schema.js';
 import type { ParseOptions } from '../config/parse.js';
 import { DEFAULT_POLICY } from '../config/defaults.js';
-import type { DiscoveryConfig, ManagerConfig, PluginConfig, PolicyConfig } from '../config/types.js';
+import type {
+  DiscoveryConfig,
+  ManagerConfig,
+  PluginConfig,
+  PolicyConfig,
+} from '../config/types.js';
 import { ErrorCode, isPluginError } from '../errors.js';
 import type { TypedEvents } from '../events.js';
 import type { Logger } from '../types.js';
-import { scanDirectories, type FoundPlugin, type RejectedEntry, type ScanResult } from './scanner.js';
+import {
+  scanDirectories,
+  type FoundPlugin,
+  type RejectedEntry,
+  type ScanResult,
+} from './scanner.js';
 import { discoveredOrigin, verifyExecutable } from './verify.js';
 import { DiscoveryWatcher } from './watcher.js';
 
@@ -45,7 +55,13 @@ export interface DiscoveryStats {
  * binary before it is spawned, and in watch mode asks for a reload when the directories change.
  */
 export class Discovery {
-  readonly stats: DiscoveryStats = { scans: 0, discovered: 0, rejected: 0, verified: 0, refused: 0 };
+  readonly stats: DiscoveryStats = {
+    scans: 0,
+    discovered: 0,
+    rejected: 0,
+    verified: 0,
+    refused: 0,
+  };
   private settings: DiscoveryConfig = DEFAULT_DISCOVERY;
   /** The config's `defaults`, which manifests fall back to. */
   private defaults: PolicyConfig = DEFAULT_POLICY;
@@ -108,7 +124,10 @@ export class Discovery {
       this.stats.rejected++;
       const reason = error instanceof Error ? error.message : String(error);
       const code = isPluginError(error) ? error.code : ErrorCode.PluginVerificationFailed;
-      this.host.logger.warn({ plugin: config.name, code, reason }, 'plugwire: discovered plugin refused');
+      this.host.logger.warn(
+        { plugin: config.name, code, reason },
+        'plugwire: discovered plugin refused',
+      );
       this.host.events.emit('plugin-rejected', {
         plugin: config.name,
         path: config.executable ?? origin.path,
@@ -151,7 +170,8 @@ export class Discovery {
     for (const [path, version] of after) if (before.get(path) !== version) changing.add(path);
     for (const path of before.keys()) if (!after.has(path)) changing.add(path);
     const rejectedBefore = new Map(first.rejected.map((r) => [r.path, r.version]));
-    for (const r of second.rejected) if (rejectedBefore.get(r.path) !== r.version) changing.add(r.path);
+    for (const r of second.rejected)
+      if (rejectedBefore.get(r.path) !== r.version) changing.add(r.path);
     if (changing.size === 0) return second;
     this.watcher?.schedule(); // look again once it has settled
     const found = second.found.filter((p) => !changing.has(p.origin.path));
@@ -173,7 +193,8 @@ export class Discovery {
     for (const plugin of scan.found) {
       const { name, group } = plugin.config;
       let reason: string | undefined;
-      if (pluginNames.has(name)) reason = `the name "${name}" is already used by a configured plugin`;
+      if (pluginNames.has(name))
+        reason = `the name "${name}" is already used by a configured plugin`;
       else if (groupNames.has(name)) reason = `the name "${name}" is already used by a group`;
       else if (group !== undefined && pluginNames.has(group)) {
         reason = `its group "${group}" is the name of a plugin; plugins and groups share one namespace`;
@@ -290,7 +311,11 @@ async function directoriesToWatch(
   };
   for (const directory of settings.directories) await add(resolve(directory));
   for (const { config, origin } of found) {
-    if (origin.path !== origin.directory && origin.manifest !== undefined && dirname(origin.manifest) === origin.path) {
+    if (
+      origin.path !== origin.directory &&
+      origin.manifest !== undefined &&
+      dirname(origin.manifest) === origin.path
+    ) {
       await add(origin.path);
     }
     if (config.executable !== undefined) {

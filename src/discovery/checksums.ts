@@ -55,7 +55,9 @@ export async function trustedChecksum(
   try {
     text = await readFile(settings.sumsFile, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read discovery.sumsFile ${settings.sumsFile} (${errnoCode(error) ?? String(error)})`);
+    throw new Error(
+      `cannot read discovery.sumsFile ${settings.sumsFile} (${errnoCode(error) ?? String(error)})`,
+    );
   }
   const sums = parseSums(text, settings.sumsFile);
   for (const [path, hex] of sums) {

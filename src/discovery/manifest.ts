@@ -42,11 +42,18 @@ export async function readManifest(
 ): Promise<PluginConfig> {
   const source = manifest ?? context.file ?? context.base;
   const document = manifest === undefined ? {} : await readDocument(manifest, context.root);
-  const input: Record<string, unknown> = { name: context.defaultName, transport: 'exec', ...document };
+  const input: Record<string, unknown> = {
+    name: context.defaultName,
+    transport: 'exec',
+    ...document,
+  };
   if (input.executable === undefined && context.file !== undefined) input.executable = context.file;
   const config = parsePluginConfig(input, context.defaults, { ...context.parse, source });
   const problems: Array<{ path: string; message: string; code: ErrorCode }> = [];
-  const inside = async (field: 'executable' | 'workDir' | 'socketPath', kind: 'file' | 'directory' | 'any') => {
+  const inside = async (
+    field: 'executable' | 'workDir' | 'socketPath',
+    kind: 'file' | 'directory' | 'any',
+  ) => {
     const value = config[field];
     if (value === undefined) return;
     const path = isAbsolute(value) ? value : resolve(context.base, value);
@@ -54,7 +61,11 @@ export async function readManifest(
     if (kind === 'any') {
       // A socket may not exist yet: only where it would be is checked.
       if (!isInside(context.root, path)) {
-        problems.push({ path: field, message: `leads outside ${context.root}`, code: ErrorCode.PluginVerificationFailed });
+        problems.push({
+          path: field,
+          message: `leads outside ${context.root}`,
+          code: ErrorCode.PluginVerificationFailed,
+        });
       }
       return;
     }
@@ -81,7 +92,10 @@ async function readDocument(manifest: string, root: string): Promise<Record<stri
   const checked = await checkFile(root, manifest);
   if (typeof checked === 'string') return refuse(checked, ErrorCode.PluginVerificationFailed);
   if (checked.stats.size > MAX_MANIFEST_BYTES) {
-    return refuse(`the manifest is larger than ${MAX_MANIFEST_BYTES} bytes`, ErrorCode.InvalidConfig);
+    return refuse(
+      `the manifest is larger than ${MAX_MANIFEST_BYTES} bytes`,
+      ErrorCode.InvalidConfig,
+    );
   }
   let document: unknown;
   try {

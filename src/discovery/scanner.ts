@@ -103,7 +103,10 @@ async function scanDirectory(
   context: ScanContext,
 ): Promise<ScanResult> {
   const result: ScanResult = { found: [], rejected: [] };
-  const refuseDirectory = (reason: string, code: ErrorCode = ErrorCode.PluginVerificationFailed) => {
+  const refuseDirectory = (
+    reason: string,
+    code: ErrorCode = ErrorCode.PluginVerificationFailed,
+  ) => {
     result.rejected.push({ path: directory, reason, code, version: reason });
     return result;
   };
@@ -112,7 +115,8 @@ async function scanDirectory(
   try {
     root = await realpath(directory);
     const stats = await stat(root);
-    if (!stats.isDirectory()) return refuseDirectory(`${directory} is not a directory`, ErrorCode.InvalidConfig);
+    if (!stats.isDirectory())
+      return refuseDirectory(`${directory} is not a directory`, ErrorCode.InvalidConfig);
     const unsafe = unsafeOwnership(stats, directory);
     if (unsafe !== undefined) return refuseDirectory(unsafe);
     entries = await readdir(directory, { withFileTypes: true });
@@ -124,7 +128,10 @@ async function scanDirectory(
   }
   const names = new Set(entries.map((entry) => entry.name));
   const candidates = entries.filter(
-    (entry) => matches(entry.name) && !isManifestName(entry.name) && !FOLDER_MANIFESTS.includes(entry.name as never),
+    (entry) =>
+      matches(entry.name) &&
+      !isManifestName(entry.name) &&
+      !FOLDER_MANIFESTS.includes(entry.name as never),
   );
   const outcomes = await Promise.all(
     candidates.map((entry) => examine(directory, root, entry, names, context)),
@@ -156,11 +163,18 @@ async function examine(
   if (isFolder) return examineFolder(directory, root, path, entry.name, context);
   const checked = await checkFile(root, path);
   if (typeof checked === 'string') {
-    return { plugin: entry.name, path, reason: checked, code: ErrorCode.PluginVerificationFailed, version: checked };
+    return {
+      plugin: entry.name,
+      path,
+      reason: checked,
+      code: ErrorCode.PluginVerificationFailed,
+      version: checked,
+    };
   }
   const suffix = MANIFEST_SUFFIXES.find((s) => names.has(`${entry.name}${s}`));
   const manifest = suffix === undefined ? undefined : join(directory, `${entry.name}${suffix}`);
-  const manifestStats = manifest === undefined ? undefined : await stat(manifest).catch(() => undefined);
+  const manifestStats =
+    manifest === undefined ? undefined : await stat(manifest).catch(() => undefined);
   const version = [signature(checked.stats), manifestStats && signature(manifestStats)].join('|');
   try {
     const config = await readManifest(manifest, {
@@ -199,7 +213,13 @@ async function examineFolder(
   const manifest = join(folder, manifestName);
   const checked = await checkFile(root, folder, 'directory');
   if (typeof checked === 'string') {
-    return { plugin: name, path: folder, reason: checked, code: ErrorCode.PluginVerificationFailed, version: checked };
+    return {
+      plugin: name,
+      path: folder,
+      reason: checked,
+      code: ErrorCode.PluginVerificationFailed,
+      version: checked,
+    };
   }
   const manifestStats = await stat(manifest).catch(() => undefined);
   let version = manifestStats ? signature(manifestStats) : 'no-manifest';
@@ -227,7 +247,8 @@ function accept(config: PluginConfig, origin: DiscoveredOrigin): FoundPlugin {
   return { config, origin };
 }
 
-const unsafe = (issue: { code: string }): boolean => issue.code === ErrorCode.PluginVerificationFailed;
+const unsafe = (issue: { code: string }): boolean =>
+  issue.code === ErrorCode.PluginVerificationFailed;
 
 function refusal(error: unknown, name: string, path: string, version: string): RejectedEntry {
   const plugin = isPluginError(error) && error.plugin !== undefined ? error.plugin : name;
@@ -235,11 +256,12 @@ function refusal(error: unknown, name: string, path: string, version: string): R
     plugin,
     path,
     reason: error instanceof Error ? error.message : String(error),
-    code: isConfigError(error) && error.issues.some(unsafe)
-      ? ErrorCode.PluginVerificationFailed
-      : isPluginError(error)
-        ? error.code
-        : ErrorCode.InvalidConfig,
+    code:
+      isConfigError(error) && error.issues.some(unsafe)
+        ? ErrorCode.PluginVerificationFailed
+        : isPluginError(error)
+          ? error.code
+          : ErrorCode.InvalidConfig,
     version,
   };
 }

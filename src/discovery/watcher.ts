@@ -42,7 +42,9 @@ export class DiscoveryWatcher {
         if (this.reported.has(key)) return;
         this.reported.add(key);
         options.onError(
-          new Error(`Cannot watch ${directory} for plugins (${String(error)}); it is rescanned every ${options.poll} ms`),
+          new Error(
+            `Cannot watch ${directory} for plugins (${String(error)}); it is rescanned every ${options.poll} ms`,
+          ),
         );
       },
     );
