@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parsePluginConfig, type ParseOptions } from '../config/parse.js';
-import type { PluginConfig, PolicyConfig } from '../config/types.js';
+import type { PluginConfig } from '../config/types.js';
 import { ConfigError, ErrorCode } from '../errors.js';
 import { checkFile, isInside } from './safety.js';
 
@@ -23,8 +22,8 @@ export interface ManifestContext {
   defaultName: string;
   /** The matched file, run when the manifest names no `executable` (absent for a folder). */
   file?: string | undefined;
-  defaults: PolicyConfig;
-  parse: ParseOptions;
+  /** Validates a plugin config (one schema for the whole scan: see `pluginConfigParser`). */
+  parse: (input: unknown, source?: string) => PluginConfig;
 }
 
 /**
@@ -48,7 +47,7 @@ export async function readManifest(
     ...document,
   };
   if (input.executable === undefined && context.file !== undefined) input.executable = context.file;
-  const config = parsePluginConfig(input, context.defaults, { ...context.parse, source });
+  const config = context.parse(input, source);
   const problems: Array<{ path: string; message: string; code: ErrorCode }> = [];
   const inside = async (
     field: 'executable' | 'workDir' | 'socketPath',

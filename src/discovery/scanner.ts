@@ -1,10 +1,15 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ParseOptions } from '../config/parse.js';
+import { pluginConfigParser, type ParseOptions } from '../config/parse.js';
 import type { DiscoveryConfig, PluginConfig, PolicyConfig } from '../config/types.js';
 import { ErrorCode, errnoCode, isConfigError, isPluginError } from '../errors.js';
-import { FOLDER_MANIFESTS, MANIFEST_SUFFIXES, readManifest } from './manifest.js';
+import {
+  FOLDER_MANIFESTS,
+  MANIFEST_SUFFIXES,
+  readManifest,
+  type ManifestContext,
+} from './manifest.js';
 import { compilePatterns } from './pattern.js';
 import { checkFile, isExecutable, unsafeOwnership } from './safety.js';
 
@@ -71,9 +76,10 @@ export async function scanDirectories(
   context: ScanContext,
 ): Promise<ScanResult> {
   const matches = compilePatterns(settings.patterns);
+  const parse = pluginConfigParser(context.defaults, context.parse);
   const result: ScanResult = { found: [], rejected: [] };
   const perDirectory = await Promise.all(
-    settings.directories.map((directory) => scanDirectory(resolve(directory), matches, context)),
+    settings.directories.map((directory) => scanDirectory(resolve(directory), matches, parse)),
   );
   const seen = new Map<string, string>();
   for (const { found, rejected } of perDirectory) {
@@ -97,10 +103,12 @@ export async function scanDirectories(
   return result;
 }
 
+type Parse = ManifestContext['parse'];
+
 async function scanDirectory(
   directory: string,
   matches: (name: string) => boolean,
-  context: ScanContext,
+  parse: Parse,
 ): Promise<ScanResult> {
   const result: ScanResult = { found: [], rejected: [] };
   const refuseDirectory = (
@@ -134,7 +142,7 @@ async function scanDirectory(
       !FOLDER_MANIFESTS.includes(entry.name as never),
   );
   const outcomes = await Promise.all(
-    candidates.map((entry) => examine(directory, root, entry, names, context)),
+    candidates.map((entry) => examine(directory, root, entry, names, parse)),
   );
   for (const outcome of outcomes) {
     if (outcome === undefined) continue;
@@ -150,7 +158,7 @@ async function examine(
   root: string,
   entry: Dirent,
   names: ReadonlySet<string>,
-  context: ScanContext,
+  parse: Parse,
 ): Promise<FoundPlugin | RejectedEntry | undefined> {
   const path = join(directory, entry.name);
   let isFolder = entry.isDirectory();
@@ -160,7 +168,7 @@ async function examine(
       () => false,
     );
   }
-  if (isFolder) return examineFolder(directory, root, path, entry.name, context);
+  if (isFolder) return examineFolder(directory, root, path, entry.name, parse);
   const checked = await checkFile(root, path);
   if (typeof checked === 'string') {
     return {
@@ -182,8 +190,7 @@ async function examine(
       base: directory,
       defaultName: entry.name,
       file: path,
-      defaults: context.defaults,
-      parse: context.parse,
+      parse,
     });
     if (config.transport === 'exec' && config.executable === path && !isExecutable(checked.stats)) {
       return {
@@ -205,7 +212,7 @@ async function examineFolder(
   root: string,
   folder: string,
   name: string,
-  context: ScanContext,
+  parse: Parse,
 ): Promise<FoundPlugin | RejectedEntry | undefined> {
   const inFolder = await readdir(folder).catch(() => [] as string[]);
   const manifestName = FOLDER_MANIFESTS.find((m) => inFolder.includes(m));
@@ -228,8 +235,7 @@ async function examineFolder(
       root,
       base: folder,
       defaultName: name,
-      defaults: context.defaults,
-      parse: context.parse,
+      parse,
     });
     if (config.workDir === undefined && config.transport === 'exec') config.workDir = folder;
     if (config.executable !== undefined) {
