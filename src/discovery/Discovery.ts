@@ -72,6 +72,8 @@ export class Discovery {
   /** Refusals already reported, by path: the same one is not reported on every scan. */
   private reported = new Map<string, string>();
   private lastSignature = '';
+  /** The last refusal reported by `verify`, by plugin. */
+  private readonly refusals = new Map<string, string>();
   private watchDirectories: ReadonlySet<string> = new Set();
   private stopped = false;
 
@@ -119,21 +121,26 @@ export class Discovery {
     try {
       await verifyExecutable(config, origin, this.settings);
       this.stats.verified++;
+      this.refusals.delete(config.name);
     } catch (error) {
       this.stats.refused++;
-      this.stats.rejected++;
       const reason = error instanceof Error ? error.message : String(error);
-      const code = isPluginError(error) ? error.code : ErrorCode.PluginVerificationFailed;
-      this.host.logger.warn(
-        { plugin: config.name, code, reason },
-        'plugwire: discovered plugin refused',
-      );
-      this.host.events.emit('plugin-rejected', {
-        plugin: config.name,
-        path: config.executable ?? origin.path,
-        reason,
-        code,
-      });
+      // Background start attempts repeat the check: the same refusal is reported once.
+      if (this.refusals.get(config.name) !== reason) {
+        this.refusals.set(config.name, reason);
+        this.stats.rejected++;
+        const code = isPluginError(error) ? error.code : ErrorCode.PluginVerificationFailed;
+        this.host.logger.warn(
+          { plugin: config.name, code, reason },
+          'plugwire: discovered plugin refused',
+        );
+        this.host.events.emit('plugin-rejected', {
+          plugin: config.name,
+          path: config.executable ?? origin.path,
+          reason,
+          code,
+        });
+      }
       throw error;
     }
   };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ErrorCode, Manager, isPluginError, type ManagerEvents } from '../../src/index.js';
 import { tempDir } from '../support/tmp.js';
-import { QUICK, sha256, writePlugin } from './support.js';
+import { QUICK, pluginScript, sha256, until, writePlugin } from './support.js';
 
 interface Reply {
   label: string;
@@ -180,5 +180,38 @@ describe('plugin discovery', () => {
     // Both start attempts were refused (and the background attempts since).
     assert.ok((manager.metrics().discovery?.refused ?? 0) >= 2);
     assert.ok((manager.metrics().discovery?.verified ?? 0) >= 1);
+  });
+
+  test('a restart checks the binary again: one tampered with after the start is refused', async (t) => {
+    const dir = folder('restart');
+    const binary = writePlugin(join(dir, 'plugin-guarded'), 'guarded');
+    const manager = new Manager<unknown, Reply>();
+    t.after(() => manager.shutdown());
+    const rejected = record(manager, 'plugin-rejected');
+    await manager.load({
+      defaults: QUICK,
+      plugins: [],
+      discovery: {
+        enabled: true,
+        directories: [dir],
+        checksums: { 'plugin-guarded': sha256(binary) },
+      },
+    });
+    const { pid } = await manager.execute('plugin-guarded', {});
+    // Rewritten in place (no watch mode here), then the running process dies: the supervisor's
+    // restart must not run what is on disk now.
+    writeFileSync(binary, pluginScript('tampered'));
+    process.kill(pid, 'SIGKILL');
+    await until(() => assert.equal(rejected.length, 1), 10_000);
+    assert.equal(rejected[0]!.plugin, 'plugin-guarded');
+    assert.equal(rejected[0]!.code, ErrorCode.PluginVerificationFailed);
+    assert.match(rejected[0]!.reason, /does not match the one trusted in discovery\.checksums/);
+    await until(() => {
+      const health = manager.health()['plugin-guarded']!;
+      assert.equal(health.status, 'offline');
+      assert.match(health.message ?? '', /last start failed: Refusing to run 'plugin-guarded'/);
+    }, 10_000);
+    await assert.rejects(manager.execute('plugin-guarded', {}, { timeoutMs: 1_000 }));
+    assert.equal(rejected.length, 1); // later restarts are refused without a new report
   });
 });
