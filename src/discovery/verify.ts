@@ -1,9 +1,9 @@
 import { dirname } from 'node:path';
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { DiscoveryConfig, PluginConfig } from '../config/types.js';
 import { ErrorCode, PluginError } from '../errors.js';
 import { matchesChecksum, sha256File, trustedChecksum } from './checksums.js';
-import { checkFile } from './safety.js';
+import { checkFile, unsafeOwnership } from './safety.js';
 import type { DiscoveredOrigin } from './scanner.js';
 
 /** The origin a scan stamped on a discovered plugin's config, or undefined for any other plugin. */
@@ -50,6 +50,9 @@ export async function verifyExecutable(
   } catch {
     return refuse(`its directory ${origin.directory} is gone`);
   }
+  const rootStats = await stat(root).catch(() => undefined);
+  const unsafeRoot = rootStats && unsafeOwnership(rootStats, origin.directory);
+  if (unsafeRoot !== undefined) return refuse(unsafeRoot);
   const checked = await checkFile(root, executable);
   if (typeof checked === 'string') return refuse(checked);
   // The folder of a folder plugin decides who can replace the binary, as the directory does.
