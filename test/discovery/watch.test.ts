@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { ErrorCode, Manager, isPluginError } from '../../src/index.js';
 import { processExists } from '../fixtures/callContext.js';
 import { tempDir } from '../support/tmp.js';
-import { QUICK, until, writePlugin } from './support.js';
+import { QUICK, pluginScript, until, writePlugin } from './support.js';
 
 interface Reply {
   label: string;
@@ -58,7 +66,7 @@ function callers(manager: Manager<unknown, Reply>, target: string, workers: numb
   };
 }
 
-const watching = (directory: string) => ({
+const watching = (directory: string, debounceMs = 100) => ({
   defaults: QUICK,
   plugins: [],
   discovery: {
@@ -66,7 +74,7 @@ const watching = (directory: string) => ({
     directories: [directory],
     patterns: ['plugin-*'],
     watchMode: true,
-    debounceMs: 100,
+    debounceMs,
     poll: 500,
   },
 });
@@ -86,7 +94,7 @@ describe('discovery in watch mode', () => {
     await until(async () => {
       const reply = await manager.execute('plugin-fresh', {});
       assert.equal(reply.label, 'fresh-v1');
-    }, 10_000);
+    }, 30_000);
     assert.equal(manager.readiness().runtime.plugins['plugin-fresh']?.state, 'ready');
     const fresh = callers(manager, 'plugin-fresh', 8);
     await sleep(200);
@@ -94,8 +102,8 @@ describe('discovery in watch mode', () => {
     // Replaced: a new binary renamed over the old one; the rolling reload loses no call.
     const oldPid = [...fresh.pids][0]!;
     writePlugin(join(dir, 'plugin-fresh'), 'fresh-v2');
-    await until(() => assert.ok(fresh.labels.has('fresh-v2')), 10_000);
-    await until(() => assert.equal(processExists(oldPid), false), 10_000);
+    await until(() => assert.ok(fresh.labels.has('fresh-v2')), 30_000);
+    await until(() => assert.equal(processExists(oldPid), false), 30_000);
     await sleep(200);
     await fresh.stop();
     assert.deepEqual(fresh.failures, []);
@@ -110,9 +118,9 @@ describe('discovery in watch mode', () => {
           manager.plugins().some((p) => p.name === 'plugin-fresh'),
           false,
         ),
-      10_000,
+      30_000,
     );
-    await until(() => assert.equal(processExists(pid), false), 10_000);
+    await until(() => assert.equal(processExists(pid), false), 30_000);
 
     await steady.stop();
     assert.deepEqual(steady.failures, []);
@@ -139,10 +147,37 @@ describe('discovery in watch mode', () => {
     renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
     rmSync(join(dir, '..2026_01'), { recursive: true });
 
-    await until(() => assert.ok(load.labels.has('k-v2')), 10_000);
+    await until(() => assert.ok(load.labels.has('k-v2')), 30_000);
     await sleep(100);
     await load.stop();
     assert.deepEqual(load.failures, []);
     assert.equal((await manager.execute('plugin-k', {})).label, 'k-v2');
+  });
+
+  test('a file still being written is started only once it is complete', async (t) => {
+    const dir = folder('slow-write');
+    const manager = new Manager<unknown, Reply>();
+    t.after(() => manager.shutdown());
+    const failedStarts: string[] = [];
+    manager.on('startup-attempt-failed', (e) => failedStarts.push(`${e.plugin}: ${e.error}`));
+    // Two scans 250 ms apart must see the same size and times: the writer below never pauses
+    // that long, so every scan during the write sees it still changing.
+    await manager.load(watching(dir, 250));
+
+    // Written in place, in pieces, over ~1 s (an scp or a slow copy): no rename to help.
+    const text = pluginScript('slow');
+    const path = join(dir, 'plugin-slow');
+    writeFileSync(path, '');
+    chmodSync(path, 0o755);
+    const pieces = 30;
+    for (let i = 0; i < pieces; i++) {
+      const size = Math.ceil(text.length / pieces);
+      appendFileSync(path, text.slice(i * size, (i + 1) * size));
+      await sleep(30);
+    }
+    await until(async () => {
+      assert.equal((await manager.execute('plugin-slow', {})).label, 'slow');
+    }, 30_000);
+    assert.deepEqual(failedStarts, []);
   });
 });
