@@ -164,16 +164,17 @@ describe('discovery in watch mode', () => {
     // that long, so every scan during the write sees it still changing.
     await manager.load(watching(dir, 250));
 
-    // Written in place, in pieces, over ~1 s (an scp or a slow copy): no rename to help.
+    // Written in place, in pieces, over ~2.5 s (an scp or a slow copy): no rename to help. That is
+    // longer than the debouncer's longest wait (5 × debounceMs), so scans run during the write.
     const text = pluginScript('slow');
     const path = join(dir, 'plugin-slow');
     writeFileSync(path, '');
     chmodSync(path, 0o755);
-    const pieces = 30;
+    const pieces = 60;
     for (let i = 0; i < pieces; i++) {
       const size = Math.ceil(text.length / pieces);
       appendFileSync(path, text.slice(i * size, (i + 1) * size));
-      await sleep(30);
+      await sleep(40);
     }
     await until(async () => {
       assert.equal((await manager.execute('plugin-slow', {})).label, 'slow');
