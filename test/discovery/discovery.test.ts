@@ -214,4 +214,29 @@ describe('plugin discovery', () => {
     await assert.rejects(manager.execute('plugin-guarded', {}, { timeoutMs: 1_000 }));
     assert.equal(rejected.length, 1); // later restarts are refused without a new report
   });
+
+  test('a discovered plugin may not take a configured name: it is refused, the config is not', async (t) => {
+    const dir = folder('names');
+    writePlugin(join(dir, 'plugin-taken'), 'discovered');
+    writePlugin(join(dir, 'plugin-free'), 'free');
+    const manager = new Manager<unknown, Reply>();
+    t.after(() => manager.shutdown());
+    const rejected = record(manager, 'plugin-rejected');
+    await manager.load({
+      defaults: QUICK,
+      plugins: [
+        {
+          name: 'plugin-taken',
+          transport: 'exec',
+          executable: writePlugin(join(folder('names-configured'), 'bin'), 'configured'),
+        },
+      ],
+      discovery: { enabled: true, directories: [dir] },
+    });
+    assert.equal((await manager.execute('plugin-taken', {})).label, 'configured');
+    assert.equal((await manager.execute('plugin-free', {})).label, 'free');
+    assert.equal(rejected.length, 1);
+    assert.equal(rejected[0]!.code, ErrorCode.DuplicatePluginName);
+    assert.match(rejected[0]!.reason, /already used by a configured plugin/);
+  });
 });
