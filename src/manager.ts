@@ -288,8 +288,9 @@ export class Manager<Req = unknown, Resp = unknown> {
     source: string | undefined,
     read: () => Promise<ManagerConfig>,
     options: ReloadOptions,
+    settle = false,
   ): Promise<ReloadResult> {
-    const run = this.reloads.then(() => this.doReload(source, read, options));
+    const run = this.reloads.then(() => this.doReload(source, read, options, settle));
     this.reloads = run.then(
       () => undefined,
       () => undefined,
@@ -327,7 +328,9 @@ export class Manager<Req = unknown, Resp = unknown> {
   private async rescan(): Promise<void> {
     if (this.given === undefined || this.closing !== undefined) return;
     // The config is read when the reload's turn comes: a reload queued before it may change it.
-    await this.enqueueReload('discovery', async () => this.given!, { strategy: 'rolling' }).then(
+    // `settle`: files still being written keep their running version (docs/discovery.md).
+    const read = async (): Promise<ManagerConfig> => this.given!;
+    await this.enqueueReload('discovery', read, { strategy: 'rolling' }, true).then(
       () => undefined,
       () => undefined, // reported by the reload-failed event
     );
@@ -337,6 +340,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     source: string | undefined,
     read: () => Promise<ManagerConfig>,
     options: ReloadOptions,
+    settle: boolean,
   ): Promise<ReloadResult> {
     let given: ManagerConfig;
     let next: ManagerConfig;
@@ -345,7 +349,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     try {
       this.assertOpen();
       given = await read();
-      next = await this.discovery.merge(given, source === 'discovery');
+      next = await this.discovery.merge(given, settle);
       const problems = this.targets.clashes(next, 'reload', isInCode);
       balancers = this.targets.balancers(next, true, problems);
       if (problems.length > 0) throw new ConfigError(problems, source);
