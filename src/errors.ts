@@ -40,6 +40,12 @@ export const ErrorCode = {
   ResponseTooLarge: 'PLUGIN_1210',
   /** plugwire: the plugin is not started yet or failed to start. */
   PluginNotReady: 'PLUGIN_1211',
+  /**
+   * plugwire: a discovered plugin was refused: its binary does not match its trusted SHA-256
+   * (or has none while `requireChecksums` is on), or a file or directory is writable by others,
+   * or a path leads outside the scanned directory. See docs/discovery.md.
+   */
+  PluginVerificationFailed: 'PLUGIN_1212',
 
   HTTPTransportError: 'TRANSPORT_1301',
   GRPCTransportError: 'TRANSPORT_1302',

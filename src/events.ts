@@ -66,6 +66,28 @@ export interface ManagerEvents {
   'cluster-replicas': { live: number; previous: number };
   /** Cluster mode: an announced instance joined or left a `cluster.members` group. */
   'cluster-member': { group: string; plugin: string; change: 'joined' | 'left' };
+  /** Discovery found a plugin, new or changed on disk (it is then applied like a reload). */
+  'plugin-discovered': {
+    plugin: string;
+    /** The matched file or plugin folder. */
+    path: string;
+    directory: string;
+    manifest?: string | undefined;
+    transport: string;
+    change: 'added' | 'changed';
+  };
+  /**
+   * Discovery refused a plugin or a directory (unsafe, invalid manifest, name taken), or a
+   * discovered binary failed its check before a spawn (`PLUGIN_1212`). Other plugins are unaffected.
+   */
+  'plugin-rejected': {
+    plugin?: string | undefined;
+    path: string;
+    reason: string;
+    code: ErrorCode;
+  };
+  /** One scan of the discovery directories finished. */
+  'discovery-scan': { directories: string[]; found: number; rejected: number; durationMs: number };
   /** `shutdown()` finished. */
   shutdown: { abortedCalls: number };
 }

@@ -88,6 +88,7 @@ export type {
   WatchConfigOptions,
 } from './reload/index.js';
 export type { ReloadOptions, ReloadResult, ReloadStep, ReloadStrategy } from './reload/apply.js';
+export { DEFAULT_DISCOVERY, type DiscoveryStats } from './discovery/index.js';
 export { registerBalancer, balancerNames, PeakEwma } from './balance/index.js';
 export type { PeakEwmaOptions } from './balance/index.js';
 export type { Clock } from './resilience/clock.js';

@@ -8,11 +8,13 @@ import {
 } from './config/defaults.js';
 import { loadConfigFile, parseConfig, parsePluginConfig } from './config/index.js';
 import type {
+  DiscoveryConfig,
   ManagerConfig,
   PluginConfig,
   PolicyConfig,
   RetryBudgetConfig,
 } from './config/types.js';
+import { DEFAULT_DISCOVERY } from './config/discovery-schema.js';
 import {
   applyReload,
   type ReloadOptions,
@@ -21,6 +23,7 @@ import {
 } from './reload/apply.js';
 import { diffModels, type ConfigDiff } from './reload/diff.js';
 import { watchConfigFile } from './reload/watch.js';
+import { Discovery, type DiscoveryStats } from './discovery/Discovery.js';
 import { ConfigError, ErrorCode, PluginError, redactSecrets } from './errors.js';
 import { balancerNames } from './balance/registry.js';
 import type { Balancer } from './balance/types.js';
@@ -107,6 +110,8 @@ export interface LoadResult {
 export interface MetricsSnapshot {
   global: CounterSnapshot;
   plugins: Record<string, CounterSnapshot>;
+  /** Plugin discovery's counters, when the config has discovery on. */
+  discovery?: DiscoveryStats | undefined;
 }
 
 /** Options of {@link Manager.shutdown}. */
@@ -168,11 +173,13 @@ export class Manager<Req = unknown, Resp = unknown> {
    */
   private readonly unrouted = new Set<PluginSlot>();
   private readonly closingSlots = new Set<PluginSlot>();
+  private readonly discovery: Discovery;
+  /** The running config as given (before discovery added its plugins): watch mode merges into it. */
+  private given: ManagerConfig | undefined;
+  private discoverySettings: DiscoveryConfig = DEFAULT_DISCOVERY;
   private closing: Promise<void> | undefined;
   /** Set by the first config with a `cluster` section (docs/cluster.md). */
   private clusterNode: ClusterNode | undefined;
-  /** What the last load or reload was given: a membership change reloads it. */
-  private lastInput: unknown;
   private drained: (() => void) | undefined;
 
   constructor(options: ManagerOptions = {}) {
@@ -226,6 +233,13 @@ export class Manager<Req = unknown, Resp = unknown> {
       onIdle: () => this.drained?.(),
       route: (target) => this.targets.route(target),
     };
+    this.discovery = new Discovery({
+      events: this.bus,
+      logger: this.logger,
+      parseOptions: () => ({ transports: this.factories }),
+      reservedNames: () => [...this.targets.plugins()].filter(isInCode).map((slot) => slot.name),
+      rescan: () => this.reapply('discovery'),
+    });
     this.factories.set(IN_PROCESS, inProcessFactory);
     if (options.builtinTransports !== false) {
       for (const factory of builtinFactories()) this.registerFactory(factory.transports, factory);
@@ -256,8 +270,8 @@ export class Manager<Req = unknown, Resp = unknown> {
   async load(config: unknown): Promise<LoadResult> {
     this.assertOpen();
     const source = typeof config === 'string' ? config : undefined;
-    const parsed = await this.parse(config);
-    await this.joinCluster(parsed);
+    const given = await this.parse(config);
+    const parsed = await this.withMembers(await this.discovery.merge(given));
     const problems = this.targets.clashes(parsed, 'load', isInCode);
     const balancers = this.targets.balancers(parsed, false, problems);
     if (problems.length > 0) throw new ConfigError(problems, source);
@@ -265,8 +279,9 @@ export class Manager<Req = unknown, Resp = unknown> {
     // server listens before any plugin starts, so that it counts every startup attempt.
     if (!this.loaded) await this.serve(parsed, source);
     this.assertOpen();
-    this.lastInput = config;
     const plugins = this.createPlugins(parsed.plugins);
+    this.given = given;
+    this.discoverySettings = parsed.discovery;
     this.adopt(parsed, balancers);
     const slots = plugins.map(({ plugin, config }) => this.addSlot(this.newSlot(plugin, config)));
     return { plugins: await this.startAll(slots) };
@@ -283,7 +298,18 @@ export class Manager<Req = unknown, Resp = unknown> {
    * registered in code are left alone. See docs/reload.md.
    */
   reload(config: unknown, options: ReloadOptions = {}): Promise<ReloadResult> {
-    const run = this.reloads.then(() => this.doReload(config, options));
+    const source = typeof config === 'string' ? config : undefined;
+    return this.enqueueReload(source, () => this.parse(config), options);
+  }
+
+  /** Runs reloads one at a time, in call order. */
+  private enqueueReload(
+    source: string | undefined,
+    read: () => Promise<ManagerConfig>,
+    options: ReloadOptions,
+    settle = false,
+  ): Promise<ReloadResult> {
+    const run = this.reloads.then(() => this.doReload(source, read, options, settle));
     this.reloads = run.then(
       () => undefined,
       () => undefined,
@@ -314,15 +340,36 @@ export class Manager<Req = unknown, Resp = unknown> {
     return stopWatching;
   }
 
-  private async doReload(input: unknown, options: ReloadOptions): Promise<ReloadResult> {
-    const source = typeof input === 'string' ? input : undefined;
+  /**
+   * Discovery saw a change on disk, or a `cluster.members` group gained or lost a member: the
+   * running config (as given) is applied again with what discovery and the registry hold now,
+   * through the same reload as any other (rolling for a changed binary).
+   */
+  private async reapply(source: 'discovery' | 'cluster'): Promise<void> {
+    if (this.given === undefined || this.closing !== undefined) return;
+    // The config is read when the reload's turn comes: a reload queued before it may change it.
+    // `settle` (discovery): files still being written keep their running version (docs/discovery.md).
+    const read = async (): Promise<ManagerConfig> => this.given!;
+    await this.enqueueReload(source, read, { strategy: 'rolling' }, source === 'discovery').then(
+      () => undefined,
+      () => undefined, // reported by the reload-failed event
+    );
+  }
+
+  private async doReload(
+    source: string | undefined,
+    read: () => Promise<ManagerConfig>,
+    options: ReloadOptions,
+    settle: boolean,
+  ): Promise<ReloadResult> {
+    let given: ManagerConfig;
     let next: ManagerConfig;
     let diff: ConfigDiff;
     let balancers: Map<string, Balancer>;
     try {
       this.assertOpen();
-      next = await this.parse(input);
-      await this.joinCluster(next);
+      given = await read();
+      next = await this.withMembers(await this.discovery.merge(given, settle));
       const problems = this.targets.clashes(next, 'reload', isInCode);
       balancers = this.targets.balancers(next, true, problems);
       if (problems.length > 0) throw new ConfigError(problems, source);
@@ -334,7 +381,8 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.bus.emit('reload-failed', { error: err, source });
       throw error;
     }
-    this.lastInput = input;
+    this.given = given;
+    this.discoverySettings = next.discovery;
     this.bus.emit('reload-start', { diff, source });
     if (!this.loaded) {
       // A reload before any load(): its plugins are the initial set; settings() does the rest.
@@ -367,28 +415,27 @@ export class Manager<Req = unknown, Resp = unknown> {
 
   /**
    * Joins the cluster the first time a config has a `cluster` section (later changes to the
-   * section need a restart: logged), then adds the members of `cluster.members` groups known
-   * now to `config`. Throws when ioredis is not installed.
+   * section need a restart: logged); returns `config` with the members of `cluster.members`
+   * groups known now added. Throws when ioredis is not installed.
    */
-  private async joinCluster(config: ManagerConfig): Promise<void> {
-    if (config.cluster === undefined) return;
+  private async withMembers(config: ManagerConfig): Promise<ManagerConfig> {
+    if (config.cluster === undefined) return config;
     if (this.clusterNode === undefined) {
       this.clusterNode = await ClusterNode.start(config.cluster, {
         logger: this.logger,
         events: this.bus,
-        membersChanged: () => {
-          if (this.lastInput === undefined || this.closing !== undefined) return;
-          this.reload(this.lastInput).catch(() => undefined); // reported by reload-failed
-        },
+        membersChanged: () => void this.reapply('cluster'),
       });
     } else if (JSON.stringify(config.cluster) !== JSON.stringify(this.clusterNode.config)) {
       this.logger.warn({}, 'plugwire: cluster settings changed; they apply after a restart');
     }
     const members = this.clusterNode.membership?.plugins() ?? [];
+    if (members.length === 0) return config;
+    const plugins = [...config.plugins];
     const options = { transports: this.factories };
     for (const member of members) {
       try {
-        config.plugins.push(parsePluginConfig(member, config.defaults, options));
+        plugins.push(parsePluginConfig(member, config.defaults, options));
       } catch (error) {
         // One instance announcing nonsense must not stop the others (nor the host's config).
         const err = error instanceof Error ? error : new Error(String(error));
@@ -396,6 +443,7 @@ export class Manager<Req = unknown, Resp = unknown> {
         this.bus.emit('error', { error: err, context: `cluster member '${String(member.name)}'` });
       }
     }
+    return { ...config, plugins };
   }
 
   /**
@@ -442,6 +490,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       readiness: this.readinessTracker.config,
       retryBudget: this.retryBudget,
       startupConcurrency: this.startupConcurrency,
+      discovery: this.discoverySettings,
       plugins: [...this.targets.plugins()]
         .filter((slot) => !isInCode(slot))
         .map((slot) => slot.config),
@@ -574,7 +623,12 @@ export class Manager<Req = unknown, Resp = unknown> {
     const bounds = options?.latencyBucketsMs;
     const plugins: Record<string, CounterSnapshot> = {};
     for (const slot of this.targets.plugins()) plugins[slot.name] = slot.counters.snapshot(bounds);
-    return { global: this.host.counters.snapshot(bounds), plugins };
+    const discovery = this.discovery.enabled ? { ...this.discovery.stats } : undefined;
+    return {
+      global: this.host.counters.snapshot(bounds),
+      plugins,
+      ...(discovery && { discovery }),
+    };
   }
 
   /**
@@ -673,6 +727,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.readinessTracker.shutdown();
     for (const waiter of [...this.readyWaiters]) waiter.fail('(the manager is shutting down)');
     for (const stop of [...this.watchers]) stop();
+    this.discovery.stop();
     for (const slot of [...this.targets.plugins(), ...this.unrouted]) slot.lifecycle?.stop();
     let aborted = 0;
     if (this.host.counters.inFlight > 0) {
@@ -706,7 +761,11 @@ export class Manager<Req = unknown, Resp = unknown> {
         { plugin: config.name },
       );
     }
-    return factory.create(config, { codec: this.codec, logger: this.logger }) as Plugin<Req, Resp>;
+    return factory.create(config, {
+      codec: this.codec,
+      logger: this.logger,
+      verify: this.discovery.verify,
+    }) as Plugin<Req, Resp>;
   }
 
   private newSlot(plugin: Plugin<Req, Resp>, config: PluginConfig): PluginSlot {

@@ -112,6 +112,12 @@ export interface Logger {
 export interface FactoryDeps {
   codec: Codec;
   logger: Logger;
+  /**
+   * Called by transports that spawn a program (exec) right before every spawn, restarts
+   * included; a rejection refuses the spawn and is the start's error. The manager passes
+   * discovery's binary check here (docs/discovery.md).
+   */
+  verify?: ((config: PluginConfig) => Promise<void>) | undefined;
 }
 
 /** One problem a transport finds in a plugin's configuration. */

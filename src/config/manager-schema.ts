@@ -13,6 +13,7 @@ import { clusterRules, clusterSchema } from './cluster-schema.js';
 import { closest, normaliseKeys, snakeCase, type KeyProblem } from './keys.js';
 import { NAME, NAME_RULE, pluginSchema, type SchemaContext } from './plugin-schema.js';
 import { policySchema } from './policy-schema.js';
+import { discoverySchema } from './discovery-schema.js';
 import type { LogLevel, ManagerConfig, PolicyConfig } from './types.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -143,6 +144,7 @@ export function managerSchema(context: SchemaContext, defaults: PolicyConfig) {
           ? 'no plugins configured: add a plugins list (an empty list, plugins: [], is allowed)'
           : undefined,
     }),
+    discovery: discoverySchema(kit).prefault({}),
   });
   const known = new Set(Object.keys(schema.shape));
   return z.preprocess(

@@ -87,6 +87,24 @@ export function parsePluginConfig(
   throw error;
 }
 
+/**
+ * {@link parsePluginConfig} for many plugins: the schema is built once (building it costs far
+ * more than a parse), then each call validates one plugin. Used by discovery's scans.
+ */
+export function pluginConfigParser(
+  defaults: PolicyConfig,
+  options: Omit<ParseOptions, 'source'> = {},
+): (input: unknown, source?: string) => PluginConfig {
+  const schema = pluginSchema(schemaContext(options), defaults);
+  return (input, source) => {
+    const result = schema.safeParse(input, PARSE_PARAMS);
+    if (result.success) return result.data;
+    const error = configError(result.error, 'plugin', source);
+    if (isRecord(input) && typeof input.name === 'string') error.plugin = input.name;
+    throw error;
+  };
+}
+
 function schemaContext(options: ParseOptions): SchemaContext {
   const registered = options.transports ?? new Map<string, TransportValidator>();
   return {

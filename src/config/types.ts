@@ -193,6 +193,8 @@ export interface ManagerConfig {
   plugins: PluginConfig[];
   /** Host replicas sharing state through Redis (docs/cluster.md); absent = off. */
   cluster?: ClusterConfig | undefined;
+  /** Plugins found in directories (off by default). */
+  discovery: DiscoveryConfig;
 }
 
 /**
@@ -242,4 +244,32 @@ export interface ClusterRedisConfig {
   url?: string | undefined;
   /** ioredis options (`host`, `port`, `path`, `password`, `tls`, …), passed through. */
   options?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Plugin discovery (go-plugins' `DiscoveryConfig`, plus plugwire's verification settings):
+ * files in `directories` matching `patterns` become plugins. See docs/discovery.md.
+ */
+export interface DiscoveryConfig {
+  /** Default false. */
+  enabled: boolean;
+  /** Directories to scan (not recursive; a sub-folder with a `plugin.yaml` is one plugin). */
+  directories: string[];
+  /** File name patterns (`*`, `?`, `[a-z]`, as Go's `filepath.Match`). Default `["*"]`. */
+  patterns: string[];
+  /** Keep watching the directories and apply what is added, changed or removed. Default false. */
+  watchMode: boolean;
+  /**
+   * Trusted SHA-256 checksums (hex) by file: an absolute path, or a path relative to the
+   * discovery directory that holds the file.
+   */
+  checksums: Record<string, string>;
+  /** A `sha256sum`-style file (`<hex>  <path>` lines, paths as for `checksums`), read before each spawn. */
+  sumsFile?: string | undefined;
+  /** Refuse an exec plugin that has no trusted checksum. Default false. */
+  requireChecksums: boolean;
+  /** Watch mode: quiet time after the last change, and the interval of the stability check (ms). Default 200. */
+  debounceMs: number;
+  /** Watch mode: also rescan every `poll` ms (events are unreliable on some mounts); 0 = off. Default 2 000. */
+  poll: number;
 }

@@ -9,6 +9,7 @@ import {
   pluginConfig,
 } from '../config/defaults.js';
 import type { ManagerConfig, PluginConfig } from '../config/types.js';
+import { DEFAULT_DISCOVERY } from '../config/discovery-schema.js';
 import { diffModels, isEmptyDiff } from './diff.js';
 
 function config(plugins: PluginConfig[], extra: Partial<ManagerConfig> = {}): ManagerConfig {
@@ -21,6 +22,7 @@ function config(plugins: PluginConfig[], extra: Partial<ManagerConfig> = {}): Ma
     retryBudget: { ...DEFAULT_RETRY_BUDGET },
     startupConcurrency: DEFAULT_STARTUP_CONCURRENCY,
     plugins,
+    discovery: structuredClone(DEFAULT_DISCOVERY),
     ...extra,
   };
 }

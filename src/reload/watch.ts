@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { realpathSync, readFileSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { realpathSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, ErrorCode, PluginError, errnoCode } from '../errors.js';
+import { Debouncer } from './debounce.js';
+import { DirectoryWatches } from './directoryWatches.js';
 
 /** Options of {@link watchConfigFile}. */
 export interface WatchConfigOptions {
@@ -50,18 +52,11 @@ export function watchConfigFile(path: string, options: WatchConfigOptions): () =
   return () => watcher.stop();
 }
 
-interface DirectoryWatch {
-  watcher: FSWatcher;
-  /** Inode of the directory when watched: a different one means it was replaced. */
-  ino: number;
-}
-
 class ConfigFileWatcher {
-  private readonly debounceMs: number;
-  private readonly maxWaitMs: number;
   private readonly onChange: WatchConfigOptions['onChange'];
   private readonly onError: WatchConfigOptions['onError'];
-  private readonly directories = new Map<string, DirectoryWatch>();
+  private readonly debouncer: Debouncer;
+  private readonly directories: DirectoryWatches;
   /** Directories that could not be watched (`/dir:ENOSPC`), so each is reported once. */
   private readonly watchProblems = new Set<string>();
   private readonly pollTimer: NodeJS.Timeout | undefined;
@@ -71,10 +66,6 @@ class ConfigFileWatcher {
   private lastHash: string | undefined;
   /** What the last read or poll saw (inode, size, times, or the error): polls compare it. */
   private lastSignature = '';
-  private debounceTimer: NodeJS.Timeout | undefined;
-  private pendingSince = 0;
-  private checking = false;
-  private checkAgain = false;
   private polling = false;
   private failures = 0;
   /** The read error last reported (`ENOENT`), so a lasting one is reported once. */
@@ -85,8 +76,11 @@ class ConfigFileWatcher {
     private readonly path: string,
     options: WatchConfigOptions,
   ) {
-    this.debounceMs = Math.max(0, options.debounceMs ?? 200);
-    this.maxWaitMs = Math.max(this.debounceMs * 5, 1);
+    this.debouncer = new Debouncer(Math.max(0, options.debounceMs ?? 200), () => this.check());
+    this.directories = new DirectoryWatches(
+      () => this.schedule(),
+      (directory, error) => this.watchFailed(directory, error),
+    );
     this.onChange = options.onChange;
     this.onError = options.onError;
     this.pollMs = Math.max(0, options.poll ?? 2_000);
@@ -101,10 +95,9 @@ class ConfigFileWatcher {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.debounceTimer);
+    this.debouncer.stop();
     clearInterval(this.pollTimer);
-    for (const { watcher } of this.directories.values()) watcher.close();
-    this.directories.clear();
+    this.directories.close();
   }
 
   // Read synchronously, so that a change made right after watchConfigFile() returns is seen
@@ -118,37 +111,9 @@ class ConfigFileWatcher {
     }
   }
 
-  /** Debounced check: each event pushes it back, up to `maxWaitMs` after the first one. */
+  /** Debounced check: each event pushes it back, up to 5 × debounceMs after the first one. */
   private schedule(): void {
-    if (this.stopped) return;
-    const now = Date.now();
-    if (this.debounceTimer !== undefined) {
-      if (now - this.pendingSince >= this.maxWaitMs) return;
-      clearTimeout(this.debounceTimer);
-    } else {
-      this.pendingSince = now;
-    }
-    this.debounceTimer = setTimeout(() => void this.run(), this.debounceMs);
-    this.debounceTimer.unref();
-  }
-
-  private async run(): Promise<void> {
-    this.debounceTimer = undefined;
-    if (this.checking) {
-      // A reload is running on the previous change: look again once it is done.
-      this.checkAgain = true;
-      return;
-    }
-    this.checking = true;
-    try {
-      await this.check();
-    } finally {
-      this.checking = false;
-      if (this.checkAgain) {
-        this.checkAgain = false;
-        this.schedule();
-      }
-    }
+    this.debouncer.schedule();
   }
 
   private async check(): Promise<void> {
@@ -242,35 +207,7 @@ class ConfigFileWatcher {
     } catch {
       // The file is missing right now: its own directory is enough to see it come back.
     }
-    for (const [directory, entry] of this.directories) {
-      if (!wanted.has(directory) || directoryIno(directory) !== entry.ino) {
-        entry.watcher.close();
-        this.directories.delete(directory);
-      }
-    }
-    for (const directory of wanted) {
-      if (!this.directories.has(directory)) this.watchDirectory(directory);
-    }
-  }
-
-  private watchDirectory(directory: string): void {
-    const ino = directoryIno(directory);
-    if (ino === undefined) return;
-    let watcher: FSWatcher;
-    try {
-      watcher = watch(directory, { persistent: false }, () => this.schedule());
-    } catch (error) {
-      this.watchFailed(directory, error);
-      return;
-    }
-    // A watcher that fails (its directory removed, a platform error) is dropped; the next check
-    // watches the directory again if it is still involved.
-    watcher.on('error', (error) => {
-      watcher.close();
-      if (this.directories.get(directory)?.watcher === watcher) this.directories.delete(directory);
-      this.watchFailed(directory, error);
-    });
-    this.directories.set(directory, { watcher, ino });
+    this.directories.sync(wanted);
   }
 
   private watchFailed(directory: string, error: unknown): void {
@@ -309,15 +246,6 @@ function hash(content: Buffer): string {
 // stat() follows symlinks: this describes the file the path resolves to now.
 function signature(stats: Stats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
-}
-
-function directoryIno(directory: string): number | undefined {
-  try {
-    const stats = statSync(directory);
-    return stats.isDirectory() ? stats.ino : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function toError(value: unknown): Error {

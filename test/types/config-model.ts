@@ -4,11 +4,13 @@
 // never reach dist: a consumer's compiler (other settings, another zod) must not evaluate them.
 import type { z } from 'zod';
 import type { clusterSchema } from '../../src/config/cluster-schema.js';
+import type { discoverySchema } from '../../src/config/discovery-schema.js';
 import type { managerSchema } from '../../src/config/manager-schema.js';
 import type { pluginSchema } from '../../src/config/plugin-schema.js';
 import type { policySchema } from '../../src/config/policy-schema.js';
 import type {
   ClusterConfig,
+  DiscoveryConfig,
   ManagerConfig,
   PluginConfig,
   PolicyConfig,
@@ -29,4 +31,6 @@ export type Proofs = [
   Assert<Exactly<z.output<ReturnType<typeof managerSchema>>, ManagerConfig>>,
   // A parsed `cluster` section is exactly the model's ClusterConfig.
   Assert<Exactly<Exclude<z.output<ReturnType<typeof clusterSchema>>, undefined>, ClusterConfig>>,
+  // A parsed `discovery` section is exactly the model's DiscoveryConfig.
+  Assert<Exactly<z.output<ReturnType<typeof discoverySchema>>, DiscoveryConfig>>,
 ];

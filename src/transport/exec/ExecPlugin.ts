@@ -50,6 +50,8 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
   readonly #replies: ExecuteReplies;
   readonly #logger: Logger;
   readonly #timings: ExecTimings;
+  /** Checks the program before each spawn (discovery's checksum check), when given. */
+  readonly #verify: FactoryDeps['verify'];
   /** The running, handshaken child. */
   #child: ExecChild | undefined;
   /** The child being started, until its handshake. */
@@ -70,6 +72,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
     this.#config = config;
     this.#replies = new ExecuteReplies(config.name, deps.codec);
     this.#logger = deps.logger;
+    this.#verify = deps.verify;
     this.#timings = { ...DEFAULT_EXEC_TIMINGS, ...timings };
     this.onRestartTimer = this.onRestartTimer.bind(this);
   }
@@ -195,6 +198,17 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
 
   async #launch(signal: AbortSignal | undefined): Promise<ExecChild> {
     const config = this.#config;
+    if (this.#verify !== undefined) {
+      try {
+        await untilAborted(this.#verify(config), signal, this.name);
+      } catch (error) {
+        // Refused before any process existed: a start error like any other (restarts included).
+        this.#lastStartError = error;
+        if (this.#supervising) this.#scheduleRestart();
+        throw error;
+      }
+      if (this.#closing) throw connectionError(this.name, 'plugin is closed');
+    }
     const child = new ExecChild({
       plugin: this.name,
       executable: config.executable ?? '',
