@@ -180,7 +180,7 @@ export class Manager<Req = unknown, Resp = unknown> {
           to: status.status,
           message: status.message,
         });
-        this.refreshReadiness();
+        this.refreshReadiness(slot);
       },
       healthChecked: (slot, status) => {
         if (!this.bus.has('health-check')) return;
@@ -245,7 +245,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     if (problems.length > 0) throw new ConfigError(problems, source);
     const plugins = this.createPlugins(parsed.plugins);
     this.adopt(parsed, balancers);
-    const slots = plugins.map(({ plugin, config }) => this.addSlot(this.newSlot(plugin, config)));
+    const slots = this.addSlots(plugins.map(({ plugin, config }) => this.newSlot(plugin, config)));
     return { plugins: await this.startAll(slots) };
   }
 
@@ -354,17 +354,20 @@ export class Manager<Req = unknown, Resp = unknown> {
     for (const [name, balancer] of balancers) this.targets.setGroup(name, balancer);
   }
 
-  /** The running configuration, as a reload compares it: plugins registered in code left out. */
-  private currentConfig(): ManagerConfig {
+  /**
+   * The running configuration, as a reload compares it: plugins registered in code left out.
+   * With `plugins`, the same settings around those plugins instead (no walk over every plugin).
+   */
+  private currentConfig(plugins?: PluginConfig[]): ManagerConfig {
     return {
       defaults: this.defaults,
       groups: this.targets.groupConfigs,
       readiness: this.readinessTracker.config,
       retryBudget: this.retryBudget,
       startupConcurrency: this.startupConcurrency,
-      plugins: [...this.targets.plugins()]
-        .filter((slot) => !isInCode(slot))
-        .map((slot) => slot.config),
+      plugins:
+        plugins ??
+        [...this.targets.plugins()].filter((slot) => !isInCode(slot)).map((slot) => slot.config),
     };
   }
 
@@ -395,7 +398,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     );
     // The same name checks as load(), paths relative to the plugin.
     const clashes = this.targets.clashes(
-      { ...this.currentConfig(), groups: {}, plugins: [config] },
+      { ...this.currentConfig([config]), groups: {} },
       'load',
       isInCode,
     );
@@ -405,8 +408,8 @@ export class Manager<Req = unknown, Resp = unknown> {
       );
     }
     this.targets.ensureGroup(config.group);
-    const slot = this.addSlot(this.newSlot(plugin, config));
-    const [result] = await this.startAll([slot]);
+    const slots = this.addSlots([this.newSlot(plugin, config)]);
+    const [result] = await this.startAll(slots);
     return result!;
   }
 
@@ -439,7 +442,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     }
     if (slot.config.enabled === enabled) return;
     slot.config = { ...slot.config, enabled };
-    this.refreshReadiness();
+    this.refreshReadiness(slot);
     if (enabled && slot.state === 'pending') await this.startSlot(slot);
   }
 
@@ -502,7 +505,6 @@ export class Manager<Req = unknown, Resp = unknown> {
   readiness(): ReadinessReport {
     if (!this.loaded && this.readinessTracker.initialSet === undefined && this.targets.size > 0) {
       this.readinessTracker.lock([...this.targets.plugins()].map((slot) => slot.name));
-      this.refreshReadiness();
     }
     return this.readinessTracker.report;
   }
@@ -613,22 +615,26 @@ export class Manager<Req = unknown, Resp = unknown> {
     return slot;
   }
 
-  /** Routes a new slot under its name (and group). */
-  private addSlot(slot: PluginSlot): PluginSlot {
-    this.targets.add(slot);
-    const { config } = slot;
-    this.bus.emit('plugin-added', {
-      plugin: config.name,
-      transport: config.transport,
-      group: config.group,
-    });
-    return slot;
+  /** Routes new slots under their names (and groups), each group rebuilt once. */
+  private addSlots(slots: PluginSlot[]): PluginSlot[] {
+    this.targets.addAll(slots);
+    for (const slot of slots) {
+      this.refreshReadiness(slot);
+      const { config } = slot;
+      this.bus.emit('plugin-added', {
+        plugin: config.name,
+        transport: config.transport,
+        group: config.group,
+      });
+    }
+    return slots;
   }
 
   /** Stops routing to `slot`: its name, its group, the initial set. */
   private removeSlot(slot: PluginSlot): void {
     if (!this.targets.remove(slot)) return;
     this.readinessTracker.forget(slot.name);
+    this.readinessTracker.remove(slot.name);
     if (this.closing === undefined) this.unrouted.add(slot); // until it is closed
   }
 
@@ -645,14 +651,14 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.unrouted.delete(slot);
       // A shutdown that began during the reload already closed everything routed: so this too.
       if (this.closing !== undefined) void this.closeSlot(slot);
-      else this.addSlot(slot);
+      else this.addSlots([slot]);
     },
     swap: (old, next) => {
       this.unrouted.delete(next);
       if (this.closing !== undefined) return void this.closeSlot(next);
       this.targets.swap(old, next);
       this.unrouted.add(old); // until it is drained and closed
-      this.refreshReadiness();
+      this.refreshReadiness(next);
     },
     remove: (slot) => {
       this.removeSlot(slot);
@@ -666,7 +672,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       const group = slot.config.group;
       slot.configure(config);
       this.targets.moved(slot, group);
-      this.refreshReadiness();
+      this.refreshReadiness(slot);
       if (config.enabled && slot.state === 'pending') await this.startSlot(slot);
     },
     settings: (next, diff) => {
@@ -723,8 +729,10 @@ export class Manager<Req = unknown, Resp = unknown> {
     if (slot.config.enabled) await slot.lifecycle!.start();
   }
 
-  private refreshReadiness(): void {
-    const inputs = [...this.targets.plugins()].map((slot) => ({
+  /** Readiness reads the plugins that run: a slot not routed under its name (yet) is not one. */
+  private refreshReadiness(slot: PluginSlot): void {
+    if (this.targets.slot(slot.name) !== slot) return;
+    this.readinessTracker.set({
       name: slot.name,
       state: slot.state,
       health: slot.health,
@@ -733,8 +741,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       lastError: slot.lastError,
       enabled: slot.config.enabled,
       healthChecks: slot.config.healthCheck.enabled,
-    }));
-    this.readinessTracker.update(inputs);
+    });
   }
 
   private setState(slot: PluginSlot, to: PluginState, error?: string): void {
@@ -742,7 +749,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     if (slot.state === to || slot.state === 'closed') return;
     const from = slot.moveTo(to);
     this.bus.emit('plugin-state', { plugin: slot.name, from, to, error });
-    this.refreshReadiness();
+    this.refreshReadiness(slot);
   }
 
   /**
