@@ -80,6 +80,10 @@ export interface RegisterOptions {
   rateLimit?: Record<string, unknown> | undefined;
   healthCheck?: Record<string, unknown> | undefined;
   startup?: Record<string, unknown> | undefined;
+  /**
+   * `requestTimeout` caps each call. `maxPending` bounds the calls in flight on the plugin
+   * (`maxConnections + maxPending`) only when given here: a plugin in code has no queue.
+   */
   connection?: Record<string, unknown> | undefined;
 }
 
@@ -391,11 +395,16 @@ export class Manager<Req = unknown, Resp = unknown> {
    */
   async register(plugin: Plugin<Req, Resp>, options: RegisterOptions = {}): Promise<StartResult> {
     this.assertOpen();
-    const config = parsePluginConfig(
+    const parsed = parsePluginConfig(
       { ...options, name: plugin.name, transport: IN_PROCESS },
       this.defaults,
       { transports: this.factories },
     );
+    // A plugin in code has no connections to queue for: unbounded unless maxPending is given.
+    const config =
+      options.connection?.maxPending === undefined
+        ? { ...parsed, connection: { ...parsed.connection, maxPending: Infinity } }
+        : parsed;
     // The same name checks as load(), paths relative to the plugin.
     const clashes = this.targets.clashes(
       { ...this.currentConfig([config]), groups: {} },

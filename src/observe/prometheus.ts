@@ -276,6 +276,12 @@ class Exporter implements PrometheusCollector {
       perPlugin((c) => c.circuitRejected),
     );
     metric(
+      'queue_rejected_total',
+      "Calls refused at once because the plugin's queue was full (connection.maxPending).",
+      'counter',
+      perPlugin((c) => c.queueRejected),
+    );
+    metric(
       'circuit_state',
       'Circuit breaker state of each plugin: 0 closed, 1 half-open, 2 open.',
       'gauge',
