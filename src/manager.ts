@@ -244,6 +244,9 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.assertOpen();
     const source = typeof config === 'string' ? config : undefined;
     const parsed = await this.parse(config);
+    await this.prepareTransports(parsed.plugins);
+    this.assertOpen();
+    // From here to the slots being added nothing awaits: no other load() can slip in between.
     const problems = this.targets.clashes(parsed, 'load', isInCode);
     const balancers = this.targets.balancers(parsed, false, problems);
     if (problems.length > 0) throw new ConfigError(problems, source);
@@ -303,6 +306,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     try {
       this.assertOpen();
       next = await this.parse(input);
+      await this.prepareTransports(next.plugins);
       const problems = this.targets.clashes(next, 'reload', isInCode);
       balancers = this.targets.balancers(next, true, problems);
       if (problems.length > 0) throw new ConfigError(problems, source);
@@ -373,6 +377,12 @@ export class Manager<Req = unknown, Resp = unknown> {
         plugins ??
         [...this.targets.plugins()].filter((slot) => !isInCode(slot)).map((slot) => slot.config),
     };
+  }
+
+  /** Loads what the factories of these plugins' transports need (see PluginFactory.prepare). */
+  private async prepareTransports(configs: PluginConfig[]): Promise<void> {
+    const factories = new Set(configs.map((config) => this.factories.get(config.transport)));
+    await Promise.all([...factories].map((factory) => factory?.prepare?.()));
   }
 
   /** Creates every plugin of a config, or none: a factory that throws closes the others. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type { parse as ParseYaml } from 'yaml';
 import { ConfigError, ErrorCode, errnoCode } from '../errors.js';
 import { parseConfig, type ParseOptions } from './parse.js';
 import type { ManagerConfig } from './types.js';
@@ -28,7 +28,10 @@ export async function loadConfigFile(
       { cause },
     );
   }
-  const document = extname(path).toLowerCase() === '.json' ? readJson(text) : readYaml(text);
+  // yaml is imported when a file is read, not with plugwire.
+  const { parse: parseYaml } = await import('yaml');
+  const document =
+    extname(path).toLowerCase() === '.json' ? readJson(text, parseYaml) : readYaml(text, parseYaml);
   if (!document.ok) {
     const at =
       document.line === undefined ? '' : `line ${document.line}, column ${document.column}: `;
@@ -56,7 +59,7 @@ type Document =
   | { ok: true; value: unknown }
   | { ok: false; problem: string; line?: number | undefined; column?: number | undefined };
 
-function readYaml(text: string): Document {
+function readYaml(text: string, parseYaml: typeof ParseYaml): Document {
   try {
     // `merge` allows `<<: *shared` to reuse a block of settings.
     return { ok: true, value: parseYaml(text, { merge: true }) };
@@ -65,7 +68,7 @@ function readYaml(text: string): Document {
   }
 }
 
-function readJson(text: string): Document {
+function readJson(text: string, parseYaml: typeof ParseYaml): Document {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
