@@ -56,6 +56,12 @@ export const ErrorCode = {
   CircuitBreakerTimeout: 'CIRCUIT_1402',
 
   RateLimitExceeded: 'RATELIMIT_1501',
+  /**
+   * plugwire: the plugin already has `connection.maxConnections + connection.maxPending` attempts
+   * in flight; the call is refused at once instead of queueing. Retryable elsewhere: the
+   * pipeline does not retry it on the same plugin (a group routes around a full member).
+   */
+  PluginQueueFull: 'RATELIMIT_1502',
 
   HealthCheckFailed: 'HEALTH_1601',
   HealthCheckTimeout: 'HEALTH_1602',

@@ -90,6 +90,10 @@ export interface RegisterOptions {
   rateLimit?: Record<string, unknown> | undefined;
   healthCheck?: Record<string, unknown> | undefined;
   startup?: Record<string, unknown> | undefined;
+  /**
+   * `requestTimeout` caps each call. `maxPending` bounds the calls in flight on the plugin
+   * (`maxConnections + maxPending`) only when given here: a plugin in code has no queue.
+   */
   connection?: Record<string, unknown> | undefined;
 }
 
@@ -204,7 +208,7 @@ export class Manager<Req = unknown, Resp = unknown> {
           to: status.status,
           message: status.message,
         });
-        this.refreshReadiness();
+        this.refreshReadiness(slot);
       },
       healthChecked: (slot, status) => {
         if (!this.bus.has('health-check')) return;
@@ -272,6 +276,9 @@ export class Manager<Req = unknown, Resp = unknown> {
     const source = typeof config === 'string' ? config : undefined;
     const given = await this.parse(config);
     const parsed = await this.withMembers(await this.discovery.merge(given));
+    await this.prepareTransports(parsed.plugins);
+    this.assertOpen();
+    // From here to the slots being added nothing awaits but the first load's metrics server.
     const problems = this.targets.clashes(parsed, 'load', isInCode);
     const balancers = this.targets.balancers(parsed, false, problems);
     if (problems.length > 0) throw new ConfigError(problems, source);
@@ -283,7 +290,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.given = given;
     this.discoverySettings = parsed.discovery;
     this.adopt(parsed, balancers);
-    const slots = plugins.map(({ plugin, config }) => this.addSlot(this.newSlot(plugin, config)));
+    const slots = this.addSlots(plugins.map(({ plugin, config }) => this.newSlot(plugin, config)));
     return { plugins: await this.startAll(slots) };
   }
 
@@ -370,6 +377,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.assertOpen();
       given = await read();
       next = await this.withMembers(await this.discovery.merge(given, settle));
+      await this.prepareTransports(next.plugins);
       const problems = this.targets.clashes(next, 'reload', isInCode);
       balancers = this.targets.balancers(next, true, problems);
       if (problems.length > 0) throw new ConfigError(problems, source);
@@ -481,8 +489,11 @@ export class Manager<Req = unknown, Resp = unknown> {
     for (const [name, balancer] of balancers) this.targets.setGroup(name, balancer);
   }
 
-  /** The running configuration, as a reload compares it: plugins registered in code left out. */
-  private currentConfig(): ManagerConfig {
+  /**
+   * The running configuration, as a reload compares it: plugins registered in code left out.
+   * With `plugins`, the same settings around those plugins instead (no walk over every plugin).
+   */
+  private currentConfig(plugins?: PluginConfig[]): ManagerConfig {
     return {
       ...this.serving,
       defaults: this.defaults,
@@ -491,10 +502,16 @@ export class Manager<Req = unknown, Resp = unknown> {
       retryBudget: this.retryBudget,
       startupConcurrency: this.startupConcurrency,
       discovery: this.discoverySettings,
-      plugins: [...this.targets.plugins()]
-        .filter((slot) => !isInCode(slot))
-        .map((slot) => slot.config),
+      plugins:
+        plugins ??
+        [...this.targets.plugins()].filter((slot) => !isInCode(slot)).map((slot) => slot.config),
     };
+  }
+
+  /** Loads what the factories of these plugins' transports need (see PluginFactory.prepare). */
+  private async prepareTransports(configs: PluginConfig[]): Promise<void> {
+    const factories = new Set(configs.map((config) => this.factories.get(config.transport)));
+    await Promise.all([...factories].map((factory) => factory?.prepare?.()));
   }
 
   /** Creates every plugin of a config, or none: a factory that throws closes the others. */
@@ -517,14 +534,19 @@ export class Manager<Req = unknown, Resp = unknown> {
    */
   async register(plugin: Plugin<Req, Resp>, options: RegisterOptions = {}): Promise<StartResult> {
     this.assertOpen();
-    const config = parsePluginConfig(
+    const parsed = parsePluginConfig(
       { ...options, name: plugin.name, transport: IN_PROCESS },
       this.defaults,
       { transports: this.factories },
     );
+    // A plugin in code has no connections to queue for: unbounded unless maxPending is given.
+    const config =
+      options.connection?.maxPending === undefined
+        ? { ...parsed, connection: { ...parsed.connection, maxPending: Infinity } }
+        : parsed;
     // The same name checks as load(), paths relative to the plugin.
     const clashes = this.targets.clashes(
-      { ...this.currentConfig(), groups: {}, plugins: [config] },
+      { ...this.currentConfig([config]), groups: {} },
       'load',
       isInCode,
     );
@@ -541,8 +563,8 @@ export class Manager<Req = unknown, Resp = unknown> {
       );
     }
     this.targets.ensureGroup(config.group);
-    const slot = this.addSlot(this.newSlot(plugin, config));
-    const [result] = await this.startAll([slot]);
+    const slots = this.addSlots([this.newSlot(plugin, config)]);
+    const [result] = await this.startAll(slots);
     return result!;
   }
 
@@ -575,7 +597,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     }
     if (slot.config.enabled === enabled) return;
     slot.config = { ...slot.config, enabled };
-    this.refreshReadiness();
+    this.refreshReadiness(slot);
     if (enabled && slot.state === 'pending') await this.startSlot(slot);
   }
 
@@ -643,7 +665,6 @@ export class Manager<Req = unknown, Resp = unknown> {
   readiness(): ReadinessReport {
     if (!this.loaded && this.readinessTracker.initialSet === undefined && this.targets.size > 0) {
       this.readinessTracker.lock([...this.targets.plugins()].map((slot) => slot.name));
-      this.refreshReadiness();
     }
     return this.readinessTracker.report;
   }
@@ -780,22 +801,26 @@ export class Manager<Req = unknown, Resp = unknown> {
     return slot;
   }
 
-  /** Routes a new slot under its name (and group). */
-  private addSlot(slot: PluginSlot): PluginSlot {
-    this.targets.add(slot);
-    const { config } = slot;
-    this.bus.emit('plugin-added', {
-      plugin: config.name,
-      transport: config.transport,
-      group: config.group,
-    });
-    return slot;
+  /** Routes new slots under their names (and groups), each group rebuilt once. */
+  private addSlots(slots: PluginSlot[]): PluginSlot[] {
+    this.targets.addAll(slots);
+    for (const slot of slots) {
+      this.refreshReadiness(slot);
+      const { config } = slot;
+      this.bus.emit('plugin-added', {
+        plugin: config.name,
+        transport: config.transport,
+        group: config.group,
+      });
+    }
+    return slots;
   }
 
   /** Stops routing to `slot`: its name, its group, the initial set. */
   private removeSlot(slot: PluginSlot): void {
     if (!this.targets.remove(slot)) return;
     this.readinessTracker.forget(slot.name);
+    this.readinessTracker.remove(slot.name);
     if (this.closing === undefined) this.unrouted.add(slot); // until it is closed
   }
 
@@ -812,14 +837,14 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.unrouted.delete(slot);
       // A shutdown that began during the reload already closed everything routed: so this too.
       if (this.closing !== undefined) void this.closeSlot(slot);
-      else this.addSlot(slot);
+      else this.addSlots([slot]);
     },
     swap: (old, next) => {
       this.unrouted.delete(next);
       if (this.closing !== undefined) return void this.closeSlot(next);
       this.targets.swap(old, next);
       this.unrouted.add(old); // until it is drained and closed
-      this.refreshReadiness();
+      this.refreshReadiness(next);
     },
     remove: (slot) => {
       this.removeSlot(slot);
@@ -833,7 +858,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       const group = slot.config.group;
       slot.configure(config);
       this.targets.moved(slot, group);
-      this.refreshReadiness();
+      this.refreshReadiness(slot);
       if (config.enabled && slot.state === 'pending') await this.startSlot(slot);
     },
     settings: (next, diff) => {
@@ -890,8 +915,10 @@ export class Manager<Req = unknown, Resp = unknown> {
     if (slot.config.enabled) await slot.lifecycle!.start();
   }
 
-  private refreshReadiness(): void {
-    const inputs = [...this.targets.plugins()].map((slot) => ({
+  /** Readiness reads the plugins that run: a slot not routed under its name (yet) is not one. */
+  private refreshReadiness(slot: PluginSlot): void {
+    if (this.targets.slot(slot.name) !== slot) return;
+    this.readinessTracker.set({
       name: slot.name,
       state: slot.state,
       health: slot.health,
@@ -900,8 +927,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       lastError: slot.lastError,
       enabled: slot.config.enabled,
       healthChecks: slot.config.healthCheck.enabled,
-    }));
-    this.readinessTracker.update(inputs);
+    });
   }
 
   private setState(slot: PluginSlot, to: PluginState, error?: string): void {
@@ -909,7 +935,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     if (slot.state === to || slot.state === 'closed') return;
     const from = slot.moveTo(to);
     this.bus.emit('plugin-state', { plugin: slot.name, from, to, error });
-    this.refreshReadiness();
+    this.refreshReadiness(slot);
   }
 
   /**

@@ -148,6 +148,12 @@ export interface PluginFactory<Req = unknown, Resp = unknown> {
    * only on an otherwise valid plugin.
    */
   readonly validates?: readonly (keyof PluginConfig)[];
+  /**
+   * Loads what `create` needs (a dynamic `import()` of the transport and its packages). The
+   * manager awaits it before it creates a plugin of this transport, so `import 'plugwire'` loads
+   * no transport dependency; a rejection (a missing package) fails that `load()` or `reload()`.
+   */
+  prepare?(): Promise<void>;
   create(config: PluginConfig, deps: FactoryDeps): Plugin<Req, Resp>;
 }
 

@@ -76,6 +76,7 @@ const REASON_TEXT: Record<BlockReason, string> = {
   draining: 'draining',
   closed: 'closed',
   'circuit-open': 'with an open circuit breaker',
+  'queue-full': 'with a full queue',
   unhealthy: 'unhealthy',
 };
 
@@ -243,14 +244,16 @@ export class GroupRoute<M extends GroupMember> {
       )
       .join(', ');
     const why = reasons === '' ? 'the strategy selected none' : reasons;
+    const full = counts.get('queue-full') === list.length;
     return new PluginError(
-      ErrorCode.NoAvailablePlugins,
+      // Every member overloaded: the same code as one overloaded plugin, retryable elsewhere.
+      full ? ErrorCode.PluginQueueFull : ErrorCode.NoAvailablePlugins,
       `No plugin of group '${group}' can take the call (${list.length} member${list.length === 1 ? '' : 's'}: ${why})`,
       {
         plugin: group,
         attempts,
         // A member still starting may be ready on the next attempt; nothing else will be soon.
-        retryable: counts.has('starting'),
+        retryable: full || counts.has('starting'),
         details: { group, members: list.length, blocked: Object.fromEntries(counts) },
       },
     );

@@ -1,9 +1,16 @@
 /**
  * Why a group member cannot take a call now, in the order it is checked: lifecycle first, then
- * the circuit breaker, then health. Only `unhealthy` members may still be picked, in panic mode.
+ * the circuit breaker, then its queue, then health. Only `unhealthy` members may still be picked, in panic mode.
  */
 export type BlockReason =
-  'disabled' | 'starting' | 'failed' | 'draining' | 'closed' | 'circuit-open' | 'unhealthy';
+  | 'disabled'
+  | 'starting'
+  | 'failed'
+  | 'draining'
+  | 'closed'
+  | 'circuit-open'
+  | 'queue-full'
+  | 'unhealthy';
 
 /** The parts of a runtime plugin slot that decide whether it can take a call. */
 export interface SlotView {
@@ -11,6 +18,8 @@ export interface SlotView {
   readonly config: { readonly enabled: boolean };
   readonly breaker: { canAcquire(): boolean } | undefined;
   readonly health: { readonly status: string };
+  /** Whether its queue is full (`connection.maxPending`); absent: never. */
+  readonly queueFull?: boolean;
 }
 
 /**
@@ -35,6 +44,7 @@ export function blockReason(slot: SlotView): BlockReason | undefined {
       return 'closed';
   }
   if (slot.breaker !== undefined && !slot.breaker.canAcquire()) return 'circuit-open';
+  if (slot.queueFull === true) return 'queue-full';
   const health = slot.health.status;
   return health === 'unhealthy' || health === 'offline' ? 'unhealthy' : undefined;
 }

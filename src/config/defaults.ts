@@ -25,6 +25,7 @@ export const DEFAULT_POLICY: PolicyConfig = {
   healthCheck: { enabled: true, interval: 30_000, timeout: 5_000, failureLimit: 3 },
   connection: {
     maxConnections: 10,
+    maxPending: 256,
     maxIdleConnections: 5,
     idleTimeout: 30_000,
     connectionTimeout: 10_000,

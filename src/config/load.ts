@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml, parseDocument } from 'yaml';
 import { ConfigError, ErrorCode, errnoCode } from '../errors.js';
 import { parseConfig, type ParseOptions } from './parse.js';
 import type { ManagerConfig } from './types.js';
+
+/** The yaml module, imported when a file is read (not with plugwire). */
+type Yaml = typeof import('yaml');
 
 /**
  * Reads a config file and validates it with `parseConfig()`. `.json` files are read as JSON;
@@ -28,7 +30,10 @@ export async function loadConfigFile(
       { cause },
     );
   }
-  const document = extname(path).toLowerCase() === '.json' ? readJson(text) : readYaml(text);
+  // yaml is imported when a file is read, not with plugwire.
+  const yaml: Yaml = await import('yaml');
+  const document =
+    extname(path).toLowerCase() === '.json' ? readJson(text, yaml) : readYaml(text, yaml);
   if (!document.ok) {
     const at =
       document.line === undefined ? '' : `line ${document.line}, column ${document.column}: `;
@@ -56,12 +61,12 @@ type Document =
   | { ok: true; value: unknown }
   | { ok: false; problem: string; line?: number | undefined; column?: number | undefined };
 
-function readYaml(text: string): Document {
+function readYaml(text: string, yaml: Yaml): Document {
   try {
     // `merge` allows `<<: *shared` to reuse a block of settings. Errors and warnings are read
     // from the document: `parse()` would print warnings (an unknown tag such as `!secret`, which
     // quote the source line, secrets included) as process warnings and load the file anyway.
-    const document = parseDocument(text, { merge: true, logLevel: 'silent' });
+    const document = yaml.parseDocument(text, { merge: true, logLevel: 'silent' });
     const problem = document.errors[0] ?? document.warnings[0];
     if (problem !== undefined) return { ok: false, ...describeSyntaxError(problem, 'YAML') };
     return { ok: true, value: document.toJS() };
@@ -70,7 +75,7 @@ function readYaml(text: string): Document {
   }
 }
 
-function readJson(text: string): Document {
+function readJson(text: string, yaml: Yaml): Document {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
@@ -80,7 +85,7 @@ function readJson(text: string): Document {
     const message = error instanceof Error ? error.message : '';
     const position = /position (\d+)/.exec(message)?.[1];
     try {
-      parseYaml(text, { schema: 'json', logLevel: 'silent' });
+      yaml.parse(text, { schema: 'json', logLevel: 'silent' });
     } catch (yamlError) {
       const described = describeSyntaxError(yamlError, 'JSON');
       if (described.line !== undefined) return { ok: false, ...described };

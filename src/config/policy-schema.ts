@@ -68,6 +68,7 @@ function connection(kit: FieldKit, base: ConnectionConfig) {
   return keyed(
     z.strictObject({
       maxConnections: kit.number(z.int().positive()).default(base.maxConnections),
+      maxPending: kit.number(z.int().min(0)).default(base.maxPending),
       maxIdleConnections: kit.number(z.int().min(0)).default(base.maxIdleConnections),
       idleTimeout: kit.duration('non-negative').default(base.idleTimeout),
       connectionTimeout: kit.duration('positive').default(base.connectionTimeout),

@@ -58,6 +58,12 @@ export interface HealthCheckConfig {
 
 export interface ConnectionConfig {
   maxConnections: number;
+  /**
+   * Attempts that may wait for a free connection, beyond `maxConnections` in flight. With
+   * `maxConnections + maxPending` attempts in flight on a plugin, the next call is refused at
+   * once with `RATELIMIT_1502` rather than queued until its deadline.
+   */
+  maxPending: number;
   maxIdleConnections: number;
   idleTimeout: number;
   connectionTimeout: number;

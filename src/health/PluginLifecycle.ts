@@ -5,6 +5,9 @@ import type { PluginSlot, PluginState } from '../pipeline/PluginSlot.js';
 import type { HealthStatus, Logger } from '../types.js';
 import { HealthChecker, healthTarget } from './HealthChecker.js';
 
+/** Why a stopped lifecycle's signal aborted. */
+const STOPPED = new Error('the plugin is being stopped');
+
 /** What a lifecycle reports to the manager. */
 export interface LifecycleHooks {
   setState(slot: PluginSlot, to: PluginState, error?: string): void;
@@ -56,7 +59,9 @@ export class PluginLifecycle {
 
   /** Stops the attempts and the health checks. Idempotent. */
   stop(): void {
-    this.controller.abort();
+    // A reason of our own: an abort without one builds a DOMException with a stack trace,
+    // which was the largest cost of shutting down thousands of plugins.
+    this.controller.abort(STOPPED);
     this.checker.stop();
   }
 

@@ -117,7 +117,8 @@ function healthy(plugin: PluginReadinessInput): boolean {
 }
 
 /**
- * Decides readiness. Pure: same input, same report; cheap enough to run on every state change.
+ * Decides readiness. Pure: same input, same report; O(plugins). {@link ReadinessTracker} decides
+ * the same `ready` and code incrementally, and calls this only to build a report that is read.
  *
  * Ready only when, in this order:
  * 1. the manager is not shutting down, and a first load happened (the initial set is locked);
@@ -271,24 +272,67 @@ function list(names: string[]): string {
 }
 
 /**
- * Keeps the readiness report of one manager: the locked initial set, which initial plugins have
- * finished their first startup, and the last report. The manager calls {@link update} on every
- * plugin state or health change; `readiness()` returns {@link report} (a field: never blocks).
+ * Keeps the readiness of one manager as its plugins change, at O(1) per change: the manager calls
+ * {@link set} (or {@link remove}) for the one plugin that changed, and the tracker keeps four
+ * counts over the locked initial set and the `required` names, from which it decides `ready` and
+ * its code exactly as {@link computeReadiness} would. The full report (every plugin, the
+ * reason) is built only when {@link report} is read, and kept until the next change; `onChange`
+ * is called when `ready` flips.
  */
 export class ReadinessTracker {
-  /** The last computed report. */
-  report: ReadinessReport;
   private initial: Set<string> | undefined;
   private readonly settled = new Set<string>();
   private shuttingDown = false;
-  private plugins: PluginReadinessInput[] = [];
+  private readonly plugins = new Map<string, PluginReadinessInput>();
+  private required: Set<string>;
+  private built: ReadinessReport | undefined;
+  private isReady = false;
+  // The counts readiness is decided from (see account()).
+  /** Initial names with no plugin, or whose plugin has not finished its first startup. */
+  private waiting = 0;
+  /** Enabled initial plugins that are not ready and healthy (the `healthy` policy). */
+  private unwell = 0;
+  /** Enabled initial plugins in state `ready` (the `minReady` policy). */
+  private initialReady = 0;
+  /** Distinct required names whose plugin is not available. */
+  private requiredDown = 0;
 
   constructor(
     private currentConfig: ReadinessConfig,
-    /** Called when `ready` flips, with the new and the previous report. */
-    private readonly onChange?: (report: ReadinessReport, previous: ReadinessReport) => void,
+    /** Called when `ready` flips, with the new report. */
+    private readonly onChange?: (report: ReadinessReport) => void,
   ) {
-    this.report = computeReadiness({ initial: undefined, plugins: [], config: currentConfig });
+    this.required = new Set(currentConfig.required);
+    this.recount();
+  }
+
+  /** The report as things are now: built on first read after a change (O(plugins)). */
+  get report(): ReadinessReport {
+    return (this.built ??= computeReadiness({
+      initial: this.initial,
+      plugins: this.plugins.values(),
+      config: this.currentConfig,
+      settled: this.settled,
+      shuttingDown: this.shuttingDown,
+    }));
+  }
+
+  /** Whether the manager is ready: O(1), same as `report.ready`. */
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  /** Why (not) ready: O(1), same as `report.code`. */
+  get code(): ReadinessCode {
+    if (this.shuttingDown) return 'shutting-down';
+    if (this.initial === undefined) return 'not-loaded';
+    if (this.waiting > 0) return 'starting';
+    const { policy } = this.currentConfig;
+    const met =
+      policy === 'attempted' ||
+      (policy === 'healthy' ? this.unwell === 0 : this.initialReady >= policy.minReady);
+    if (!met) return 'policy';
+    return this.requiredDown > 0 ? 'required' : 'ready';
   }
 
   /** The readiness config in force. */
@@ -309,47 +353,111 @@ export class ReadinessTracker {
     if (this.initial !== undefined) return false;
     this.initial = new Set(names);
     this.currentConfig = config;
+    this.required = new Set(config.required);
+    for (const plugin of this.plugins.values()) this.settle(plugin);
+    this.recount();
+    this.changed();
     return true;
   }
 
   /** Applies a new readiness config (a reload); the initial set stays as it is. */
   configure(config: ReadinessConfig): void {
     this.currentConfig = config;
-    this.update(this.plugins);
+    this.required = new Set(config.required);
+    this.recount();
+    this.changed();
   }
 
   /** Takes a removed plugin out of the initial set: readiness no longer waits for it. */
   forget(name: string): void {
+    this.account(name, -1);
     this.initial?.delete(name);
     this.settled.delete(name);
+    this.account(name, 1);
+    this.changed();
   }
 
   /** Marks the manager as shutting down: not ready from now on. Returns the new report. */
   shutdown(): ReadinessReport {
     this.shuttingDown = true;
-    return this.update(this.plugins);
+    this.changed();
+    return this.report;
   }
 
-  /** Recomputes the report from the plugins as they are now, and returns it. */
+  /** One plugin as it is now (added or changed). O(1). */
+  set(plugin: PluginReadinessInput): void {
+    this.account(plugin.name, -1);
+    this.plugins.set(plugin.name, plugin);
+    this.settle(plugin);
+    this.account(plugin.name, 1);
+    this.changed();
+  }
+
+  /** The plugin `name` no longer runs. O(1). */
+  remove(name: string): void {
+    if (!this.plugins.has(name)) return;
+    this.account(name, -1);
+    this.plugins.delete(name);
+    this.account(name, 1);
+    this.changed();
+  }
+
+  /** Replaces every plugin with `plugins` (O(plugins)), and returns the report. */
   update(plugins: Iterable<PluginReadinessInput>): ReadinessReport {
-    const list = [...plugins];
-    this.plugins = list;
-    if (this.initial !== undefined) {
-      for (const plugin of list) {
-        if (this.initial.has(plugin.name) && startupFinished(plugin)) {
-          this.settled.add(plugin.name);
-        }
-      }
+    this.plugins.clear();
+    for (const plugin of plugins) {
+      this.plugins.set(plugin.name, plugin);
+      this.settle(plugin);
     }
-    const previous = this.report;
-    this.report = computeReadiness({
-      initial: this.initial,
-      plugins: list,
-      config: this.currentConfig,
-      settled: this.settled,
-      shuttingDown: this.shuttingDown,
-    });
-    if (this.report.ready !== previous.ready) this.onChange?.(this.report, previous);
+    this.recount();
+    this.changed();
     return this.report;
+  }
+
+  /** An initial plugin that has finished its startup once stays settled (see ReadinessInput). */
+  private settle(plugin: PluginReadinessInput): void {
+    if (this.initial?.has(plugin.name) === true && startupFinished(plugin)) {
+      this.settled.add(plugin.name);
+    }
+  }
+
+  /**
+   * Adds (`sign` 1) or takes back (-1) what the name counts for. Every change takes back the
+   * name's share, changes it, and adds it again: the counts stay exact whatever changed.
+   */
+  private account(name: string, sign: 1 | -1): void {
+    const plugin = this.plugins.get(name);
+    if (this.initial?.has(name) === true) this.accountInitial(name, plugin, sign);
+    if (this.required.has(name) && !available(plugin)) this.requiredDown += sign;
+  }
+
+  private accountInitial(
+    name: string,
+    plugin: PluginReadinessInput | undefined,
+    sign: 1 | -1,
+  ): void {
+    if (plugin === undefined || !this.settled.has(name)) this.waiting += sign;
+    if (plugin === undefined || !plugin.enabled) return;
+    if (!healthy(plugin)) this.unwell += sign;
+    if (plugin.state === 'ready') this.initialReady += sign;
+  }
+
+  /** Counts everything again: O(initial + required); after a lock or a config change. */
+  private recount(): void {
+    this.waiting = this.unwell = this.initialReady = this.requiredDown = 0;
+    for (const name of this.initial ?? []) {
+      this.accountInitial(name, this.plugins.get(name), 1);
+    }
+    for (const name of this.required) {
+      if (!available(this.plugins.get(name))) this.requiredDown++;
+    }
+  }
+
+  private changed(): void {
+    this.built = undefined;
+    const ready = this.code === 'ready';
+    if (ready === this.isReady) return;
+    this.isReady = ready;
+    this.onChange?.(this.report);
   }
 }

@@ -65,7 +65,14 @@ type Labels = Record<string, string | number>;
 
 /** One series value as prom-client's registry prints it. */
 interface Sample {
+  /** The labels of this series alone: `le`, `status`, `outcome`… Never written to. */
   labels: Labels;
+  /**
+   * The labels it shares with the other series of its plugin: `plugin`, `group` and the constant
+   * labels. One object per plugin kept from scrape to scrape: prom-client formats it once and
+   * caches the text by object (its `sharedLabels`, as its own histograms use).
+   */
+  sharedLabels: Labels;
   value: number;
   /** For histograms: `<name>_bucket`, `_sum`, `_count`. */
   metricName?: string;
@@ -164,6 +171,8 @@ class Exporter implements PrometheusCollector {
   private readonly unsubscribe: Array<() => void> = [];
   /** Group of each plugin, for the labels of event counters. */
   private readonly groups = new Map<string, string | undefined>();
+  /** The shared labels of each plugin (see {@link Sample}), kept while its group stays. */
+  private readonly shared = new Map<string, { group: string | undefined; labels: Labels }>();
   private readonly boundsMs: readonly number[];
   private scrape: ScrapeData | undefined;
   private stopped = false;
@@ -193,17 +202,19 @@ class Exporter implements PrometheusCollector {
 
   private register(prefix: string): void {
     const { registry, constant, buckets } = this;
+    const le = bucketLabels(buckets);
 
     const metric = (name: string, help: string, type: MetricType, read: Reader): void => {
       const full = prefix + name;
       // prom-client's registry takes any object with its metric shape (name, get(), reset()).
-      registry.registerMetric(new ReadMetric(full, help, type, read, constant));
+      registry.registerMetric(new ReadMetric(full, help, type, read));
       this.names.push(full);
     };
     const labelsOf = (plugin: string): Labels => this.labelsFor(plugin);
     const perPlugin = (pick: (c: CounterSnapshot) => number) => (): Sample[] =>
       Object.entries(this.data().metrics.plugins).map(([name, c]) => ({
-        labels: this.labelsFor(name),
+        labels: NO_LABELS,
+        sharedLabels: this.labelsFor(name),
         value: pick(c),
       }));
 
@@ -226,7 +237,7 @@ class Exporter implements PrometheusCollector {
       (full) => {
         const out: Sample[] = [];
         for (const [name, c] of Object.entries(this.data().metrics.plugins)) {
-          histogram(out, full, this.labelsFor(name), c, buckets);
+          histogram(out, full, this.labelsFor(name), c, le);
         }
         return out;
       },
@@ -235,13 +246,13 @@ class Exporter implements PrometheusCollector {
       'calls_total',
       'Calls to execute() as their callers saw them (after retries), by outcome and error code.',
       'counter',
-      () => outcomes([], {}, this.data().metrics.global),
+      () => outcomes([], constant, this.data().metrics.global),
     );
     metric(
       'call_duration_seconds',
       'Duration of execute() calls, all attempts and backoff included, seconds.',
       'histogram',
-      (full) => histogram([], full, {}, this.data().metrics.global, buckets),
+      (full) => histogram([], full, constant, this.data().metrics.global, le),
     );
     metric(
       'in_flight',
@@ -268,6 +279,12 @@ class Exporter implements PrometheusCollector {
       perPlugin((c) => c.circuitRejected),
     );
     metric(
+      'queue_rejected_total',
+      "Calls refused at once because the plugin's queue was full (connection.maxPending).",
+      'counter',
+      perPlugin((c) => c.queueRejected),
+    );
+    metric(
       'circuit_state',
       'Circuit breaker state of each plugin: 0 closed, 1 half-open, 2 open.',
       'gauge',
@@ -275,7 +292,13 @@ class Exporter implements PrometheusCollector {
         this.data().plugins.flatMap((p) =>
           p.breaker === undefined
             ? []
-            : [{ labels: this.labelsFor(p.name), value: CIRCUIT_VALUE[p.breaker.state] }],
+            : [
+                {
+                  labels: NO_LABELS,
+                  sharedLabels: this.labelsFor(p.name),
+                  value: CIRCUIT_VALUE[p.breaker.state],
+                },
+              ],
         ),
     );
     metric(
@@ -319,10 +342,13 @@ class Exporter implements PrometheusCollector {
       'ready',
       'Whether the manager is ready (see readiness()): 1 ready, 0 not.',
       'gauge',
-      () => [{ labels: {}, value: this.data().ready ? 1 : 0 }],
+      () => [{ labels: NO_LABELS, sharedLabels: constant, value: this.data().ready ? 1 : 0 }],
     );
     if (this.source.cluster?.() !== undefined) {
-      clusterMetrics(metric, () => this.source.cluster?.());
+      // The cluster's series carry the constant labels like every other series.
+      const define: Parameters<typeof clusterMetrics>[0] = (name, help, type, read) =>
+        metric(name, help, type, () => read().map((s) => ({ ...s, sharedLabels: constant })));
+      clusterMetrics(define, () => this.source.cluster?.());
     }
   }
 
@@ -339,20 +365,17 @@ class Exporter implements PrometheusCollector {
     };
     on('plugin-added', (e) => this.groups.set(e.plugin, e.group));
     const transition = (e: { plugin: string; to: CircuitState }): void =>
-      this.circuitTransitions.inc({ ...this.labelsFor(e.plugin), to: e.to });
+      this.circuitTransitions.inc(this.labelsFor(e.plugin), { to: e.to });
     on('circuit-open', transition);
     on('circuit-half-open', transition);
     on('circuit-close', transition);
-    on('health-change', (e) =>
-      this.healthTransitions.inc({ ...this.labelsFor(e.plugin), to: e.to }),
-    );
+    on('health-change', (e) => this.healthTransitions.inc(this.labelsFor(e.plugin), { to: e.to }));
     on('startup-attempt-failed', (e) =>
-      this.startupAttempts.inc({ ...this.labelsFor(e.plugin), result: 'failure' }),
+      this.startupAttempts.inc(this.labelsFor(e.plugin), FAILURE),
     );
     on('plugin-state', (e) => {
       // Every way to `ready` is a start attempt that succeeded (first start or recovery).
-      if (e.to === 'ready')
-        this.startupAttempts.inc({ ...this.labelsFor(e.plugin), result: 'success' });
+      if (e.to === 'ready') this.startupAttempts.inc(this.labelsFor(e.plugin), SUCCESS);
     });
     // Not in ManagerEvents of every manager: typed loosely so that a source without it still works.
     const onAny = this.source.on as unknown as (
@@ -362,7 +385,7 @@ class Exporter implements PrometheusCollector {
     this.unsubscribe.push(
       onAny.call(this.source, 'health-check', (e) => {
         const ok = e.status === 'healthy' || e.status === 'degraded';
-        this.healthChecks.inc({ ...this.labelsFor(e.plugin), result: ok ? 'success' : 'failure' });
+        this.healthChecks.inc(this.labelsFor(e.plugin), ok ? SUCCESS : FAILURE);
       }),
     );
   }
@@ -388,17 +411,35 @@ class Exporter implements PrometheusCollector {
   /** `{ plugin, group }` (group only when the plugin has one). */
   private labelsFor(plugin: string): Labels {
     const group = this.groups.get(plugin);
-    return group === undefined ? { plugin } : { plugin, group };
+    const cached = this.shared.get(plugin);
+    if (cached !== undefined && cached.group === group) return cached.labels;
+    const own: Labels = group === undefined ? { plugin } : { plugin, group };
+    // Frozen: prom-client caches its text by this object.
+    const labels = Object.freeze({ ...own, ...this.constant });
+    this.shared.set(plugin, { group, labels });
+    return labels;
   }
 }
 
 type MetricType = 'counter' | 'gauge' | 'histogram';
 type Reader = (name: string) => Sample[];
 
+const NO_LABELS: Labels = Object.freeze({});
+const SUCCESS: Labels = Object.freeze({ result: 'success' });
+const FAILURE: Labels = Object.freeze({ result: 'failure' });
+const OUTCOME_SUCCESS: Labels = Object.freeze({ outcome: 'success' });
+/** `{ outcome, code }` of each error code seen; codes are a bounded set. */
+const outcomeLabels = new Map<string, Labels>();
+/** `{ [label]: state }` of each state of a state set. */
+const stateLabels = new Map<string, Labels[]>();
+
 /**
  * A metric whose values are read at scrape time. It has the shape prom-client's registry reads
  * (`name`, `help`, `type`, `aggregator`, `get()`, `reset()`), so histograms can be exposed from
- * counts kept elsewhere, which prom-client's own Histogram cannot do.
+ * counts kept elsewhere, which prom-client's own Histogram cannot do. The text exposition reads
+ * `getForPromString()` (labels apart from the shared ones, as prom-client's own metrics give
+ * them); `get()` (JSON, cluster aggregation, prom-client versions without that path) has every
+ * label of a series in `labels`.
  */
 class ReadMetric {
   readonly aggregator = 'sum';
@@ -408,21 +449,27 @@ class ReadMetric {
     readonly help: string,
     readonly type: MetricType,
     private readonly read: Reader,
-    private readonly constant: Labels,
   ) {}
 
-  async get(): Promise<{
-    name: string;
-    help: string;
-    type: MetricType;
-    aggregator: string;
-    values: Sample[];
-  }> {
-    let values = this.read(this.name);
-    const constant = this.constant;
-    if (Object.keys(constant).length > 0) {
-      values = values.map((v) => ({ ...v, labels: { ...v.labels, ...constant } }));
-    }
+  async getForPromString(): Promise<MetricValues> {
+    return this.values(this.read(this.name));
+  }
+
+  async get(): Promise<MetricValues> {
+    return this.values(
+      this.read(this.name).map(({ labels, sharedLabels, value, metricName }) => ({
+        labels: { ...sharedLabels, ...labels },
+        sharedLabels: NO_LABELS,
+        value,
+        ...(metricName === undefined ? {} : { metricName }),
+      })),
+    );
+  }
+
+  /** Values come from the manager: there is nothing here to reset. */
+  reset(): void {}
+
+  private values(values: Sample[]): MetricValues {
     return {
       name: this.name,
       help: this.help,
@@ -431,34 +478,49 @@ class ReadMetric {
       values,
     };
   }
+}
 
-  /** Values come from the manager: there is nothing here to reset. */
-  reset(): void {}
+interface MetricValues {
+  name: string;
+  help: string;
+  type: MetricType;
+  aggregator: string;
+  values: Sample[];
 }
 
 /** Counts of events by label set; a counter that only grows. */
 class Tally {
   private readonly counts = new Map<string, Sample>();
 
-  inc(labels: Labels): void {
-    const key = JSON.stringify(labels);
+  inc(sharedLabels: Labels, labels: Labels): void {
+    const key = JSON.stringify([sharedLabels, labels]);
     const sample = this.counts.get(key);
-    if (sample === undefined) this.counts.set(key, { labels, value: 1 });
+    if (sample === undefined) this.counts.set(key, { labels, sharedLabels, value: 1 });
     else sample.value++;
   }
 
   samples(): Sample[] {
-    return [...this.counts.values()].map((s) => ({ labels: s.labels, value: s.value }));
+    return [...this.counts.values()].map((s) => ({ ...s }));
   }
 }
 
 /** `success` plus one series per error code, each under the outcome that code stands for. */
-function outcomes(out: Sample[], base: Labels, c: CounterSnapshot): Sample[] {
-  out.push({ labels: { ...base, outcome: 'success' }, value: c.success });
+function outcomes(out: Sample[], sharedLabels: Labels, c: CounterSnapshot): Sample[] {
+  out.push({ labels: OUTCOME_SUCCESS, sharedLabels, value: c.success });
   for (const [code, value] of Object.entries(c.byCode)) {
-    out.push({ labels: { ...base, outcome: outcomeOfCode(code), code }, value });
+    let labels = outcomeLabels.get(code);
+    if (labels === undefined) {
+      labels = Object.freeze({ outcome: outcomeOfCode(code), code });
+      outcomeLabels.set(code, labels);
+    }
+    out.push({ labels, sharedLabels, value });
   }
   return out;
+}
+
+/** The `le` labels of a histogram's buckets, `+Inf` last. */
+function bucketLabels(buckets: readonly number[]): Labels[] {
+  return [...buckets, '+Inf'].map((le) => Object.freeze({ le }));
 }
 
 /**
@@ -468,26 +530,23 @@ function outcomes(out: Sample[], base: Labels, c: CounterSnapshot): Sample[] {
 function histogram(
   out: Sample[],
   name: string,
-  base: Labels,
+  sharedLabels: Labels,
   c: CounterSnapshot,
-  buckets: readonly number[],
+  le: readonly Labels[],
 ): Sample[] {
   const h: LatencyBuckets | undefined = c.histogram;
   const bucket = `${name}_bucket`;
+  const finite = le.length - 1;
   if (h !== undefined) {
-    for (let i = 0; i < buckets.length; i++) {
-      out.push({
-        labels: { ...base, le: buckets[i]! },
-        value: h.cumulative[i]!,
-        metricName: bucket,
-      });
+    for (let i = 0; i < finite; i++) {
+      out.push({ labels: le[i]!, sharedLabels, value: h.cumulative[i]!, metricName: bucket });
     }
   }
   const count = h?.count ?? c.latency.count;
   const sumMs = h?.sumMs ?? c.latency.avg * c.latency.count;
-  out.push({ labels: { ...base, le: '+Inf' }, value: count, metricName: bucket });
-  out.push({ labels: base, value: sumMs / 1000, metricName: `${name}_sum` });
-  out.push({ labels: base, value: count, metricName: `${name}_count` });
+  out.push({ labels: le[finite]!, sharedLabels, value: count, metricName: bucket });
+  out.push({ labels: NO_LABELS, sharedLabels, value: sumMs / 1000, metricName: `${name}_sum` });
+  out.push({ labels: NO_LABELS, sharedLabels, value: count, metricName: `${name}_count` });
   return out;
 }
 
@@ -499,12 +558,18 @@ function stateSet<S extends string>(
   current: (p: PluginSnapshot) => S,
   labelsOf: (plugin: string) => Labels,
 ): Sample[] {
+  const key = `${label}:${states.join(',')}`;
+  let labels = stateLabels.get(key);
+  if (labels === undefined) {
+    labels = states.map((state) => Object.freeze({ [label]: state }));
+    stateLabels.set(key, labels);
+  }
   const out: Sample[] = [];
   for (const p of plugins) {
-    const base = labelsOf(p.name);
+    const sharedLabels = labelsOf(p.name);
     const now = current(p);
-    for (const state of states) {
-      out.push({ labels: { ...base, [label]: state }, value: state === now ? 1 : 0 });
+    for (let i = 0; i < states.length; i++) {
+      out.push({ labels: labels[i]!, sharedLabels, value: states[i] === now ? 1 : 0 });
     }
   }
   return out;

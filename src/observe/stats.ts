@@ -142,6 +142,8 @@ export interface CounterSnapshot {
   retries: number;
   rateLimited: number;
   circuitRejected: number;
+  /** Calls refused because the plugin's queue was full (`connection.maxPending`). */
+  queueRejected: number;
   inFlight: number;
   /** Finished calls by error code. */
   byCode: Record<string, number>;
@@ -161,6 +163,7 @@ export class Counters {
   retries = 0;
   rateLimited = 0;
   circuitRejected = 0;
+  queueRejected = 0;
   inFlight = 0;
   readonly byCode = new Map<string, number>();
   readonly latency = new LatencyHistogram();
@@ -181,6 +184,7 @@ export class Counters {
       retries: this.retries,
       rateLimited: this.rateLimited,
       circuitRejected: this.circuitRejected,
+      queueRejected: this.queueRejected,
       inFlight: this.inFlight,
       byCode: Object.fromEntries(this.byCode),
       latency: this.latency.summary(),

@@ -327,7 +327,14 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
 
   private async retryAfter(first: PluginError): Promise<void> {
     const retry = this.route.retry;
-    if (this.settled || !first.retryable || retry.maxRetries === 0) return this.fail(first);
+    if (
+      this.settled ||
+      !first.retryable ||
+      retry.maxRetries === 0 ||
+      first.code === ErrorCode.PluginQueueFull
+    ) {
+      return this.fail(first);
+    }
     try {
       const response = await pRetry(
         (n: number) => (n === 1 ? Promise.reject(first) : this.attemptOnce(n)),
@@ -349,6 +356,8 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
 
   private shouldRetry({ error, retriesConsumed }: RetryContext): boolean {
     if (this.settled || !isPluginError(error) || !error.retryable) return false;
+    // Retryable elsewhere, not here: waiting for a slot in the queue is what it refuses.
+    if (error.code === ErrorCode.PluginQueueFull) return false;
     // Never start a retry that cannot finish: its shortest backoff must end before the deadline.
     const timeLeft = this.expiresAt - performance.now();
     if (timeLeft <= minBackoffMs(this.route.retry, retriesConsumed) + 1) return false;
@@ -387,10 +396,13 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       }
       if (slot === undefined) throw this.route.unavailable(n);
     }
+    // A full queue fails fast (groups never pick a full member): no waiting out the deadline.
+    if (slot.queueFull) throw this.queueFull(slot, n);
     if (slot.limiter !== undefined && !slot.limiter.tryTake()) {
       // An open breaker fails fast: no waiting for a token only to be refused after.
       if (slot.breaker !== undefined && !slot.breaker.canAcquire()) throw this.circuitOpen(slot, n);
       await this.waitForToken(slot);
+      if (slot.queueFull) throw this.queueFull(slot, n);
       startedAt = -1;
     }
     const permit = slot.breaker === undefined ? PERMIT_CLOSED : slot.breaker.tryAcquire();
@@ -419,6 +431,17 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       ErrorCode.CircuitBreakerOpen,
       `Circuit breaker of plugin '${slot.name}' is open: failing fast`,
       { plugin: slot.name, attempts, retryable: false, redacted: true },
+    );
+  }
+
+  private queueFull(slot: PluginSlot, attempts: number): PluginError {
+    slot.counters.queueRejected++;
+    const { maxConnections, maxPending } = slot.config.connection;
+    return new PluginError(
+      ErrorCode.PluginQueueFull,
+      `Plugin '${slot.name}' is overloaded: ${maxConnections + maxPending} calls in flight ` +
+        `(connection.maxConnections ${maxConnections} + maxPending ${maxPending}); refused at once`,
+      { plugin: slot.name, attempts, retryable: true, redacted: true },
     );
   }
 

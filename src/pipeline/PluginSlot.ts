@@ -204,6 +204,12 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMe
     return this.counters.inFlight;
   }
 
+  /** `connection.maxConnections + maxPending` attempts are in flight: the next is refused. */
+  get queueFull(): boolean {
+    const { maxConnections, maxPending } = this.config.connection;
+    return this.counters.inFlight >= maxConnections + maxPending;
+  }
+
   /** Why a group should pass this plugin over now (undefined: it can take a call). */
   get blocked(): BlockReason | undefined {
     return blockReason(this);

@@ -14,6 +14,8 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   private readonly slots = new Map<string, S>();
   private readonly routes = new Map<string, Route>();
   private readonly groups = new Map<string, GroupRoute<PluginSlot>>();
+  /** Each group's members by name, in the order of `slots`: a join or leave is O(1). */
+  private readonly members = new Map<string, Map<string, S>>();
   /** The `groups` section in force, as a reload compares it. */
   groupConfigs: Record<string, GroupConfig> = {};
 
@@ -40,9 +42,20 @@ export class Targets<S extends PluginSlot = PluginSlot> {
 
   /** Routes `slot` under its name, and in its group. */
   add(slot: S): void {
-    this.slots.set(slot.name, slot);
-    this.routes.set(slot.name, slot);
-    this.refreshGroup(slot.config.group);
+    this.addAll([slot]);
+  }
+
+  /** Routes each of `slots` under its name and in its group; each group is rebuilt once. */
+  addAll(slots: readonly S[]): void {
+    const touched = new Set<string | undefined>();
+    for (const slot of slots) {
+      const appended = !this.slots.has(slot.name);
+      this.slots.set(slot.name, slot);
+      this.routes.set(slot.name, slot);
+      this.join(slot, appended);
+      touched.add(slot.config.group);
+    }
+    for (const group of touched) this.refreshGroup(group);
   }
 
   /** Stops routing to `slot` (if its name still leads to it). Returns whether it did. */
@@ -50,6 +63,7 @@ export class Targets<S extends PluginSlot = PluginSlot> {
     if (this.slots.get(slot.name) !== slot) return false;
     this.slots.delete(slot.name);
     this.routes.delete(slot.name);
+    this.leave(slot, slot.config.group);
     this.refreshGroup(slot.config.group);
     return true;
   }
@@ -58,6 +72,8 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   swap(old: S, next: S): void {
     this.slots.set(next.name, next);
     this.routes.set(next.name, next);
+    if (next.config.group !== old.config.group) this.leave(old, old.config.group);
+    this.join(next, false); // same group: takes the place of `old`
     this.refreshGroup(old.config.group);
     if (next.config.group !== old.config.group) this.refreshGroup(next.config.group);
   }
@@ -65,6 +81,8 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   /** A plugin's group, weight or priority changed in place. */
   moved(slot: S, previousGroup: string | undefined): void {
     if (previousGroup !== slot.config.group) {
+      this.leave(slot, previousGroup);
+      this.join(slot, false);
       this.refreshGroup(previousGroup);
       this.refreshGroup(slot.config.group);
     } else if (slot.config.group !== undefined) {
@@ -95,6 +113,7 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   }
 
   clear(): void {
+    this.members.clear();
     this.slots.clear();
     this.routes.clear();
     this.groups.clear();
@@ -176,7 +195,31 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   }
 
   private membersOf(name: string): PluginSlot[] {
-    return [...this.slots.values()].filter((slot) => slot.config.group === name);
+    return [...(this.members.get(name)?.values() ?? [])];
+  }
+
+  /**
+   * Puts `slot` in its group's members, in the order of `slots`: a name already there keeps its
+   * place, a name just `appended` to `slots` goes last; otherwise (a reload moving a plugin from
+   * another group) the group's order is taken from `slots` again, O(plugins).
+   */
+  private join(slot: S, appended: boolean): void {
+    const group = slot.config.group;
+    if (group === undefined) return;
+    let members = this.members.get(group);
+    if (members === undefined) this.members.set(group, (members = new Map()));
+    if (appended || members.has(slot.name)) {
+      members.set(slot.name, slot);
+      return;
+    }
+    members.clear();
+    for (const s of this.slots.values()) if (s.config.group === group) members.set(s.name, s);
+  }
+
+  private leave(slot: S, group: string | undefined): void {
+    if (group === undefined) return;
+    const members = this.members.get(group);
+    if (members?.get(slot.name) === slot) members.delete(slot.name);
   }
 
   private refreshGroup(name: string | undefined): void {

@@ -32,6 +32,8 @@ export const IN_PLACE_FIELDS: readonly string[] = [
   // The pipeline reads the per-call deadline cap on every call; the rest of `connection`
   // sizes pools and sockets inside the transport.
   'connection.requestTimeout',
+  // The pipeline reads the queue bound on every call too.
+  'connection.maxPending',
 ];
 
 /** How a changed plugin is brought to its new config. */

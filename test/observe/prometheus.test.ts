@@ -92,6 +92,7 @@ describe('collectPrometheus', () => {
       plugwire_retries_total: 'counter',
       plugwire_rate_limited_total: 'counter',
       plugwire_circuit_rejected_total: 'counter',
+      plugwire_queue_rejected_total: 'counter',
       plugwire_circuit_state: 'gauge',
       plugwire_circuit_transitions_total: 'counter',
       plugwire_health_status: 'gauge',

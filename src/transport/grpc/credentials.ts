@@ -6,9 +6,10 @@ import { credentials } from '@grpc/grpc-js';
 import type { ChannelCredentials, ChannelOptions, VerifyOptions } from '@grpc/grpc-js';
 import type { PluginConfig } from '../../config/types.js';
 import { ErrorCode, PluginError, errnoCode } from '../../errors.js';
+import { TLS_TRANSPORTS } from './metadata.js';
 
-/** The transport names that use TLS. */
-export const TLS_TRANSPORTS: ReadonlySet<string> = new Set(['grpc-tls']);
+// Moved to metadata.ts (no grpc-js there, for config validation); kept here for importers.
+export { TLS_TRANSPORTS, authMetadata } from './metadata.js';
 
 /**
  * Channel credentials for a plugin: insecure for `grpc`; for `grpc-tls`, a TLS context built from
@@ -34,32 +35,6 @@ export function channelCredentials(config: PluginConfig): [ChannelCredentials, C
     options['grpc.default_authority'] = tls.serverName;
   }
   return [credentials.createFromSecureContext(context, verify), options];
-}
-
-/**
- * The call metadata entries that carry a plugin's credentials: `x-api-key` (api-key),
- * `authorization: Bearer …` (bearer), `authorization: Basic …` (basic), or the custom headers
- * with lower-cased names (custom). Computed once per plugin, added to every call.
- */
-export function authMetadata(config: PluginConfig): Array<[string, string]> {
-  const { auth } = config;
-  switch (auth.method) {
-    case 'api-key':
-      return auth.apiKey ? [['x-api-key', auth.apiKey]] : [];
-    case 'bearer':
-      return auth.token ? [['authorization', `Bearer ${auth.token}`]] : [];
-    case 'basic':
-      return [
-        [
-          'authorization',
-          `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}`,
-        ],
-      ];
-    case 'custom':
-      return Object.entries(auth.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]);
-    default:
-      return [];
-  }
 }
 
 /** A TLS file as read from disk, with the config field it came from (for error messages). */

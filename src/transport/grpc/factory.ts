@@ -1,11 +1,19 @@
-import { Metadata } from '@grpc/grpc-js';
 import type { PluginConfig } from '../../config/types.js';
 import { ErrorCode } from '../../errors.js';
 import type { ConfigProblem, PluginFactory } from '../../types.js';
-import { TLS_TRANSPORTS, authMetadata } from './credentials.js';
+import { LazyModule, LazyPlugin } from '../lazy.js';
+import { TLS_TRANSPORTS, authMetadata, metadataProblem } from './metadata.js';
 import { grpcOptionProblems } from './options.js';
-import { GrpcPlugin } from './plugin.js';
 import { grpcTargetProblem } from './target.js';
+
+// @grpc/grpc-js and @grpc/proto-loader are imported with the plugin, when the first grpc plugin
+// is created.
+const implementation = new LazyModule(
+  'grpc',
+  ['@grpc/grpc-js', '@grpc/proto-loader'],
+  ErrorCode.GRPCTransportError,
+  () => import('./plugin.js'),
+);
 
 /**
  * The built-in factory for the `grpc` (plaintext) and `grpc-tls` transports. See
@@ -34,9 +42,7 @@ export const grpcFactory: PluginFactory<unknown, unknown> = {
       problems.push({ path: 'tls', message: 'TLS files are only used with transport grpc-tls' });
     }
     for (const [key, value] of authMetadata(config)) {
-      try {
-        new Metadata().set(key, value);
-      } catch {
+      if (metadataProblem(key, value)) {
         problems.push({
           path: `auth`,
           message: `the ${config.auth.method} credentials cannot travel as gRPC metadata (header names must be lower-case tokens, values printable ASCII)`,
@@ -48,7 +54,12 @@ export const grpcFactory: PluginFactory<unknown, unknown> = {
     return problems;
   },
 
+  prepare: () => implementation.load().then(() => undefined),
   create(config, deps) {
-    return new GrpcPlugin(config, deps);
+    const module = implementation.loaded;
+    if (module !== undefined) return new module.GrpcPlugin(config, deps);
+    return new LazyPlugin(config.name, () =>
+      implementation.load().then((m) => new m.GrpcPlugin(config, deps)),
+    );
   },
 };

@@ -1,7 +1,15 @@
 import type { PluginConfig } from '../../config/types.js';
 import { ErrorCode } from '../../errors.js';
 import type { ConfigProblem, PluginFactory } from '../../types.js';
-import { HttpPlugin } from './plugin.js';
+import { LazyModule, LazyPlugin } from '../lazy.js';
+
+// undici is imported with the plugin, when the first http(s) plugin is created.
+const implementation = new LazyModule(
+  'http',
+  ['undici'],
+  ErrorCode.HTTPTransportError,
+  () => import('./plugin.js'),
+);
 
 /**
  * The built-in factory of the `http` and `https` transports. The endpoint's scheme must match the
@@ -59,5 +67,12 @@ export const httpFactory: PluginFactory = {
     }
     return issues;
   },
-  create: (config, deps) => new HttpPlugin(config, deps),
+  prepare: () => implementation.load().then(() => undefined),
+  create(config, deps) {
+    const module = implementation.loaded;
+    if (module !== undefined) return new module.HttpPlugin(config, deps);
+    return new LazyPlugin(config.name, () =>
+      implementation.load().then((m) => new m.HttpPlugin(config, deps)),
+    );
+  },
 };

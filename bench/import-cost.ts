@@ -1,0 +1,48 @@
+/**
+ * The cold-start cost of `import 'plugwire'`: a fresh Node process importing the built package
+ * (dist/, built first), against a bare `node -e 0`, alternating, RUNS times each; medians.
+ * Which packages the import loads is checked by test/transport/lazy-deps.test.ts.
+ * Run: npm run bench -- import-cost   Env: BENCH_RUNS (20), BENCH_ENTRY (another built index.js
+ * to compare, e.g. a build of an older commit)
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { median, printTable } from './stats.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+if (build.status !== 0) throw new Error('build failed');
+
+const entries: Array<[string, string]> = [['plugwire (dist/index.js)', `${ROOT}dist/index.js`]];
+if (process.env.BENCH_ENTRY)
+  entries.push([`other: ${process.env.BENCH_ENTRY}`, process.env.BENCH_ENTRY]);
+
+function timeOf(args: string[]): number {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(run.stderr);
+  return performance.now() - started;
+}
+
+const sides: Array<[string, string[]]> = [
+  ['node -e 0', ['-e', '0']],
+  ...entries.map(([name, file]): [string, string[]] => [
+    `import ${name}`,
+    ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`],
+  ]),
+];
+const times = new Map<string, number[]>(sides.map(([name]) => [name, []]));
+for (let i = 0; i < RUNS; i++)
+  for (const [name, args] of sides) times.get(name)!.push(timeOf(args));
+const bare = median(times.get('node -e 0')!);
+printTable(
+  `cold start, ${RUNS} processes each, alternating; median wall ms (Node ${process.version})`,
+  sides.map(([name]) => {
+    const ms = median(times.get(name)!);
+    return { process: name, ms: ms.toFixed(0), 'vs node -e 0': `${(ms / bare).toFixed(2)}×` };
+  }),
+);
