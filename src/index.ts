@@ -100,10 +100,6 @@ export type {
   LatencyTracker,
   PickRequest,
 } from './balance/index.js';
-export type { ClusterStatus, RedisState } from './cluster/ClusterNode.js';
-export type {
-  ClusterConfig,
-  ClusterMembersConfig,
-  ClusterRedisConfig,
-} from './config/cluster-schema.js';
+export type { ClusterStatus, RedisState } from './cluster/status.js';
+export type { ClusterConfig, ClusterMembersConfig, ClusterRedisConfig } from './config/types.js';
 export type { Limiter, RateLimiterSettings } from './resilience/RateLimiter.js';

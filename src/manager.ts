@@ -45,7 +45,8 @@ import { Deadlines } from './pipeline/Deadlines.js';
 import { Targets } from './pipeline/Targets.js';
 import { PluginSlot, type PluginSnapshot, type PluginState } from './pipeline/PluginSlot.js';
 import { settlesWithin } from './internal/timeout.js';
-import { ClusterNode, type ClusterStatus } from './cluster/ClusterNode.js';
+import { ClusterNode } from './cluster/ClusterNode.js';
+import type { ClusterStatus } from './cluster/status.js';
 import { builtinFactories } from './transport/builtin.js';
 import type {
   Codec,

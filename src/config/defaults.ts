@@ -1,4 +1,10 @@
-import type { PolicyConfig, PluginConfig, ReadinessConfig, RetryBudgetConfig } from './types.js';
+import type {
+  PolicyConfig,
+  PluginConfig,
+  ReadinessConfig,
+  RetryBudgetConfig,
+  DiscoveryConfig,
+} from './types.js';
 
 /**
  * Built-in policy defaults, used wherever neither the plugin nor `defaults` says otherwise.
@@ -78,3 +84,15 @@ export const DEFAULT_READINESS: ReadinessConfig = { policy: 'attempted', require
 
 /** Where the metrics server listens unless `metricsHost` says otherwise: this host only. */
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
+/** What `discovery` is when the config does not have one: off. */
+export const DEFAULT_DISCOVERY: DiscoveryConfig = {
+  enabled: false,
+  directories: [],
+  patterns: ['*'],
+  watchMode: false,
+  checksums: {},
+  requireChecksums: false,
+  debounceMs: 200,
+  poll: 2_000,
+};

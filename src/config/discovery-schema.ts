@@ -2,19 +2,10 @@ import { z } from 'zod';
 import { keyed, withRule, type FieldKit } from './fields.js';
 import type { Problem } from './issues.js';
 import type { DiscoveryConfig } from './types.js';
+import { DEFAULT_DISCOVERY } from './defaults.js';
 import { compilePattern } from '../discovery/pattern.js';
 
-/** What `discovery` is when the config does not have one: off. */
-export const DEFAULT_DISCOVERY: DiscoveryConfig = {
-  enabled: false,
-  directories: [],
-  patterns: ['*'],
-  watchMode: false,
-  checksums: {},
-  requireChecksums: false,
-  debounceMs: 200,
-  poll: 2_000,
-};
+export { DEFAULT_DISCOVERY } from './defaults.js';
 
 const SHA256 = /^[0-9a-fA-F]{64}$/;
 

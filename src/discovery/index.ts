@@ -4,4 +4,4 @@
  * @module
  */
 export type { DiscoveryStats } from './Discovery.js';
-export { DEFAULT_DISCOVERY } from '../config/discovery-schema.js';
+export { DEFAULT_DISCOVERY } from '../config/defaults.js';

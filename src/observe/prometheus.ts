@@ -12,7 +12,7 @@ import type { PluginSnapshot, PluginState } from '../pipeline/PluginSlot.js';
 import type { HealthState } from '../types.js';
 import { outcomeOfCode } from './outcome.js';
 import { clusterMetrics } from './prometheusCluster.js';
-import type { ClusterStatus } from '../cluster/ClusterNode.js';
+import type { ClusterStatus } from '../cluster/status.js';
 import type { PrometheusRegistryLike } from './peerTypes.js';
 import type { CounterSnapshot, LatencyBuckets, MetricsOptions } from './stats.js';
 

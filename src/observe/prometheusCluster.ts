@@ -1,4 +1,4 @@
-import type { ClusterStatus } from '../cluster/ClusterNode.js';
+import type { ClusterStatus } from '../cluster/status.js';
 
 type Sample = { labels: Record<string, string | number>; value: number };
 type Define = (name: string, help: string, type: 'counter' | 'gauge', read: () => Sample[]) => void;

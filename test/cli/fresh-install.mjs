@@ -33,7 +33,7 @@ try {
   );
   writeFileSync(
     join(project, 'bad.yaml'),
-    `plugins:\n  - name: a\n    transport: http\n    endpoint: http://a.internal/\n    auth: { method: bearer, token: "${secret}", oops: 1 }\n`,
+    `plugins:\n  - name: a\n    transport: http\n    endpoint: http://a.internal/\n    auth: { method: bearer, token: "${secret}", tokn: 1 }\n`,
   );
   const run = (...args) =>
     spawnSync(npm, ['exec', '--no', '--', 'plugwire', ...args], { cwd: project, encoding: 'utf8' });
@@ -43,7 +43,7 @@ try {
   assert.equal(good.stdout, 'good.yaml: valid (1 plugin, 0 groups)\n');
   const bad = run('validate', 'bad.yaml', '--json');
   assert.equal(bad.status, 1, bad.stderr);
-  assert.equal(JSON.parse(bad.stdout).problems[0].path, 'plugins[0].auth.oops');
+  assert.equal(JSON.parse(bad.stdout).problems[0].path, 'plugins[0].auth.tokn');
   for (const output of [good.stdout, good.stderr, bad.stdout, bad.stderr]) {
     assert.ok(!output.includes(secret), 'the bin printed a secret');
   }
