@@ -1,8 +1,9 @@
 // `npm test`: every check CI runs, in three phases so that the 2 cores of CI stay busy:
-//   1. type check, format check, and build then API docs check, side by side;
+//   1. type check, format check and build, side by side;
 //   2. the unit and integration tests (node's test runner, 2 files at a time);
-//   3. the examples, the CommonJS require, the bin from a fresh install and the consumer
-//      projects compiled from the packed tarball, side by side (the examples mostly wait).
+//   3. the examples, the API docs check, the CommonJS require, the bin from a fresh install and
+//      the consumer projects compiled from the packed tarball, side by side (the examples mostly
+//      wait).
 // Each step's output is printed whole when it ends, under its name. The first failing phase
 // stops the run; its exit status is 1.
 import { spawn } from 'node:child_process';
@@ -31,9 +32,9 @@ function run(scripts) {
 }
 
 const phases = [
-  [['typecheck'], ['format:check'], ['build', 'docs:check']],
+  [['typecheck'], ['format:check'], ['build']],
   [['test:unit']],
-  [['test:examples'], ['test:cjs', 'test:bin', 'test:consumers']],
+  [['test:examples', 'docs:check'], ['test:cjs', 'test:bin', 'test:consumers']],
 ];
 
 for (const phase of phases) {

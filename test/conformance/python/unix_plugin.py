@@ -29,6 +29,9 @@ class Connection(socketserver.StreamRequestHandler):
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: more connections at once than that are
+    # refused with EAGAIN (the host opens up to maxConnections = 10).
+    request_queue_size = 64
 
 
 if __name__ == "__main__":
