@@ -34,7 +34,10 @@ function run(scripts) {
 const phases = [
   [['typecheck'], ['format:check'], ['build']],
   [['test:unit']],
-  [['test:examples', 'docs:check'], ['test:cjs', 'test:bin', 'test:consumers']],
+  [
+    ['test:examples', 'docs:check'],
+    ['test:cjs', 'test:bin', 'test:consumers'],
+  ],
 ];
 
 for (const phase of phases) {
