@@ -379,6 +379,15 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   private async attemptOnce(n: number): Promise<Resp> {
     this.attempts = n;
     if (n > 1) {
+      // A backoff timer that fired late (a busy event loop runs it before the deadline's own
+      // timer) must not start an attempt past the deadline: the call times out here instead.
+      if (performance.now() >= this.expiresAt && !this.settled) {
+        this.lane?.remove(this);
+        this.expire();
+      }
+      if (this.settled) {
+        throw new PluginError(ErrorCode.PluginTimeout, 'the call has ended', { retryable: false });
+      }
       if (this.current !== undefined) (this.triedSlots ??= []).push(this.current.slot);
       // A reload may have swapped the plugin since the first attempt: follow the name.
       this.route = this.host.route(this.route.name) ?? this.route;
