@@ -21,20 +21,17 @@ export const PYTHON_DIR = join(ROOT, 'test/conformance/python');
 /** Debian's python, which has python3-grpcio (a pyenv `python3` on PATH may not). */
 export const PYTHON = '/usr/bin/python3';
 const CACHE = join(ROOT, 'node_modules/.cache/plugwire-conformance');
-const IN_CI = process.env.CI === 'true';
 
 /** A test that would hang if the behaviour broke fails after this instead (not a speed check). */
 export const HANG_GUARD = { timeout: 30_000 };
 
 /**
- * Whether a tool the tests need is there. Missing: the suite is skipped locally with the reason,
- * and fails with it in CI (CI=true), never skipped silently.
+ * Whether a tool the tests need is there. Missing: the suite fails with the reason (never
+ * skipped); `npm test` installs the tools first (scripts/install-tools.sh).
  */
 export interface Tool {
   /** Why the tool cannot be used; undefined when it can. */
   missing: string | undefined;
-  /** The `skip` option for describe(): the reason locally, false in CI (the suite then fails). */
-  skip: string | false;
   /** Throws the reason (call it in before()). */
   assertPresent(): void;
 }
@@ -51,10 +48,8 @@ export function tool(what: string, command: string, args: string[], install: str
       : undefined;
   return {
     missing,
-    skip: missing !== undefined && !IN_CI ? missing : false,
     assertPresent() {
-      if (missing !== undefined)
-        throw new Error(`${missing} (CI=true: conformance tests never skip)`);
+      if (missing !== undefined) throw new Error(`${missing} (conformance tests never skip)`);
     },
   };
 }
@@ -181,8 +176,7 @@ export interface SuiteOptions {
  * reaching it (where the transport can say so), and 100 calls at once.
  */
 export function conformanceSuite(name: string, options: SuiteOptions): void {
-  const skip = options.tools.map((t) => t.skip).find((s) => s !== false) ?? false;
-  describe(name, { skip }, () => {
+  describe(name, () => {
     let manager: Manager;
     let stop: (() => Promise<void>) | undefined;
     const target = 'counterpart';
