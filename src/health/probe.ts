@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HealthStatus } from '../types.js';
 import { READINESS_SUMMARY, type ReadinessReport } from './readiness.js';
+import { sendJson } from '../internal/httpReply.js';
 
 /** What the probe endpoints read. A `Manager` satisfies it. */
 export interface ProbeSource {
@@ -73,21 +74,21 @@ export function createProbeHandler(source: ProbeSource, options: ProbeOptions = 
     const probe = routes.get(path);
     if (probe === undefined) {
       if (next !== undefined) next();
-      else send(req, res, 404, { status: 'not found' });
+      else sendJson(req, res, 404, { status: 'not found' });
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
-      send(req, res, 405, { status: 'method not allowed' });
+      sendJson(req, res, 405, { status: 'method not allowed' });
       return;
     }
     const verbose = alwaysVerbose || (verboseQuery && q !== -1 && asksVerbose(url.slice(q + 1)));
     try {
       const [code, body] = answer(probe, source, verbose);
-      send(req, res, code, body);
+      sendJson(req, res, code, body);
     } catch {
       // A probe must answer, and must not leak what broke.
-      send(req, res, 503, { status: 'error' });
+      sendJson(req, res, 503, { status: 'error' });
     }
   };
 }
@@ -156,15 +157,4 @@ function asksVerbose(query: string): boolean {
   if (!params.has('verbose')) return false;
   const value = params.get('verbose')!.toLowerCase();
   return value !== '0' && value !== 'false';
-}
-
-function send(req: IncomingMessage, res: ServerResponse, status: number, body: object): void {
-  if (res.headersSent) return;
-  const payload = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Length', Buffer.byteLength(payload));
-  if (req.method === 'HEAD') res.end();
-  else res.end(payload);
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sendText } from '../internal/httpReply.js';
 
 /** Serves one path of the admin server. May answer asynchronously; a throw becomes a bare 500. */
 export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -95,17 +96,4 @@ export class AdminServer {
       answered.catch(() => sendText(res, 500, 'internal error\n'));
     }
   }
-}
-
-/** A short plain-text answer (errors and refusals); nothing when the route already answered. */
-export function sendText(res: ServerResponse, status: number, text: string): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(res.req.method === 'HEAD' ? undefined : text);
 }

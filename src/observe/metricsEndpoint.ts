@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { ConfigError, ErrorCode, errnoCode } from '../errors.js';
 import { createProbeHandler, type ProbeSource } from '../health/probe.js';
-import { AdminServer, sendText, type AdminAddress } from './adminServer.js';
+import { sendText } from '../internal/httpReply.js';
+import { AdminServer, type AdminAddress } from './adminServer.js';
 import type { PrometheusRegistryLike } from './peerTypes.js';
 import { mountStatus, PROBE_PATHS } from './status/serveAdmin.js';
 import type { StatusSource } from './status/view.js';

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, PluginError, redactSecrets } from '../../errors.js';
+import { sendJson } from '../../internal/httpReply.js';
 import { renderPage } from './page.js';
 import { StatusView, type StatusSource } from './view.js';
 
@@ -248,16 +249,4 @@ function sendPage(req: IncomingMessage, res: ServerResponse, page: string, csp: 
   res.setHeader('Content-Length', Buffer.byteLength(page));
   if (req.method === 'HEAD') res.end();
   else res.end(page);
-}
-
-function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: object): void {
-  if (res.headersSent) return;
-  const payload = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Content-Length', Buffer.byteLength(payload));
-  if (req.method === 'HEAD') res.end();
-  else res.end(payload);
 }
