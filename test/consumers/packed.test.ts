@@ -341,6 +341,29 @@ test('an installed package says where it comes from, and every docs path it name
   assert.ok(!existsSync(join(packageDir, 'docs/api')), 'the generated API site is not shipped');
 });
 
+test('every source map and declaration map points at sources the package ships', () => {
+  const maps = listFiles(packageDir, 'dist').filter((f) => f.endsWith('.map'));
+  assert.ok(maps.some((f) => f.endsWith('.d.ts.map')) && maps.some((f) => f.endsWith('.js.map')));
+  const missing: string[] = [];
+  for (const map of maps) {
+    const { sources, sourceRoot = '' } = JSON.parse(
+      readFileSync(join(packageDir, map), 'utf8'),
+    ) as { sources: string[]; sourceRoot?: string };
+    for (const source of sources) {
+      const path = resolve(packageDir, dirname(map), sourceRoot, source);
+      if (!path.startsWith(packageDir + '/') || !existsSync(path))
+        missing.push(`${map}: ${source}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+  // Tests and test fakes stay out of the package.
+  const shipped = listFiles(packageDir, 'src');
+  assert.deepEqual(
+    shipped.filter((f) => f.endsWith('.test.ts') || f.includes('/testing/')),
+    [],
+  );
+});
+
 /** Files under `dir` of `root`, as paths relative to `root`. */
 function listFiles(root: string, dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
