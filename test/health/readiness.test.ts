@@ -22,8 +22,10 @@ function execPlugin(name: string, env: string[] = []) {
     executable: process.execPath,
     args: [FIXTURE],
     env,
-    startup: { maxAttempts: 5, initialInterval: 100, maxInterval: 200, timeout: 2_000 },
-    healthCheck: { interval: 200, timeout: 1_000, failureLimit: 2 },
+    // Deadlines for correctness on a loaded machine (22 children starting at once on 2 cores):
+    // a start or check that never finishes still fails, one that is merely slow does not.
+    startup: { maxAttempts: 5, initialInterval: 100, maxInterval: 200, timeout: 30_000 },
+    healthCheck: { interval: 200, timeout: 10_000, failureLimit: 2 },
   };
 }
 
@@ -172,7 +174,7 @@ test('a plugin whose endpoint appears later becomes healthy without restarting t
     await assert.rejects(manager.execute('late', {}), { code: 'PLUGIN_1211' });
 
     served = await serveUnix(async (req) => ({ echo: req }), { path: socket });
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 30_000;
     while (manager.plugins()[0]?.state !== 'ready' && Date.now() < deadline) await sleep(20);
     assert.equal(manager.plugins()[0]?.state, 'ready');
     assert.equal(manager.health().late?.status, 'healthy');
@@ -195,7 +197,7 @@ test('a plugin failing failureLimit checks goes offline, then comes back', async
 
     writeFileSync(sick, '');
     const until = async (state: HealthState): Promise<void> => {
-      const deadline = Date.now() + 5_000;
+      const deadline = Date.now() + 30_000;
       while (manager.health().flappy?.status !== state && Date.now() < deadline) await sleep(20);
       assert.equal(manager.health().flappy?.status, state);
     };
