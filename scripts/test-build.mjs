@@ -19,6 +19,8 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   unlinkSync,
@@ -49,7 +51,7 @@ function walk(dir) {
   return entries.flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : walk(path);
-    return entry.isFile() ? [path] : [];
+    return entry.isFile() || entry.isSymbolicLink() ? [path] : [];
   });
 }
 
@@ -78,15 +80,33 @@ function compile() {
   return result.status ?? 1;
 }
 
-/** Copies a file when the copy is missing or differs in size or modification time. */
+/**
+ * Copies a file when the copy is missing or differs in size or modification time; a symbolic
+ * link is copied as the same link.
+ */
 function copyIfChanged(from, to) {
+  if (lstatSync(from).isSymbolicLink()) {
+    const target = readlinkSync(from);
+    try {
+      if (readlinkSync(to) === target) return;
+      unlinkSync(to);
+    } catch {
+      mkdirSync(dirname(to), { recursive: true });
+      rmSync(to, { force: true, recursive: true });
+    }
+    symlinkSync(target, to);
+    return;
+  }
   const source = statSync(from);
+  let copy;
   try {
-    const copy = statSync(to);
-    if (copy.size === source.size && copy.mtimeMs === source.mtimeMs) return;
+    copy = lstatSync(to);
   } catch {
     mkdirSync(dirname(to), { recursive: true });
   }
+  if (copy?.isSymbolicLink())
+    unlinkSync(to); // never write through a link into the sources
+  else if (copy && copy.size === source.size && copy.mtimeMs === source.mtimeMs) return;
   copyFileSync(from, to);
   utimesSync(to, source.atime, source.mtime);
 }

@@ -29,12 +29,12 @@ function execPlugin(name: string, env: string[] = []) {
   };
 }
 
-/** 20 plugins that need ~300 ms to become healthy, and 2 that never do. */
-function fleet(readiness: Record<string, unknown>) {
+/** `slow` plugins that need ~300 ms to become healthy, and 2 that never do. */
+function fleet(readiness: Record<string, unknown>, slow = 20) {
   return {
     readiness,
     plugins: [
-      ...Array.from({ length: 20 }, (_, i) => execPlugin(`slow-${i}`, ['READY_AFTER_MS=300'])),
+      ...Array.from({ length: slow }, (_, i) => execPlugin(`slow-${i}`, ['READY_AFTER_MS=300'])),
       execPlugin('broken-a', ['NEVER_HEALTHY=1']),
       execPlugin('broken-b', ['NEVER_HEALTHY=1']),
     ],
@@ -81,7 +81,8 @@ describe('readiness with real child processes', () => {
   test('under the healthy policy the two broken plugins keep it not ready', async () => {
     const manager = new Manager();
     try {
-      await manager.load(fleet({ policy: 'healthy' }));
+      // The policy, not the crowd, is the point here: 4 healthy plugins, not 20.
+      await manager.load(fleet({ policy: 'healthy' }, 4));
       const report = manager.readiness();
       assert.equal(report.ready, false);
       assert.equal(report.code, 'policy');
@@ -94,7 +95,7 @@ describe('readiness with real child processes', () => {
   test('a failing required plugin keeps it not ready under the attempted policy', async () => {
     const manager = new Manager();
     try {
-      await manager.load(fleet({ policy: 'attempted', required: ['broken-a'] }));
+      await manager.load(fleet({ policy: 'attempted', required: ['broken-a'] }, 4));
       const report = manager.readiness();
       assert.equal(report.ready, false);
       assert.equal(report.code, 'required');
