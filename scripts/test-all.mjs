@@ -1,6 +1,8 @@
 // `npm test`: every check CI runs, in three phases so that the 2 cores of CI stay busy:
-//   1. type check, format check and build, side by side;
-//   2. the unit and integration tests (node's test runner, 2 files at a time);
+//   1. type check, format check and build, side by side (the type check is tsc on
+//      tsconfig.test.json: it also emits the compiled test tree .test-build/, see
+//      scripts/test-build.mjs, so the tests need no compile of their own);
+//   2. the unit and integration tests (node's test runner on .test-build/, 2 files at a time);
 //   3. the examples, the API docs check, the CommonJS require, the bin from a fresh install and
 //      the consumer projects compiled from the packed tarball, side by side (the examples mostly
 //      wait).
@@ -32,7 +34,7 @@ function run(scripts) {
 }
 
 const phases = [
-  [['typecheck'], ['format:check'], ['build']],
+  [['test:build'], ['format:check'], ['build']],
   [['test:unit']],
   [
     ['test:examples', 'docs:check'],

@@ -8,6 +8,18 @@ import { serveHttp, type ServedPlugin } from '../../src/sdk/index.js';
 import { execFactory } from '../../src/transport/exec/index.js';
 import { tempDir } from '../support/tmp.js';
 
+/**
+ * Waits until `check()` holds, polling; fails naming `what` after `timeoutMs`. The deadline is
+ * for correctness on a loaded machine, not a speed target: a condition that never comes fails.
+ */
+async function waitUntil(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 const tmp = tempDir('plugwire-groups-');
 after(() => tmp.remove());
 
@@ -167,7 +179,7 @@ describe('failover over real HTTP plugins', () => {
             const reply = await manager.execute(
               'api',
               { n: w * 1_000_000 + n },
-              { timeoutMs: 2_000 },
+              { timeoutMs: 30_000 },
             );
             assert.equal(reply.n, w * 1_000_000 + n);
             ok++;
@@ -191,15 +203,18 @@ describe('failover over real HTTP plugins', () => {
     const { servers, manager } = await fleet(2);
     try {
       const traffic = load(manager, 12);
-      await sleep(150);
+      const victim = () => manager.plugins().find((p) => p.name === 'api-1');
+      await waitUntil(() => (victim()?.inFlight ?? 0) > 0, 'calls in flight on api-1');
       await servers[1]!.close({ timeoutMs: 0 }); // in-flight requests on it are cut
       const okAtKill = traffic.ok();
-      await sleep(300);
+      await waitUntil(
+        () => victim()?.breaker?.state === 'open' && traffic.ok() > okAtKill + 20,
+        'the breaker of the dead instance to open and 20 more calls to succeed',
+      );
       await traffic.stop();
       assert.deepEqual(traffic.failures, []);
       assert.ok(traffic.ok() > okAtKill + 20, 'traffic kept flowing after the kill');
-      const victim = manager.plugins().find((p) => p.name === 'api-1');
-      assert.equal(victim?.breaker?.state, 'open', 'the dead instance was taken out');
+      assert.equal(victim()?.breaker?.state, 'open', 'the dead instance was taken out');
     } finally {
       await manager.shutdown();
       await Promise.all(servers.map((s) => s.close()));
@@ -210,11 +225,17 @@ describe('failover over real HTTP plugins', () => {
     const { servers, manager } = await fleet(0);
     try {
       const traffic = load(manager, 12);
-      await sleep(150);
-      const inFlightOnVictim = manager.plugins().find((p) => p.name === 'api-1')?.inFlight ?? 0;
+      const victim = () => manager.plugins().find((p) => p.name === 'api-1');
+      await waitUntil(() => (victim()?.inFlight ?? 0) > 0, 'calls in flight on api-1');
+      const inFlightOnVictim = victim()?.inFlight ?? 0;
       const okAtKill = traffic.ok();
       await servers[1]!.close({ timeoutMs: 0 });
-      await sleep(300);
+      // Long enough for the failures to stop growing if they were going to: the breaker opens
+      // and 100 calls succeed on the others.
+      await waitUntil(
+        () => victim()?.breaker?.state === 'open' && traffic.ok() - okAtKill > 100,
+        'the breaker of the dead instance to open and 100 more calls to succeed',
+      );
       await traffic.stop();
       // The calls on it when it died, plus at most one per caller that reached it while it was
       // closing (before the breaker opened): a bounded few, against hundreds that went on.
@@ -258,7 +279,7 @@ test('an offline instance leaves the group and comes back when healthy', async (
 
     writeFileSync(sick, '');
     const waitFor = async (status: string): Promise<void> => {
-      const deadline = Date.now() + 5_000;
+      const deadline = Date.now() + 30_000;
       while (manager.health().flappy?.status !== status && Date.now() < deadline) await sleep(10);
       assert.equal(manager.health().flappy?.status, status);
     };

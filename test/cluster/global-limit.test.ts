@@ -4,8 +4,9 @@ import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { serveHttp } from '../../src/sdk/index.js';
 import { startRedis } from '../support/redis.js';
+import { nodeScript } from '../support/scripts.js';
 
-const HOST = new URL('../fixtures/cluster-host.ts', import.meta.url).pathname;
+const HOST = nodeScript(new URL('../fixtures/cluster-host.ts', import.meta.url));
 const REPLICAS = 3;
 const LIMIT = 300;
 const DURATION_MS = 10_000;
@@ -13,7 +14,7 @@ const BURST = 60;
 
 /** Starts a host replica process; resolves with it once it says `ready`. */
 function startHost(env: Record<string, string>): Promise<{ child: ChildProcess; lines: string[] }> {
-  const child = spawn(process.execPath, ['--loader', 'ts-node/esm', '--no-warnings', HOST], {
+  const child = spawn(process.execPath, ['--no-warnings', ...HOST], {
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });

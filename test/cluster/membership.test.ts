@@ -50,7 +50,9 @@ test('an announced instance joins the group and gets calls; closing it withdraws
       namespace: 'join',
       group: 'workers',
       interval: 100,
-      ttl: 500,
+      // Long: the entries must not expire on a loaded machine, and "left" must come from
+      // close() withdrawing b, not from its entry expiring.
+      ttl: 60_000,
     },
   });
   after(() => a.close());
@@ -71,7 +73,9 @@ test('an announced instance joins the group and gets calls; closing it withdraws
       namespace: 'join',
       group: 'workers',
       interval: 100,
-      ttl: 500,
+      // Long: the entries must not expire on a loaded machine, and "left" must come from
+      // close() withdrawing b, not from its entry expiring.
+      ttl: 60_000,
     },
   });
   await eventually(

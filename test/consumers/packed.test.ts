@@ -17,12 +17,11 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ROOT } from '../support/scripts.js';
 import { tempDir } from '../support/tmp.js';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROJECT = join(ROOT, 'test/consumers/project');
 const TSC = join(ROOT, 'node_modules/typescript/lib/tsc.js');
 const PEERS = ['prom-client', '@opentelemetry/api'];

@@ -102,7 +102,10 @@ describe('discovery in watch mode', () => {
     // Replaced: a new binary renamed over the old one; the rolling reload loses no call.
     const oldPid = [...fresh.pids][0]!;
     writePlugin(join(dir, 'plugin-fresh'), 'fresh-v2');
-    await until(() => assert.ok(fresh.labels.has('fresh-v2')), 30_000);
+    await until(
+      () => assert.ok(fresh.labels.has('fresh-v2'), 'no reply from fresh-v2 yet'),
+      30_000,
+    );
     await until(() => assert.equal(processExists(oldPid), false), 30_000);
     await sleep(200);
     await fresh.stop();
@@ -147,7 +150,7 @@ describe('discovery in watch mode', () => {
     renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
     rmSync(join(dir, '..2026_01'), { recursive: true });
 
-    await until(() => assert.ok(load.labels.has('k-v2')), 30_000);
+    await until(() => assert.ok(load.labels.has('k-v2'), 'no reply from k-v2 yet'), 30_000);
     await sleep(100);
     await load.stop();
     assert.deepEqual(load.failures, []);

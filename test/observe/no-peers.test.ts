@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { nodeScript } from '../support/scripts.js';
 import { tempDir } from '../support/tmp.js';
 
 test('without the optional peers installed the library works, and asks for them only when used', () => {
@@ -15,10 +16,8 @@ test('without the optional peers installed the library works, and asks for them 
     [
       '--import',
       new URL('../fixtures/block-peers.mjs', import.meta.url).pathname,
-      '--loader',
-      'ts-node/esm',
       '--no-warnings',
-      new URL('../fixtures/no-peers-host.ts', import.meta.url).pathname,
+      ...nodeScript(new URL('../fixtures/no-peers-host.ts', import.meta.url)),
     ],
     {
       encoding: 'utf8',

@@ -9,6 +9,18 @@ import { processExists } from '../fixtures/callContext.js';
 import { tempDir } from '../support/tmp.js';
 
 const FIXTURE = new URL('../fixtures/health-plugin.mjs', import.meta.url).pathname;
+
+/**
+ * Waits until `check()` holds, polling; fails naming `what` after `timeoutMs`. The deadline is
+ * for correctness on a loaded machine, not a speed target: a condition that never comes fails.
+ */
+async function waitUntil(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
 const tmp = tempDir('plugwire-reload-');
 after(() => tmp.remove());
 
@@ -24,8 +36,8 @@ function execPlugin(name: string, version: string, extraEnv: string[] = []) {
     executable: process.execPath,
     args: [FIXTURE, `--version=${version}`],
     env: extraEnv,
-    startup: { maxAttempts: 3, initialInterval: 50, maxInterval: 100, timeout: 5_000 },
-    healthCheck: { interval: 1_000, timeout: 1_000 },
+    startup: { maxAttempts: 3, initialInterval: 50, maxInterval: 100, timeout: 30_000 },
+    healthCheck: { interval: 1_000, timeout: 10_000 },
     retry: { maxRetries: 3, initialInterval: 10, maxInterval: 50 },
   };
 }
@@ -52,7 +64,7 @@ function traffic(manager: Manager<unknown, Reply>, targets: string[], workers = 
       for (let n = w; running; n++) {
         const target = targets[n % targets.length]!;
         try {
-          const reply = await manager.execute(target, { n: calls }, { timeoutMs: 3_000 });
+          const reply = await manager.execute(target, { n: calls }, { timeoutMs: 30_000 });
           const who = String(reply.pid ?? reply.by);
           if (!seen.has(target)) seen.set(target, new Set());
           seen.get(target)!.add(who);
@@ -104,14 +116,21 @@ describe('reload under load', () => {
         await manager.load(config('1', oldHttp));
         const targets = ['exec-a', 'exec-b', 'http-a', 'http-b'];
         const load = traffic(manager, targets);
-        await sleep(200);
+        await waitUntil(() => targets.every((t) => load.seen.has(t)), 'a reply from every plugin');
         const oldPids = [...load.seen.get('exec-a')!, ...load.seen.get('exec-b')!].map(Number);
         const before = load.calls();
         const result = await manager.reload(config('2', newHttp), {
           strategy,
           drainTimeoutMs: 2_000,
         });
-        await sleep(200);
+        // Traffic goes on after the swap: calls reach the new HTTP servers and processes.
+        await waitUntil(
+          () =>
+            load.calls() - before > 100 &&
+            load.seen.get('http-a')!.has('new-0') &&
+            [...load.seen.get('exec-a')!].some((pid) => !oldPids.includes(Number(pid))),
+          '100 calls since the reload began, some on the new instances',
+        );
         await load.stop();
 
         assert.deepEqual(result.recreated.sort(), targets.sort());
@@ -142,30 +161,34 @@ describe('reload under load', () => {
 
 describe('draining', () => {
   async function slowAndFast(slowMs: number) {
+    let arrived!: () => void;
+    const received = new Promise<void>((resolve) => (arrived = resolve));
     const slow = await serveHttp(async (_req: unknown, ctx) => {
+      arrived();
       await sleep(slowMs, undefined, { signal: ctx.signal }).catch(() => undefined);
       return { by: 'old' };
     });
     const fast = await serveHttp(async () => ({ by: 'new' }));
-    return { slow, fast };
+    /** Resolves once a call is in the slow handler. */
+    return { slow, fast, received };
   }
 
   test('graceful waits for the calls in flight on the old instance, not a fixed time', async () => {
-    const { slow, fast } = await slowAndFast(300);
+    const { slow, fast, received } = await slowAndFast(300);
     const manager = new Manager<unknown, Reply>();
     try {
       const config = (endpoint: string) => ({
         plugins: [{ ...httpPlugin('p', endpoint), retry: { maxRetries: 0 } }],
       });
       await manager.load(config(slow.endpoint));
-      const inFlight = manager.execute('p', {}, { timeoutMs: 5_000 });
-      await sleep(50);
+      const inFlight = manager.execute('p', {}, { timeoutMs: 30_000 });
+      await received;
       const started = performance.now();
-      await manager.reload(config(fast.endpoint), { strategy: 'graceful', drainTimeoutMs: 10_000 });
+      await manager.reload(config(fast.endpoint), { strategy: 'graceful', drainTimeoutMs: 60_000 });
       const took = performance.now() - started;
       assert.deepEqual(await inFlight, { by: 'old' }, 'the call in flight finished on the old one');
       assert.ok(took >= 200, `the reload did not wait for the call (${took} ms)`);
-      assert.ok(took < 5_000, `the reload waited for the drain timeout (${took} ms)`);
+      assert.ok(took < 30_000, `the reload waited for the drain timeout (${took} ms)`);
       assert.deepEqual(await manager.execute('p', {}), { by: 'new' });
     } finally {
       await manager.shutdown();
@@ -174,13 +197,14 @@ describe('draining', () => {
   });
 
   test('after drainTimeoutMs an attempt still on the old instance is retried on the new one', async () => {
-    const { slow, fast } = await slowAndFast(10_000);
+    const { slow, fast, received } = await slowAndFast(60_000);
     const manager = new Manager<unknown, Reply>();
     try {
       const config = (endpoint: string) => ({ plugins: [httpPlugin('p', endpoint)] });
       await manager.load(config(slow.endpoint));
-      const inFlight = manager.execute('p', {}, { timeoutMs: 5_000 });
-      await sleep(50);
+      // Failing rather than answered 'old' when no retry came: the slow one takes 60 s.
+      const inFlight = manager.execute('p', {}, { timeoutMs: 30_000 });
+      await received;
       await manager.reload(config(fast.endpoint), { strategy: 'graceful', drainTimeoutMs: 100 });
       assert.deepEqual(await inFlight, { by: 'new' });
     } finally {
@@ -286,7 +310,7 @@ describe('reload outcomes', () => {
     const reloading = manager.reload({
       plugins: [execPlugin('p', '2', [`PID_FILE=${pids}`, 'START_MS=3000'])],
     });
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 30_000;
     while (readFileSync(pids, 'utf8').trim().split('\n').length < 2 && Date.now() < deadline) {
       await sleep(10);
     }
@@ -327,14 +351,6 @@ describe('watching a config file', () => {
   const yaml = (endpoint: string) =>
     `plugins:\n  - name: web\n    transport: http\n    endpoint: ${endpoint}\n    healthCheck: { interval: 1s }\n`;
 
-  async function until(check: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 5_000;
-    while (!check()) {
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-      await sleep(20);
-    }
-  }
-
   test('a broken file keeps the running config and reports it; a good one is applied', async () => {
     const [a, b] = await servers('file', 2);
     const file = join(tmp.dir, 'plugins.yaml');
@@ -348,11 +364,11 @@ describe('watching a config file', () => {
       await manager.load(file);
       const stop = manager.watch(file, { debounceMs: 30 });
       writeFileSync(file, 'plugins:\n  - name: web\n    transport: [oops\n');
-      await until(() => failed.length > 0, 'the reload-failed event');
+      await waitUntil(() => failed.length > 0, 'the reload-failed event');
       assert.equal((await manager.execute('web', {})).by, 'file-0', 'the old config still serves');
 
       writeFileSync(file, yaml(b!.endpoint));
-      await until(() => reloaded.length > 0, 'the reload');
+      await waitUntil(() => reloaded.length > 0, 'the reload');
       assert.equal((await manager.execute('web', {})).by, 'file-1');
       stop();
     } finally {
@@ -380,7 +396,7 @@ describe('watching a config file', () => {
       writeFileSync(join(dir, '..2026_11_20_02', 'plugins.yaml'), yaml(b!.endpoint));
       symlinkSync('..2026_11_20_02', join(dir, '..data_tmp'));
       renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-      await until(() => reloaded.length > 0, 'the reload');
+      await waitUntil(() => reloaded.length > 0, 'the reload');
       assert.equal((await manager.execute('web', {})).by, 'cm-1');
       stop();
     } finally {

@@ -1,10 +1,9 @@
 // The exec transport against a child written with the plugwire SDK (serveStdio), run with
-// `node --loader ts-node/esm test/fixtures/sdk-stdio-plugin.ts`.
+// `node test/fixtures/sdk-stdio-plugin.js` (compiled; through ts-node when the tests run from source).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { jsonCodec } from '../../src/codec.js';
 import { pluginConfig } from '../../src/config/defaults.js';
 import { ErrorCode } from '../../src/errors.js';
@@ -15,11 +14,13 @@ import {
   processExists,
   recordingLogger,
 } from '../fixtures/callContext.js';
+import { ROOT, nodeScript } from '../support/scripts.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const FIXTURE = fileURLToPath(new URL('../fixtures/sdk-stdio-plugin.ts', import.meta.url));
-const NODE_ARGS = ['--no-warnings', '--loader', 'ts-node/esm', FIXTURE];
-// ts-node only transpiles (no type check), as in the test runner.
+const NODE_ARGS = [
+  '--no-warnings',
+  ...nodeScript(new URL('../fixtures/sdk-stdio-plugin.ts', import.meta.url)),
+];
+// When the child runs through ts-node, it only transpiles (no type check), as in the test runner.
 const CHILD_ENV = ['TS_NODE_TRANSPILE_ONLY=true'];
 
 describe('exec transport with the SDK child', () => {

@@ -4,12 +4,12 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../src/errors.js';
+import { nodeScript } from '../support/scripts.js';
 import { closeAll, ctx, failure, grpcPlugin } from './grpc-support.js';
 
-const fixture = fileURLToPath(new URL('./grpc-fixture.ts', import.meta.url));
+const fixture = nodeScript(new URL('./grpc-fixture.ts', import.meta.url));
 const children = new Set<ChildProcess>();
 
 after(async () => {
@@ -21,14 +21,10 @@ after(async () => {
 async function startServer(
   port = 0,
 ): Promise<{ child: ChildProcess; endpoint: string; lines: AsyncIterator<string> }> {
-  const child = spawn(
-    process.execPath,
-    ['--loader', 'ts-node/esm', '--no-warnings', fixture, String(port)],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
-    },
-  );
+  const child = spawn(process.execPath, ['--no-warnings', ...fixture, String(port)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();

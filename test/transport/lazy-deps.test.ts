@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { nodeScript } from '../support/scripts.js';
 import { tempDir } from '../support/tmp.js';
 
 test("a transport's packages load only when a plugin of it is created; a missing one is named", () => {
@@ -15,10 +16,8 @@ test("a transport's packages load only when a plugin of it is created; a missing
     [
       '--import',
       new URL('../fixtures/block-transport-deps.mjs', import.meta.url).pathname,
-      '--loader',
-      'ts-node/esm',
       '--no-warnings',
-      new URL('../fixtures/no-transport-deps-host.ts', import.meta.url).pathname,
+      ...nodeScript(new URL('../fixtures/no-transport-deps-host.ts', import.meta.url)),
     ],
     {
       encoding: 'utf8',
