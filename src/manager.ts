@@ -23,7 +23,7 @@ import {
 } from './reload/apply.js';
 import { diffModels, type ConfigDiff } from './reload/diff.js';
 import { watchConfigFile } from './reload/watch.js';
-import { Discovery, type DiscoveryStats } from './discovery/Discovery.js';
+import { Discovery } from './discovery/Discovery.js';
 import { ConfigError, ErrorCode, PluginError, redactSecrets } from './errors.js';
 import { balancerNames } from './balance/registry.js';
 import type { Balancer } from './balance/types.js';
@@ -39,6 +39,7 @@ import { LevelFilter, silentLogger } from './observe/logger.js';
 import type { AdminAddress } from './observe/adminServer.js';
 import { MetricsEndpoint } from './observe/metricsEndpoint.js';
 import { Counters, type CounterSnapshot, type MetricsOptions } from './observe/stats.js';
+import type { MetricsSnapshot } from './observe/metricsSnapshot.js';
 import type { CallTracer } from './observe/tracing.js';
 import { Call, type CallHost, type InflightCall } from './pipeline/Call.js';
 import { Deadlines } from './pipeline/Deadlines.js';
@@ -111,13 +112,7 @@ export interface LoadResult {
   plugins: StartResult[];
 }
 
-/** `manager.metrics()`: call-level counters for the whole manager, attempt-level per plugin. */
-export interface MetricsSnapshot {
-  global: CounterSnapshot;
-  plugins: Record<string, CounterSnapshot>;
-  /** Plugin discovery's counters, when the config has discovery on. */
-  discovery?: DiscoveryStats | undefined;
-}
+export type { MetricsSnapshot } from './observe/metricsSnapshot.js';
 
 /** Options of {@link Manager.shutdown}. */
 export interface ShutdownOptions {
@@ -157,7 +152,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly targets = new Targets();
   private readonly host: CallHost;
   private readonly readinessTracker: ReadinessTracker;
-  private readonly lifecycleHooks: LifecycleHooks;
+  private readonly lifecycleHooks: LifecycleHooks<PluginSlot>;
   /** whenReady() callers: resolved when ready, rejected (with the reason) at shutdown. */
   private readonly readyWaiters = new Set<{ ready(): void; fail(why: string): void }>();
   private loaded = false;
@@ -194,7 +189,14 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.lifecycleHooks = {
       logger: this.logger,
       setState: (slot, to, error) => this.setState(slot, to, error),
+      attemptStarted: (slot, attempt) => {
+        slot.startAttempts = attempt;
+      },
+      attemptSucceeded: (slot) => {
+        slot.lastError = undefined;
+      },
       attemptFailed: (slot, attempt, error) => {
+        slot.lastError = error;
         const { maxAttempts } = slot.config.startup;
         this.logger.warn(
           { plugin: slot.name, attempt, maxAttempts, err: error },
@@ -203,6 +205,7 @@ export class Manager<Req = unknown, Resp = unknown> {
         this.bus.emit('startup-attempt-failed', { plugin: slot.name, attempt, maxAttempts, error });
       },
       healthChanged: (slot, status, previous) => {
+        slot.health = status;
         this.bus.emit('health-change', {
           plugin: slot.name,
           from: previous.status,
@@ -212,6 +215,7 @@ export class Manager<Req = unknown, Resp = unknown> {
         this.refreshReadiness(slot);
       },
       healthChecked: (slot, status) => {
+        slot.health = status;
         if (!this.bus.has('health-check')) return;
         this.bus.emit('health-check', {
           plugin: slot.name,
@@ -798,7 +802,9 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.onBreakerTransition,
       this.clusterNode,
     ) as PluginSlot;
-    slot.lifecycle = new PluginLifecycle(slot, this.lifecycleHooks);
+    const lifecycle = new PluginLifecycle(slot, this.lifecycleHooks);
+    slot.health = lifecycle.initialHealth;
+    slot.lifecycle = lifecycle;
     return slot;
   }
 
