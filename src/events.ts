@@ -4,6 +4,7 @@ import type { ReloadResult, ReloadStep } from './reload/apply.js';
 import type { ConfigDiff } from './reload/diff.js';
 import type { CircuitState, HealthState, PluginState } from './states.js';
 import type { Logger } from './types.js';
+import { asError } from './internal/errorMessage.js';
 
 export type { CircuitState } from './states.js';
 
@@ -132,7 +133,7 @@ export class TypedEvents {
         this.logger.error({ event: name, err: String(error) }, 'plugwire: event listener threw');
         if (name !== 'error') {
           this.emit('error', {
-            error: error instanceof Error ? error : new Error(String(error)),
+            error: asError(error),
             context: `listener of '${name}'`,
           });
         }

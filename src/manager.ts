@@ -57,6 +57,7 @@ import type {
   Plugin,
   PluginFactory,
 } from './types.js';
+import { asError } from './internal/errorMessage.js';
 
 /** Options of the {@link Manager} constructor. */
 export interface ManagerOptions {
@@ -389,7 +390,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       diff = diffModels(this.currentConfig(), next);
       await this.serve(next, source);
     } catch (error) {
-      const err = error instanceof Error ? error : new Error(String(error));
+      const err = asError(error);
       this.logger.warn({ source, err: redactSecrets(err.message) }, 'plugwire: reload refused');
       this.bus.emit('reload-failed', { error: err, source });
       throw error;
@@ -451,7 +452,7 @@ export class Manager<Req = unknown, Resp = unknown> {
         plugins.push(parsePluginConfig(member, config.defaults, options));
       } catch (error) {
         // One instance announcing nonsense must not stop the others (nor the host's config).
-        const err = error instanceof Error ? error : new Error(String(error));
+        const err = asError(error);
         this.logger.warn({ member: member.name, err: err.message }, 'plugwire: member refused');
         this.bus.emit('error', { error: err, context: `cluster member '${String(member.name)}'` });
       }
@@ -977,7 +978,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     try {
       await slot.plugin.close();
     } catch (error) {
-      const err = error instanceof Error ? error : new Error(String(error));
+      const err = asError(error);
       this.logger.error(
         { plugin: slot.name, err: redactSecrets(err.message) },
         'plugwire: close failed',

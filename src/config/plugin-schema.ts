@@ -8,6 +8,7 @@ import { registerEnvEntrySecret, registerUrlPassword } from './secrets.js';
 import { checkTransportName } from './transport-rules.js';
 import type { TransportValidator } from '../types.js';
 import { ErrorCode } from '../errors.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** What the schema needs besides the field builders. */
 export interface SchemaContext {
@@ -88,7 +89,7 @@ function runValidator(
       code: problem.code ?? ErrorCode.InvalidConfig,
     }));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return [
       { path: [], message: `the "${plugin.transport}" transport's checks failed: ${reason}` },
     ];

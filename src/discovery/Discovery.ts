@@ -21,6 +21,7 @@ import {
 } from './scanner.js';
 import { discoveredOrigin, verifyExecutable } from './verify.js';
 import { DiscoveryWatcher } from './watcher.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** What discovery needs from the manager. */
 export interface DiscoveryHost {
@@ -124,7 +125,7 @@ export class Discovery {
       this.refusals.delete(config.name);
     } catch (error) {
       this.stats.refused++;
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       // Background start attempts repeat the check: the same refusal is reported once.
       if (this.refusals.get(config.name) !== reason) {
         this.refusals.set(config.name, reason);

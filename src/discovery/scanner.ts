@@ -12,6 +12,7 @@ import {
 } from './manifest.js';
 import { compilePatterns } from './pattern.js';
 import { checkFile, isExecutable, unsafeOwnership } from './safety.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** Where a discovered plugin came from: kept in its config as `options.discovered`. */
 export interface DiscoveredOrigin {
@@ -261,7 +262,7 @@ function refusal(error: unknown, name: string, path: string, version: string): R
   return {
     plugin,
     path,
-    reason: error instanceof Error ? error.message : String(error),
+    reason: errorMessage(error),
     code:
       isConfigError(error) && error.issues.some(unsafe)
         ? ErrorCode.PluginVerificationFailed
