@@ -89,7 +89,7 @@ export type {
 } from './reload/index.js';
 export type { ReloadOptions, ReloadResult, ReloadStep, ReloadStrategy } from './reload/apply.js';
 export { DEFAULT_DISCOVERY, type DiscoveryStats } from './discovery/index.js';
-export { registerBalancer, balancerNames, PeakEwma } from './balance/index.js';
+export { PeakEwma } from './balance/index.js';
 export type { PeakEwmaOptions } from './balance/index.js';
 export type { Clock } from './resilience/clock.js';
 export type {

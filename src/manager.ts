@@ -7,6 +7,7 @@ import {
   DEFAULT_STARTUP_CONCURRENCY,
 } from './config/defaults.js';
 import { loadConfigFile, parseConfig, parsePluginConfig } from './config/index.js';
+import type { RegistryOptions } from './config/parse.js';
 import type {
   DiscoveryConfig,
   ManagerConfig,
@@ -25,8 +26,8 @@ import { diffModels, type ConfigDiff } from './reload/diff.js';
 import { watchConfigFile } from './reload/watch.js';
 import { Discovery } from './discovery/Discovery.js';
 import { ConfigError, ErrorCode, PluginError, redactSecrets } from './errors.js';
-import { balancerNames } from './balance/registry.js';
-import type { Balancer } from './balance/types.js';
+import { BalancerRegistry } from './balance/registry.js';
+import type { Balancer, BalancerFactory } from './balance/types.js';
 import {
   TypedEvents,
   type CircuitState,
@@ -122,6 +123,10 @@ export interface ShutdownOptions {
 }
 
 const IN_PROCESS = 'in-process';
+/** Names a config may use on a manager with the built-in transports, for the error's hint. */
+const BUILTIN_TRANSPORT_NAMES: ReadonlySet<string> = new Set(
+  builtinFactories().flatMap((factory) => factory.transports),
+);
 /** Plugins registered in code: no config file describes them, so reloads leave them alone. */
 const isInCode = (slot: PluginSlot): boolean => slot.config.transport === IN_PROCESS;
 const inProcessFactory: PluginFactory = {
@@ -150,7 +155,8 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly codec: Codec;
   private readonly bus: TypedEvents;
   private readonly factories = new Map<string, PluginFactory>();
-  private readonly targets = new Targets();
+  private readonly strategies = new BalancerRegistry();
+  private readonly targets = new Targets(this.strategies);
   private readonly host: CallHost;
   private readonly readinessTracker: ReadinessTracker;
   private readonly lifecycleHooks: LifecycleHooks<PluginSlot>;
@@ -246,7 +252,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.discovery = new Discovery({
       events: this.bus,
       logger: this.logger,
-      parseOptions: () => ({ transports: this.factories }),
+      parseOptions: () => this.registryOptions(),
       reservedNames: () => [...this.targets.plugins()].filter(isInCode).map((slot) => slot.name),
       rescan: () => this.reapply('discovery'),
     });
@@ -267,6 +273,16 @@ export class Manager<Req = unknown, Resp = unknown> {
     for (const name of typeof transport === 'string' ? [transport] : transport) {
       this.factories.set(name, factory as PluginFactory);
     }
+  }
+
+  /**
+   * Makes a load-balancing strategy available to this manager's groups
+   * (`groups: { payments: { strategy: name, options: {…} } }`); the built-in strategies are
+   * registered already. Registering a name again replaces its factory for groups created
+   * afterwards. See docs/balancing.md.
+   */
+  registerBalancer(name: string, factory: BalancerFactory): void {
+    this.strategies.register(name, factory);
   }
 
   /**
@@ -446,7 +462,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     const members = this.clusterNode.membership?.plugins() ?? [];
     if (members.length === 0) return config;
     const plugins = [...config.plugins];
-    const options = { transports: this.factories };
+    const options = this.registryOptions();
     for (const member of members) {
       try {
         plugins.push(parsePluginConfig(member, config.defaults, options));
@@ -469,14 +485,28 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   private parse(input: unknown): Promise<ManagerConfig> {
-    // Exactly the transports this manager can create: with builtinTransports: false, an `http`
-    // plugin is a config problem (PLUGIN_1008), not a crash when it is created.
-    const transports = new Map(this.factories);
-    transports.delete(IN_PROCESS);
-    const options = { transports, builtinTransports: false, strategies: balancerNames() };
+    const options = this.registryOptions();
     return typeof input === 'string'
       ? loadConfigFile(input, options)
       : Promise.resolve().then(() => parseConfig(input, options));
+  }
+
+  /**
+   * What configs read through this manager may name: exactly its registered transports and
+   * balancing strategies. With builtinTransports: false, an `http` plugin (configured,
+   * discovered or announced) is a config problem (PLUGIN_1008), not a failure to create it.
+   */
+  private registryOptions(): RegistryOptions {
+    const transports = new Map(this.factories);
+    transports.delete(IN_PROCESS);
+    return {
+      transports,
+      strategies: this.strategies.names(),
+      transportHint: (name) =>
+        BUILTIN_TRANSPORT_NAMES.has(name)
+          ? `the manager was created with builtinTransports: false: register one with manager.registerFactory("${name}", factory)`
+          : undefined,
+    };
   }
 
   /** The first configuration sets the defaults, budgets and the locked initial set. */
@@ -543,7 +573,10 @@ export class Manager<Req = unknown, Resp = unknown> {
     const parsed = parsePluginConfig(
       { ...options, name: plugin.name, transport: IN_PROCESS },
       this.defaults,
-      { transports: this.factories },
+      {
+        transports: new Map([[IN_PROCESS, inProcessFactory]]),
+        strategies: this.strategies.names(),
+      },
     );
     // A plugin in code has no connections to queue for: unbounded unless maxPending is given.
     const config =

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ConfigError, ErrorCode, errnoCode } from '../errors.js';
-import { parseConfig, type ParseOptions } from './parse.js';
+import { parseConfig, type RegistryOptions } from './parse.js';
 import type { ManagerConfig } from './types.js';
 import { errorMessage } from '../internal/errorMessage.js';
 
@@ -17,7 +17,7 @@ type Yaml = typeof import('yaml');
  */
 export async function loadConfigFile(
   path: string,
-  options: ParseOptions = {},
+  options: RegistryOptions = {},
 ): Promise<ManagerConfig> {
   const source = options.source ?? path;
   let text: string;

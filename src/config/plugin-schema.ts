@@ -15,6 +15,8 @@ export interface SchemaContext {
   kit: FieldKit;
   /** Transport names accepted: the built-in ones and the registered ones. */
   transports: ReadonlySet<string>;
+  /** The fix to show for a known transport name that is not registered. */
+  transportHint?: ((name: string) => string | undefined) | undefined;
   /** Transports with extra checks, by name. */
   validators: ReadonlyMap<string, TransportValidator>;
   /** Balancing strategy names accepted for groups. */
@@ -63,7 +65,9 @@ export function pluginSchema(context: SchemaContext, defaults: PolicyConfig) {
     ...policyShape(kit, defaults),
   });
   const checked = withRule(
-    withRule(schema, (plugin, valid) => checkTransportName(plugin, valid, context.transports)),
+    withRule(schema, (plugin, valid) =>
+      checkTransportName(plugin, valid, context.transports, context.transportHint),
+    ),
     (plugin, valid) => runValidator(context.validators.get(plugin.transport), plugin, valid),
   );
   // go-plugins declares endpoint and type without omitempty: Go writes "" when they are unset.

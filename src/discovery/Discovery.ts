@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_DISCOVERY } from '../config/discovery-schema.js';
-import type { ParseOptions } from '../config/parse.js';
+import type { RegistryOptions } from '../config/parse.js';
 import { DEFAULT_POLICY } from '../config/defaults.js';
 import type {
   DiscoveryConfig,
@@ -28,7 +28,7 @@ export interface DiscoveryHost {
   events: TypedEvents;
   logger: Logger;
   /** Transports (and their checks) manifests are validated against. */
-  parseOptions(): ParseOptions;
+  parseOptions(): RegistryOptions;
   /** Names taken by plugins registered in code. */
   reservedNames(): Iterable<string>;
   /** Something changed on disk: reload the running config with what a scan finds now. */

@@ -1,7 +1,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pluginConfigParser, type ParseOptions } from '../config/parse.js';
+import { pluginConfigParser, type RegistryOptions } from '../config/parse.js';
 import type { DiscoveryConfig, PluginConfig, PolicyConfig } from '../config/types.js';
 import { ErrorCode, errnoCode, isConfigError, isPluginError } from '../errors.js';
 import {
@@ -57,7 +57,7 @@ export interface ScanContext {
   /** Policy defaults for manifests (the config's `defaults`). */
   defaults: PolicyConfig;
   /** Transport names and checks, as for the config. */
-  parse: ParseOptions;
+  parse: RegistryOptions;
 }
 
 const isManifestName = (name: string): boolean =>
