@@ -709,7 +709,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   }
 
   /**
-   * Resolves once {@link readiness} says ready. Rejects with `PLUGIN_1211` after `timeoutMs`
+   * Resolves once {@link readiness} says ready. Rejects with `PLUGIN_1213` after `timeoutMs`
    * (with the reason it is not ready), or when `signal` aborts or the manager shuts down.
    */
   async whenReady(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
@@ -723,7 +723,7 @@ export class Manager<Req = unknown, Resp = unknown> {
         fail: (why) =>
           reject(
             new PluginError(
-              ErrorCode.PluginNotReady,
+              ErrorCode.ManagerNotReady,
               `Not ready ${why}: ${this.readiness().reason}`,
               {
                 retryable: true,
@@ -990,11 +990,11 @@ export class Manager<Req = unknown, Resp = unknown> {
     // One error per call: the pipeline stamps attempts and plugin on the error it settles with.
     const error = (): PluginError =>
       replaced
-        ? new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' is being replaced`, {
+        ? new PluginError(ErrorCode.PluginRemoved, `Plugin '${slot.name}' is being replaced`, {
             plugin: slot.name,
             retryable: true,
           })
-        : new PluginError(ErrorCode.PluginNotReady, `Plugin '${slot.name}' was removed`, {
+        : new PluginError(ErrorCode.PluginRemoved, `Plugin '${slot.name}' was removed`, {
             plugin: slot.name,
           });
     for (const call of this.callsInFlight()) {
