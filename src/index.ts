@@ -12,7 +12,7 @@ export type {
   LoadResult,
   MetricsSnapshot,
   ShutdownOptions,
-} from './manager.js';
+} from './options.js';
 export { definePlugin } from './memory.js';
 export type { InProcessPluginSpec } from './memory.js';
 export {
@@ -78,14 +78,13 @@ export type {
   PluginReadiness,
   PluginSetReadiness,
 } from './health/readiness.js';
-export { diffConfigs, watchConfigFile, canApplyInPlace } from './reload/index.js';
+export { diffConfigs } from './reload/index.js';
 export type {
   ConfigDiff,
   PluginUpdate,
   GroupsDiff,
   GroupUpdate,
   UpdateMode,
-  WatchConfigOptions,
 } from './reload/index.js';
 export type { ReloadOptions, ReloadResult, ReloadStep, ReloadStrategy } from './reload/apply.js';
 export { DEFAULT_DISCOVERY, type DiscoveryStats } from './discovery/index.js';

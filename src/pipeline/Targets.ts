@@ -1,7 +1,7 @@
 import { GroupRoute } from '../balance/GroupRoute.js';
 import { BalancerRegistry } from '../balance/registry.js';
 import type { Balancer } from '../balance/types.js';
-import type { GroupConfig, ManagerConfig } from '../config/types.js';
+import type { ManagerConfig } from '../config/types.js';
 import { ErrorCode, isConfigError, type ConfigIssue } from '../errors.js';
 import type { PluginSlot, Route } from './PluginSlot.js';
 
@@ -16,8 +16,6 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   private readonly groups = new Map<string, GroupRoute<PluginSlot>>();
   /** Each group's members by name, in the order of `slots`: a join or leave is O(1). */
   private readonly members = new Map<string, Map<string, S>>();
-  /** The `groups` section in force, as a reload compares it. */
-  groupConfigs: Record<string, GroupConfig> = {};
 
   /** @param strategies where groups' balancers come from (the manager's registry) */
   constructor(private readonly strategies: BalancerRegistry = new BalancerRegistry()) {}
