@@ -4,6 +4,7 @@ import {
   parsePluginConfig as parsePlugin,
   type ParseOptions,
 } from './config/index.js';
+import type { RegistryOptions } from './config/parse.js';
 import type { ManagerConfig, PluginConfig, PolicyConfig } from './config/types.js';
 import { balancerNames } from './balance/registry.js';
 import { builtinFactories } from './transport/builtin.js';
@@ -13,13 +14,16 @@ import type { PluginFactory } from './types.js';
  * The built-in transports by name (and the registered balancing strategies), for validation. The config layer knows no transport: each
  * transport's factory owns its checks (`validate`), and this is where the two meet.
  */
-function withBuiltins(options: ParseOptions): ParseOptions {
+function withBuiltins(options: ParseOptions): RegistryOptions {
+  const { builtinTransports, ...rest } = options;
   const transports = new Map<string, Pick<PluginFactory, 'validate' | 'validates'>>();
-  for (const factory of builtinFactories()) {
-    for (const name of factory.transports) transports.set(name, factory);
+  if (builtinTransports !== false) {
+    for (const factory of builtinFactories()) {
+      for (const name of factory.transports) transports.set(name, factory);
+    }
   }
   for (const [name, factory] of options.transports ?? []) transports.set(name, factory);
-  return { ...options, transports, strategies: options.strategies ?? balancerNames() };
+  return { ...rest, transports, strategies: options.strategies ?? balancerNames() };
 }
 
 /**

@@ -38,7 +38,7 @@ export const ErrorCode = {
   InvalidResponse: 'PLUGIN_1209',
   /** plugwire: the plugin's reply exceeded `connection.maxResponseBytes`. */
   ResponseTooLarge: 'PLUGIN_1210',
-  /** plugwire: the plugin is not started yet or failed to start. */
+  /** plugwire: the plugin is not started yet, or failed to start (the message has its last error). */
   PluginNotReady: 'PLUGIN_1211',
   /**
    * plugwire: a discovered plugin was refused: its binary does not match its trusted SHA-256
@@ -46,14 +46,21 @@ export const ErrorCode = {
    * or a path leads outside the scanned directory. See docs/discovery.md.
    */
   PluginVerificationFailed: 'PLUGIN_1212',
+  /** plugwire: `whenReady()` gave up: its timeout passed, its signal aborted or the manager shut down. */
+  ManagerNotReady: 'PLUGIN_1213',
+  /**
+   * plugwire: the plugin was removed, or replaced by a reload, while the call ran on it and the
+   * drain timeout passed. Retryable when replaced (the call goes on with the new instance).
+   */
+  PluginRemoved: 'PLUGIN_1214',
+  /** plugwire: the plugin instance was closed (`close()`) before or while the call ran. */
+  PluginClosed: 'PLUGIN_1215',
 
   HTTPTransportError: 'TRANSPORT_1301',
   GRPCTransportError: 'TRANSPORT_1302',
-  UnixTransportError: 'TRANSPORT_1303',
   ExecTransportError: 'TRANSPORT_1304',
 
   CircuitBreakerOpen: 'CIRCUIT_1401',
-  CircuitBreakerTimeout: 'CIRCUIT_1402',
 
   RateLimitExceeded: 'RATELIMIT_1501',
   /**
@@ -67,7 +74,6 @@ export const ErrorCode = {
   HealthCheckTimeout: 'HEALTH_1602',
 
   NoAvailablePlugins: 'LOADBALANCER_1701',
-  LoadBalancerFailed: 'LOADBALANCER_1702',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

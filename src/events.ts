@@ -1,12 +1,12 @@
 import type { ErrorCode } from './errors.js';
-import type { PluginState } from './pipeline/PluginSlot.js';
 import type { ReadinessReport } from './health/readiness.js';
 import type { ReloadResult, ReloadStep } from './reload/apply.js';
 import type { ConfigDiff } from './reload/diff.js';
-import type { HealthState, Logger } from './types.js';
+import type { CircuitState, HealthState, PluginState } from './states.js';
+import type { Logger } from './types.js';
+import { asError } from './internal/errorMessage.js';
 
-/** Breaker states as reported in events and snapshots. */
-export type CircuitState = 'closed' | 'open' | 'half-open';
+export type { CircuitState } from './states.js';
 
 /** Payload of the circuit events. */
 export interface CircuitEvent {
@@ -133,7 +133,7 @@ export class TypedEvents {
         this.logger.error({ event: name, err: String(error) }, 'plugwire: event listener threw');
         if (name !== 'error') {
           this.emit('error', {
-            error: error instanceof Error ? error : new Error(String(error)),
+            error: asError(error),
             context: `listener of '${name}'`,
           });
         }

@@ -12,7 +12,7 @@ export type {
   LoadResult,
   MetricsSnapshot,
   ShutdownOptions,
-} from './manager.js';
+} from './options.js';
 export { definePlugin } from './memory.js';
 export type { InProcessPluginSpec } from './memory.js';
 export {
@@ -78,18 +78,17 @@ export type {
   PluginReadiness,
   PluginSetReadiness,
 } from './health/readiness.js';
-export { diffConfigs, watchConfigFile, canApplyInPlace } from './reload/index.js';
+export { diffConfigs } from './reload/index.js';
 export type {
   ConfigDiff,
   PluginUpdate,
   GroupsDiff,
   GroupUpdate,
   UpdateMode,
-  WatchConfigOptions,
 } from './reload/index.js';
 export type { ReloadOptions, ReloadResult, ReloadStep, ReloadStrategy } from './reload/apply.js';
 export { DEFAULT_DISCOVERY, type DiscoveryStats } from './discovery/index.js';
-export { registerBalancer, balancerNames, PeakEwma } from './balance/index.js';
+export { PeakEwma } from './balance/index.js';
 export type { PeakEwmaOptions } from './balance/index.js';
 export type { Clock } from './resilience/clock.js';
 export type {

@@ -1,8 +1,8 @@
 import type { PluginConfig } from './config/types.js';
 import type { ErrorCode } from './errors.js';
+import type { HealthState } from './states.js';
 
-/** Health as seen by a health check. */
-export type HealthState = 'unknown' | 'healthy' | 'degraded' | 'unhealthy' | 'offline';
+export type { HealthState } from './states.js';
 
 /** The result of one health check, or the summary kept by the manager. */
 export interface HealthStatus {

@@ -14,7 +14,7 @@ export { blockReason, type BlockReason, type SlotView } from './availability.js'
 export { GroupRoute, type GroupMember, type GroupRequest, type RoutePolicy } from './GroupRoute.js';
 export { PeakEwma, DEFAULT_DECAY_MS, type PeakEwmaOptions } from './PeakEwma.js';
 export { expectedLatency } from './score.js';
-export { balancerNames, createBalancer, DEFAULT_STRATEGY, registerBalancer } from './registry.js';
+export { BalancerRegistry, balancerNames, createBalancer, DEFAULT_STRATEGY } from './registry.js';
 export { RoundRobinBalancer } from './strategies/round-robin.js';
 export { RandomBalancer } from './strategies/random.js';
 export { DEFAULT_CHOICES, SCAN_LIMIT } from './sample.js';

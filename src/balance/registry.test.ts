@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isConfigError } from '../errors.js';
-import { balancerNames, createBalancer, registerBalancer } from './registry.js';
+import { BalancerRegistry, balancerNames, createBalancer } from './registry.js';
 import { fakeMembers, request } from './testing/fake.js';
 import type { Balancer } from './types.js';
 
@@ -55,11 +55,15 @@ describe('balancer registry', () => {
     );
   });
 
-  test('registers a custom strategy that groups can then name', () => {
+  test('registers a custom strategy in one registry, which groups of that registry can name', () => {
     const always: Balancer = { pick: (candidates) => candidates.at(-1) };
-    registerBalancer('last-one', () => always);
+    const registry = new BalancerRegistry();
+    registry.register('last-one', () => always);
     const members = fakeMembers(3);
-    assert.equal(createBalancer('last-one').pick(members, request())?.name, 'm2');
-    assert.ok(balancerNames().includes('last-one'));
+    assert.equal(registry.create('last-one').pick(members, request())?.name, 'm2');
+    assert.ok(registry.names().includes('last-one'));
+    // Another registry (another manager), and the built-ins, do not see it.
+    assert.ok(!new BalancerRegistry().names().includes('last-one'));
+    assert.ok(!balancerNames().includes('last-one'));
   });
 });

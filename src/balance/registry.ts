@@ -13,7 +13,7 @@ import type { Balancer, BalancerDeps, BalancerFactory } from './types.js';
 /** The strategy a group uses when its config names none. */
 export const DEFAULT_STRATEGY = 'round-robin';
 
-const factories = new Map<string, BalancerFactory>([
+const BUILTIN: ReadonlyArray<readonly [string, BalancerFactory]> = [
   ['round-robin', roundRobin],
   ['random', random],
   ['least-connections', leastConnections],
@@ -23,44 +23,70 @@ const factories = new Map<string, BalancerFactory>([
   ['priority', priority],
   ['p2c', p2c],
   ['adaptive', adaptive],
-]);
+];
 
 /**
- * Registers a load-balancing strategy under `name`, so that groups can use it
- * (`groups: { payments: { strategy: name, options: {…} } }`). Registering a name again replaces
- * the earlier factory, built-in ones included.
+ * Load-balancing strategies by name. Each manager has its own, with the built-in strategies
+ * registered (`manager.registerBalancer()` adds to it), like its transports.
  */
-export function registerBalancer(name: string, factory: BalancerFactory): void {
-  if (name.trim() === '') throw new TypeError('A balancer name must not be empty');
-  factories.set(name, factory);
-}
+export class BalancerRegistry {
+  private readonly factories = new Map<string, BalancerFactory>(BUILTIN);
 
-/** Names of the registered strategies, built-in ones first. */
-export function balancerNames(): string[] {
-  return [...factories.keys()];
-}
-
-/**
- * Creates the strategy `name` with a group's `options`. Called once per group, when the group
- * is created or its `groups` entry changes; a group keeps its balancer while members come and go.
- *
- * @throws {ConfigError} when `name` is not registered or an option is unknown or invalid
- * (paths are relative to the group: `strategy`, `options.virtualNodes`).
- */
-export function createBalancer(
-  name: string = DEFAULT_STRATEGY,
-  options: Readonly<Record<string, unknown>> = {},
-  deps: BalancerDeps = {},
-): Balancer {
-  const factory = factories.get(name);
-  if (factory === undefined) {
-    throw new ConfigError([
-      {
-        path: 'strategy',
-        message: `unknown strategy; valid strategies: ${balancerNames().join(', ')}`,
-        code: ErrorCode.InvalidConfig,
-      },
-    ]);
+  /**
+   * Registers a strategy under `name`, so that groups can use it
+   * (`groups: { payments: { strategy: name, options: {…} } }`). Registering a name again
+   * replaces the earlier factory, built-in ones included.
+   */
+  register(name: string, factory: BalancerFactory): void {
+    if (name.trim() === '') throw new TypeError('A balancer name must not be empty');
+    this.factories.set(name, factory);
   }
-  return factory(options, deps);
+
+  /** Names of the registered strategies, built-in ones first. */
+  names(): string[] {
+    return [...this.factories.keys()];
+  }
+
+  /**
+   * Creates the strategy `name` with a group's `options`. Called once per group, when the group
+   * is created or its `groups` entry changes; a group keeps its balancer while members come and
+   * go.
+   *
+   * @throws {ConfigError} when `name` is not registered or an option is unknown or invalid
+   * (paths are relative to the group: `strategy`, `options.virtualNodes`).
+   */
+  create(
+    name: string = DEFAULT_STRATEGY,
+    options: Readonly<Record<string, unknown>> = {},
+    deps: BalancerDeps = {},
+  ): Balancer {
+    const factory = this.factories.get(name);
+    if (factory === undefined) {
+      throw new ConfigError([
+        {
+          path: 'strategy',
+          message: `unknown strategy; valid strategies: ${this.names().join(', ')}`,
+          code: ErrorCode.InvalidConfig,
+        },
+      ]);
+    }
+    return factory(options, deps);
+  }
+}
+
+/** The built-in strategies alone (what a new manager starts with): for tools and tests. */
+const builtins = new BalancerRegistry();
+
+/** Names of the built-in strategies. */
+export function balancerNames(): string[] {
+  return builtins.names();
+}
+
+/** Creates a built-in strategy: see {@link BalancerRegistry.create}. */
+export function createBalancer(
+  name?: string,
+  options?: Readonly<Record<string, unknown>>,
+  deps?: BalancerDeps,
+): Balancer {
+  return builtins.create(name, options, deps);
 }

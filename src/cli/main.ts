@@ -10,6 +10,7 @@ import { diff } from './diff.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type Io } from './shared.js';
 import { status } from './status.js';
 import { validate } from './validate.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 export const HELP = `Usage: plugwire <command> [options]
 
@@ -48,7 +49,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT_USAGE;
     }
     // Never a stack trace with config values in it: one redacted line.
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     io.err(`plugwire ${command}: ${redactSecrets(message)}\n`);
     return 1;
   }

@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ErrorCode, isConfigError, redactSecrets, type ConfigIssue } from '../errors.js';
 import { loadConfigFile } from '../builtinConfig.js';
 import type { ManagerConfig } from '../config/types.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** Exit statuses of every command. */
 export const EXIT_OK = 0;
@@ -33,7 +34,7 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
     });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(errorMessage(error));
   }
 }
 
@@ -46,7 +47,7 @@ export async function load(file: string): Promise<Loaded> {
     return { ok: true, config: await loadConfigFile(file) };
   } catch (error) {
     if (isConfigError(error)) return { ok: false, problems: error.issues };
-    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    const message = redactSecrets(errorMessage(error));
     return { ok: false, problems: [{ path: '', message, code: ErrorCode.InvalidConfig }] };
   }
 }

@@ -1,6 +1,22 @@
 import { RateLimiter, type Limiter, type RateLimiterSettings } from '../resilience/RateLimiter.js';
 import { monotonicClock, type Clock } from '../resilience/clock.js';
-import type { ClusterNode } from './ClusterNode.js';
+import type { RedisState } from './status.js';
+
+/** What a limiter reads from the cluster node (the node creates limiters: no import back). */
+export interface LeaseSource {
+  readonly state: RedisState;
+  /** Bumped each time Redis becomes usable. */
+  readonly epoch: number;
+  readonly liveReplicas: number;
+  readonly config: { readonly leaseInterval: number; readonly commandTimeout: number };
+  readonly stats: {
+    fallbackAdmitted: number;
+    fallbackRefused: number;
+    warmupAdmitted: number;
+    warmupRefused: number;
+  };
+  lease(key: string, rate: number, burst: number, want: number): Promise<[number, number]>;
+}
 
 /** Leased tokens not used within this long are dropped: an idle replica does not hoard. */
 const MIN_LEASE_TTL = 1_000;
@@ -32,7 +48,7 @@ export class ClusterLimiter implements Limiter {
   private localShare: number;
 
   constructor(
-    private readonly node: ClusterNode,
+    private readonly node: LeaseSource,
     readonly key: string,
     settings: RateLimiterSettings,
     private readonly now: Clock = monotonicClock,

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ConfigError, ErrorCode, errnoCode } from '../errors.js';
-import { parseConfig, type ParseOptions } from './parse.js';
+import { parseConfig, type RegistryOptions } from './parse.js';
 import type { ManagerConfig } from './types.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** The yaml module, imported when a file is read (not with plugwire). */
 type Yaml = typeof import('yaml');
@@ -16,14 +17,14 @@ type Yaml = typeof import('yaml');
  */
 export async function loadConfigFile(
   path: string,
-  options: ParseOptions = {},
+  options: RegistryOptions = {},
 ): Promise<ManagerConfig> {
   const source = options.source ?? path;
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    const reason = errnoCode(cause) ?? (cause instanceof Error ? cause.message : String(cause));
+    const reason = errnoCode(cause) ?? errorMessage(cause);
     throw new ConfigError(
       [{ path: '', message: `cannot read the file (${reason})`, code: ErrorCode.InvalidConfig }],
       source,
@@ -102,7 +103,7 @@ function describeSyntaxError(
   error: unknown,
   format: 'YAML' | 'JSON',
 ): { problem: string; line?: number | undefined; column?: number | undefined } {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   // The parser's first sentence names the problem; the rest is a source excerpt, left out, and
   // quoted text is elided, since either could hold a secret.
   const reason = message

@@ -7,7 +7,6 @@ import { managerSchema, normaliseRoot } from './manager-schema.js';
 import { pluginSchema, type SchemaContext } from './plugin-schema.js';
 import type { TransportValidator } from '../types.js';
 import { policySchema } from './policy-schema.js';
-import { BUILTIN_TRANSPORTS } from './transport-rules.js';
 import type { ManagerConfig, PluginConfig, PolicyConfig } from './types.js';
 
 /** Options of {@link parseConfig}, {@link parsePluginConfig} and `loadConfigFile()`. */
@@ -17,14 +16,14 @@ export interface ParseOptions {
   /** Variables for `${NAME}` references. Defaults to `process.env`. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /**
-   * Transports registered besides the built-in ones, by name (a manager passes its factories).
-   * A factory's `validate()` runs on each plugin of its transport that is otherwise valid.
+   * Transports registered besides the built-in ones, by name. A factory's `validate()` runs on
+   * each plugin of its transport that is otherwise valid.
    */
   transports?: ReadonlyMap<string, TransportValidator> | undefined;
   /**
-   * Whether the built-in transport names (http, https, grpc, grpc-tls, unix, exec) are accepted
-   * without being in `transports`. Default true; a manager built with `builtinTransports: false`
-   * accepts only the transports it has factories for.
+   * Whether the built-in transports (http, https, grpc, grpc-tls, unix, exec) are registered
+   * beside `transports`. Default true; false accepts only the names in `transports`, like a
+   * manager created with `builtinTransports: false`.
    */
   builtinTransports?: boolean | undefined;
   /**
@@ -32,6 +31,15 @@ export interface ParseOptions {
    * public `parseConfig` pass them). Without it, strategy names are not checked here.
    */
   strategies?: Iterable<string> | undefined;
+}
+
+/**
+ * What the config layer itself reads: the registry of transports, exactly (callers add the
+ * built-in ones: see builtinConfig.ts and the manager), and how to explain a missing one.
+ */
+export interface RegistryOptions extends Omit<ParseOptions, 'builtinTransports'> {
+  /** The fix to show for a transport name that is known but not registered here. */
+  transportHint?: ((name: string) => string | undefined) | undefined;
 }
 
 const PARSE_PARAMS = { error: zodMessage, reportInput: true } as const;
@@ -55,7 +63,7 @@ export function isValidatedConfig(value: unknown): value is ManagerConfig {
  * @throws {ConfigError} listing every problem by path (`plugins[2].endpoint`), each with its
  *   go-plugins code. No secret value ever appears in it.
  */
-export function parseConfig(input: unknown, options: ParseOptions = {}): ManagerConfig {
+export function parseConfig(input: unknown, options: RegistryOptions = {}): ManagerConfig {
   const context = schemaContext(options);
   // Plugins fall back to the `defaults` section, so it is read first. When it is invalid, the
   // plugins are checked against the built-in defaults, and the full parse reports its problems.
@@ -78,7 +86,7 @@ export function parseConfig(input: unknown, options: ParseOptions = {}): Manager
 export function parsePluginConfig(
   input: unknown,
   defaults: PolicyConfig,
-  options: ParseOptions = {},
+  options: RegistryOptions = {},
 ): PluginConfig {
   const result = pluginSchema(schemaContext(options), defaults).safeParse(input, PARSE_PARAMS);
   if (result.success) return result.data;
@@ -93,7 +101,7 @@ export function parsePluginConfig(
  */
 export function pluginConfigParser(
   defaults: PolicyConfig,
-  options: Omit<ParseOptions, 'source'> = {},
+  options: Omit<RegistryOptions, 'source'> = {},
 ): (input: unknown, source?: string) => PluginConfig {
   const schema = pluginSchema(schemaContext(options), defaults);
   return (input, source) => {
@@ -105,14 +113,12 @@ export function pluginConfigParser(
   };
 }
 
-function schemaContext(options: ParseOptions): SchemaContext {
+function schemaContext(options: RegistryOptions): SchemaContext {
   const registered = options.transports ?? new Map<string, TransportValidator>();
   return {
     kit: fieldKit(options.env ?? process.env),
-    transports: new Set([
-      ...(options.builtinTransports === false ? [] : BUILTIN_TRANSPORTS),
-      ...registered.keys(),
-    ]),
+    transports: new Set(registered.keys()),
+    transportHint: options.transportHint,
     validators: registered,
     strategies: options.strategies === undefined ? undefined : new Set(options.strategies),
   };

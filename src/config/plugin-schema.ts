@@ -8,12 +8,15 @@ import { registerEnvEntrySecret, registerUrlPassword } from './secrets.js';
 import { checkTransportName } from './transport-rules.js';
 import type { TransportValidator } from '../types.js';
 import { ErrorCode } from '../errors.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** What the schema needs besides the field builders. */
 export interface SchemaContext {
   kit: FieldKit;
   /** Transport names accepted: the built-in ones and the registered ones. */
   transports: ReadonlySet<string>;
+  /** The fix to show for a known transport name that is not registered. */
+  transportHint?: ((name: string) => string | undefined) | undefined;
   /** Transports with extra checks, by name. */
   validators: ReadonlyMap<string, TransportValidator>;
   /** Balancing strategy names accepted for groups. */
@@ -62,7 +65,9 @@ export function pluginSchema(context: SchemaContext, defaults: PolicyConfig) {
     ...policyShape(kit, defaults),
   });
   const checked = withRule(
-    withRule(schema, (plugin, valid) => checkTransportName(plugin, valid, context.transports)),
+    withRule(schema, (plugin, valid) =>
+      checkTransportName(plugin, valid, context.transports, context.transportHint),
+    ),
     (plugin, valid) => runValidator(context.validators.get(plugin.transport), plugin, valid),
   );
   // go-plugins declares endpoint and type without omitempty: Go writes "" when they are unset.
@@ -88,7 +93,7 @@ function runValidator(
       code: problem.code ?? ErrorCode.InvalidConfig,
     }));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return [
       { path: [], message: `the "${plugin.transport}" transport's checks failed: ${reason}` },
     ];

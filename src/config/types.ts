@@ -7,8 +7,10 @@
 /** Transport names known out of the box; factories may register more. */
 export type BuiltinTransport = 'http' | 'https' | 'grpc' | 'grpc-tls' | 'unix' | 'exec';
 
+/** How an HTTP or gRPC plugin authenticates the host (`auth.method`). */
 export type AuthMethod = 'none' | 'api-key' | 'bearer' | 'basic' | 'mtls' | 'custom';
 
+/** A plugin's `auth` section; secret fields are redacted everywhere. */
 export interface AuthConfig {
   method: AuthMethod;
   apiKey?: string | undefined;
@@ -22,6 +24,7 @@ export interface AuthConfig {
   headers?: Record<string, string> | undefined;
 }
 
+/** The `retry` policy: attempts after the first, with exponential backoff and jitter. */
 export interface RetryConfig {
   /** Retries after the first attempt (0 = no retry). */
   maxRetries: number;
@@ -31,6 +34,7 @@ export interface RetryConfig {
   randomJitter: boolean;
 }
 
+/** The `circuitBreaker` policy: consecutive-failure or rate mode, see docs/resilience.md. */
 export interface CircuitBreakerConfig {
   enabled: boolean;
   /**
@@ -47,6 +51,7 @@ export interface CircuitBreakerConfig {
   windowMs: number;
 }
 
+/** The `healthCheck` policy: interval, timeout, failures before offline, endpoint. */
 export interface HealthCheckConfig {
   enabled: boolean;
   interval: number;
@@ -56,6 +61,7 @@ export interface HealthCheckConfig {
   endpoint?: string | undefined;
 }
 
+/** The `connection` section: pool size, queue, timeouts, reply size limit. */
 export interface ConnectionConfig {
   maxConnections: number;
   /**
@@ -74,6 +80,7 @@ export interface ConnectionConfig {
   maxResponseBytes: number;
 }
 
+/** The `rateLimit` policy: a token bucket per plugin (or per cluster with `scope`). */
 export interface RateLimitConfig {
   enabled: boolean;
   requestsPerSecond: number;
@@ -92,6 +99,7 @@ export interface RateLimitConfig {
   scope: 'local' | 'cluster';
 }
 
+/** The `startup` policy: attempts with backoff, each within `timeout`. */
 export interface StartupConfig {
   maxAttempts: number;
   initialInterval: number;
@@ -100,6 +108,7 @@ export interface StartupConfig {
   timeout: number;
 }
 
+/** TLS settings of an `https` or `grpc-tls` plugin. */
 export interface TlsConfig {
   caFile?: string | undefined;
   certFile?: string | undefined;
@@ -142,6 +151,7 @@ export interface PluginConfig extends PolicyConfig {
   workDir?: string | undefined;
 }
 
+/** The built-in balancing strategies (a manager may register more). */
 export type BalancingStrategy =
   | 'round-robin'
   | 'random'
@@ -153,20 +163,24 @@ export type BalancingStrategy =
   | 'p2c'
   | 'adaptive';
 
+/** One entry of `groups`: the strategy of a group and its options. */
 export interface GroupConfig {
   strategy: BalancingStrategy | string;
   /** Strategy-specific options (virtual nodes, window, threshold, …). */
   options: Record<string, unknown>;
 }
 
+/** When the initial set counts as ready: see docs/readiness.md. */
 export type ReadinessPolicy = 'attempted' | 'healthy' | { minReady: number };
 
+/** The `readiness` section: the policy and the plugins required. */
 export interface ReadinessConfig {
   policy: ReadinessPolicy;
   /** Plugins that must be ready (and, once ready, healthy) for the manager to be ready. */
   required: string[];
 }
 
+/** The `retryBudget` section: retries allowed as a share of calls, plus a floor. */
 export interface RetryBudgetConfig {
   /** Retries allowed as a fraction of calls (0.2 = 20%). */
   ratio: number;
@@ -177,6 +191,7 @@ export interface RetryBudgetConfig {
 /** Levels of the host logger, lowest first (go-plugins' `log_level`). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** The complete, validated model of a configuration, as `parseConfig()` returns it. */
 export interface ManagerConfig {
   /**
    * go-plugins' `log_level`: the lowest level passed on to the host's logger. Unset: every

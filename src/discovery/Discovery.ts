@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_DISCOVERY } from '../config/discovery-schema.js';
-import type { ParseOptions } from '../config/parse.js';
+import type { RegistryOptions } from '../config/parse.js';
 import { DEFAULT_POLICY } from '../config/defaults.js';
 import type {
   DiscoveryConfig,
@@ -21,13 +21,14 @@ import {
 } from './scanner.js';
 import { discoveredOrigin, verifyExecutable } from './verify.js';
 import { DiscoveryWatcher } from './watcher.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** What discovery needs from the manager. */
 export interface DiscoveryHost {
   events: TypedEvents;
   logger: Logger;
   /** Transports (and their checks) manifests are validated against. */
-  parseOptions(): ParseOptions;
+  parseOptions(): RegistryOptions;
   /** Names taken by plugins registered in code. */
   reservedNames(): Iterable<string>;
   /** Something changed on disk: reload the running config with what a scan finds now. */
@@ -124,7 +125,7 @@ export class Discovery {
       this.refusals.delete(config.name);
     } catch (error) {
       this.stats.refused++;
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       // Background start attempts repeat the check: the same refusal is reported once.
       if (this.refusals.get(config.name) !== reason) {
         this.refusals.set(config.name, reason);

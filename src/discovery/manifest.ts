@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { PluginConfig } from '../config/types.js';
 import { ConfigError, ErrorCode } from '../errors.js';
 import { checkFile, isInside } from './safety.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** Manifest file names: `<file>.plugin.yaml` beside a file, `plugin.yaml` in a plugin folder. */
 export const MANIFEST_SUFFIXES = ['.plugin.yaml', '.plugin.yml', '.plugin.json'] as const;
@@ -104,7 +105,7 @@ async function readDocument(manifest: string, root: string): Promise<Record<stri
       error instanceof Error && 'linePos' in error && Array.isArray(error.linePos)
         ? `line ${(error.linePos[0] as { line: number }).line}: `
         : '';
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const reason = errorMessage(error).split('\n')[0];
     return refuse(`${at}not valid YAML/JSON: ${reason}`);
   }
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {

@@ -18,7 +18,7 @@ test('a directory of 1,000 files, 100 matching the patterns, yields exactly the 
   }
   const { found, rejected } = await scanDirectories(
     { directories: [dir], patterns: ['plugin-*'] },
-    { defaults: DEFAULT_POLICY, parse: {} },
+    { defaults: DEFAULT_POLICY, parse: { transports: new Map([['exec', {}]]) } },
   );
   assert.deepEqual(rejected, []);
   assert.equal(found.length, 100);

@@ -1,7 +1,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pluginConfigParser, type ParseOptions } from '../config/parse.js';
+import { pluginConfigParser, type RegistryOptions } from '../config/parse.js';
 import type { DiscoveryConfig, PluginConfig, PolicyConfig } from '../config/types.js';
 import { ErrorCode, errnoCode, isConfigError, isPluginError } from '../errors.js';
 import {
@@ -12,6 +12,7 @@ import {
 } from './manifest.js';
 import { compilePatterns } from './pattern.js';
 import { checkFile, isExecutable, unsafeOwnership } from './safety.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** Where a discovered plugin came from: kept in its config as `options.discovered`. */
 export interface DiscoveredOrigin {
@@ -56,7 +57,7 @@ export interface ScanContext {
   /** Policy defaults for manifests (the config's `defaults`). */
   defaults: PolicyConfig;
   /** Transport names and checks, as for the config. */
-  parse: ParseOptions;
+  parse: RegistryOptions;
 }
 
 const isManifestName = (name: string): boolean =>
@@ -261,7 +262,7 @@ function refusal(error: unknown, name: string, path: string, version: string): R
   return {
     plugin,
     path,
-    reason: error instanceof Error ? error.message : String(error),
+    reason: errorMessage(error),
     code:
       isConfigError(error) && error.issues.some(unsafe)
         ? ErrorCode.PluginVerificationFailed

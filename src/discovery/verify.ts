@@ -5,6 +5,7 @@ import { ErrorCode, PluginError } from '../errors.js';
 import { matchesChecksum, sha256File, trustedChecksum } from './checksums.js';
 import { checkFile, unsafeOwnership } from './safety.js';
 import type { DiscoveredOrigin } from './scanner.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** The origin a scan stamped on a discovered plugin's config, or undefined for any other plugin. */
 export function discoveredOrigin(config: PluginConfig): DiscoveredOrigin | undefined {
@@ -64,7 +65,7 @@ export async function verifyExecutable(
   try {
     trusted = await trustedChecksum(settings, origin.directory, executable);
   } catch (error) {
-    return refuse(error instanceof Error ? error.message : String(error));
+    return refuse(errorMessage(error));
   }
   if (trusted === undefined) {
     if (settings.requireChecksums) {

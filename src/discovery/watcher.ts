@@ -1,5 +1,6 @@
 import { Debouncer } from '../reload/debounce.js';
 import { DirectoryWatches } from '../reload/directoryWatches.js';
+import { asError } from '../internal/errorMessage.js';
 
 /** Options of {@link DiscoveryWatcher}. */
 export interface DiscoveryWatcherOptions {
@@ -30,7 +31,7 @@ export class DiscoveryWatcher {
       try {
         await options.onChange();
       } catch (error) {
-        options.onError(error instanceof Error ? error : new Error(String(error)));
+        options.onError(asError(error));
       } finally {
         this.resync();
       }

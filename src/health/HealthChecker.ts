@@ -2,6 +2,7 @@ import type { HealthCheckConfig } from '../config/types.js';
 import { ErrorCode, PluginError, redactSecrets } from '../errors.js';
 import { silentLogger } from '../observe/logger.js';
 import type { HealthState, HealthStatus, Logger, Plugin } from '../types.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** What a {@link HealthChecker} checks: one plugin's health function. */
 export interface HealthTarget {
@@ -384,5 +385,5 @@ function asStatus(value: unknown): HealthStatus | undefined {
 }
 
 function messageOf(error: unknown): string {
-  return redactSecrets(error instanceof Error ? error.message : String(error));
+  return redactSecrets(errorMessage(error));
 }

@@ -1,19 +1,36 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, PluginError, redactSecrets } from '../errors.js';
 import { raceSignal } from '../internal/raceSignal.js';
-import type { PluginSlot, PluginState } from '../pipeline/PluginSlot.js';
-import type { HealthStatus, Logger } from '../types.js';
+import type { HealthCheckConfig, PluginConfig } from '../config/types.js';
+import { errorMessage } from '../internal/errorMessage.js';
+import type { PluginState } from '../states.js';
+import type { HealthStatus, Logger, Plugin } from '../types.js';
 import { HealthChecker, healthTarget } from './HealthChecker.js';
 
 /** Why a stopped lifecycle's signal aborted. */
 const STOPPED = new Error('the plugin is being stopped');
 
-/** What a lifecycle reports to the manager. */
-export interface LifecycleHooks {
-  setState(slot: PluginSlot, to: PluginState, error?: string): void;
-  attemptFailed(slot: PluginSlot, attempt: number, error: string): void;
-  healthChanged(slot: PluginSlot, status: HealthStatus, previous: HealthStatus): void;
-  healthChecked(slot: PluginSlot, status: HealthStatus): void;
+/** The plugin a lifecycle supervises. Its config is read each time: a reload may change it. */
+export interface Supervised {
+  readonly name: string;
+  readonly plugin: Plugin;
+  readonly config: PluginConfig;
+}
+
+/**
+ * What a lifecycle reports, and to whom: it never writes into the plugin's runtime slot; the
+ * owner of the slot records what it is told (and turns it into events).
+ */
+export interface LifecycleHooks<S extends Supervised = Supervised> {
+  setState(subject: S, to: PluginState, error?: string): void;
+  /** Start attempt `attempt` (1-based) begins. */
+  attemptStarted(subject: S, attempt: number): void;
+  /** An attempt failed with `error` (a redacted message); more may follow. */
+  attemptFailed(subject: S, attempt: number, error: string): void;
+  /** An attempt succeeded: the error of the previous one no longer stands. Before `ready`. */
+  attemptSucceeded(subject: S): void;
+  healthChanged(subject: S, status: HealthStatus, previous: HealthStatus): void;
+  healthChecked(subject: S, status: HealthStatus): void;
   logger: Logger;
 }
 
@@ -27,26 +44,30 @@ export interface LifecycleHooks {
  * background at `startup.maxInterval`, so a plugin whose endpoint appears later becomes ready
  * without a restart of the manager. It is never dropped and never assumed healthy.
  */
-export class PluginLifecycle {
+export class PluginLifecycle<S extends Supervised = Supervised> {
   readonly checker: HealthChecker;
   private readonly controller = new AbortController();
+  private lastError: string | undefined;
 
   constructor(
-    private readonly slot: PluginSlot,
-    private readonly hooks: LifecycleHooks,
+    private readonly slot: S,
+    private readonly hooks: LifecycleHooks<S>,
   ) {
     this.checker = new HealthChecker(healthTarget(slot.plugin), slot.config.healthCheck, {
       logger: hooks.logger,
-      onCheck: (status) => {
-        slot.health = status;
-        hooks.healthChecked(slot, status);
-      },
-      onChange: (status, previous) => {
-        slot.health = status;
-        hooks.healthChanged(slot, status, previous);
-      },
+      onCheck: (status) => hooks.healthChecked(slot, status),
+      onChange: (status, previous) => hooks.healthChanged(slot, status, previous),
     });
-    slot.health = this.checker.status;
+  }
+
+  /** The health before any check: `unknown`, or the fixed status of a plugin not checked. */
+  get initialHealth(): HealthStatus {
+    return this.checker.status;
+  }
+
+  /** A reload changed the health-check settings of the live plugin. */
+  healthCheckChanged(config: HealthCheckConfig): void {
+    this.checker.update(config);
   }
 
   /**
@@ -73,21 +94,22 @@ export class PluginLifecycle {
     for (let attempt = 1; !signal.aborted; attempt++) {
       // Read each time: a reload may change the startup policy of a plugin still retrying.
       const { startup } = slot.config;
-      slot.startAttempts = attempt;
+      hooks.attemptStarted(slot, attempt);
       try {
         await this.attempt(signal);
         if (signal.aborted) break; // stopped while the attempt finished: not ready after all
-        slot.lastError = undefined;
+        this.lastError = undefined;
+        hooks.attemptSucceeded(slot);
         hooks.setState(slot, 'ready');
         this.checker.start();
         return settled();
       } catch (error) {
         if (signal.aborted) break;
-        slot.lastError = redactSecrets(error instanceof Error ? error.message : String(error));
-        hooks.attemptFailed(slot, attempt, slot.lastError);
+        this.lastError = redactSecrets(errorMessage(error));
+        hooks.attemptFailed(slot, attempt, this.lastError);
       }
       if (attempt === startup.maxAttempts) {
-        hooks.setState(slot, 'failed', slot.lastError);
+        hooks.setState(slot, 'failed', this.lastError);
         settled();
       }
       const background = attempt >= startup.maxAttempts;

@@ -1,5 +1,6 @@
 import { redactSecrets } from '../errors.js';
 import type { HealthStatus } from '../types.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** What a user-written health function may return. */
 export type HealthAnswer = HealthStatus | boolean;
@@ -23,7 +24,7 @@ export async function answerHealth(
   } catch (error) {
     return {
       status: 'unhealthy',
-      message: redactSecrets(error instanceof Error ? error.message : String(error)),
+      message: redactSecrets(errorMessage(error)),
       lastCheck: Date.now(),
       responseTimeMs: Date.now() - started,
     };

@@ -1,6 +1,6 @@
 import type { ReadinessConfig, ReadinessPolicy } from '../config/types.js';
-import type { PluginState } from '../pipeline/PluginSlot.js';
-import type { HealthState, HealthStatus } from '../types.js';
+import type { HealthState, PluginState } from '../states.js';
+import type { HealthStatus } from '../types.js';
 
 /** What readiness needs to know about one plugin (a slot maps onto it field by field). */
 export interface PluginReadinessInput {

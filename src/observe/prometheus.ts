@@ -7,7 +7,7 @@
 import { ErrorCode, PluginError } from '../errors.js';
 import type { CircuitState, ManagerEvents, ManagerListener } from '../events.js';
 import type { ReadinessReport } from '../health/readiness.js';
-import type { MetricsSnapshot } from '../manager.js';
+import type { MetricsSnapshot } from './metricsSnapshot.js';
 import type { PluginSnapshot, PluginState } from '../pipeline/PluginSlot.js';
 import type { HealthState } from '../types.js';
 import { outcomeOfCode } from './outcome.js';

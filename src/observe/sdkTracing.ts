@@ -6,6 +6,7 @@ import type { TextMapPropagator, Tracer } from '@opentelemetry/api';
 import { isApplicationError, redactSecrets } from '../errors.js';
 import { loadOtelApi, otelPropagator, otelTracer, type OtelApi } from './otelApi.js';
 import type { OtelPropagatorLike, OtelTracerLike } from './peerTypes.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** Options of {@link createServerTracer}. */
 export interface ServerTracingOptions {
@@ -109,7 +110,7 @@ class OtelServerTracer implements ServerTracer {
         span.setAttribute('plugwire.outcome', 'failure');
         span.setStatus({
           code: api.SpanStatusCode.ERROR,
-          message: redactSecrets(error instanceof Error ? error.message : String(error)),
+          message: redactSecrets(errorMessage(error)),
         });
       }
       throw error;

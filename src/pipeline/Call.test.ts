@@ -486,7 +486,7 @@ describe('shutdown', () => {
     await sleep(5);
     await manager.shutdown();
     const error = await rejection(waiting);
-    assert.equal(error.code, ErrorCode.PluginNotReady);
+    assert.equal(error.code, ErrorCode.ManagerNotReady);
     assert.match(error.message, /shutting down/);
     assert.equal((await rejection(manager.whenReady())).code, ErrorCode.ManagerClosed);
   });

@@ -1,5 +1,10 @@
-import type { PluginConfig, RetryBudgetConfig, RetryConfig } from '../config/types.js';
-import type { CircuitState } from '../events.js';
+import type {
+  HealthCheckConfig,
+  PluginConfig,
+  RetryBudgetConfig,
+  RetryConfig,
+} from '../config/types.js';
+import type { CircuitState, PluginState } from '../states.js';
 import { blockReason, type BlockReason } from '../balance/availability.js';
 import type { GroupMember } from '../balance/GroupRoute.js';
 import { PeakEwma } from '../balance/PeakEwma.js';
@@ -7,15 +12,10 @@ import { Counters, type CounterSnapshot } from '../observe/stats.js';
 import { CircuitBreaker } from '../resilience/breaker/CircuitBreaker.js';
 import { RateLimiter, type Limiter, type RateLimiterSettings } from '../resilience/RateLimiter.js';
 import { RetryBudget } from '../resilience/RetryBudget.js';
-import type { PluginLifecycle } from '../health/PluginLifecycle.js';
 import type { HealthStatus, Plugin } from '../types.js';
 import { ErrorCode, PluginError } from '../errors.js';
 
-/**
- * Lifecycle of a plugin inside the manager. Health (healthy, degraded, …) is tracked apart, in
- * the plugin's `health`: a ready plugin can be unhealthy and still be tried.
- */
-export type PluginState = 'pending' | 'starting' | 'ready' | 'failed' | 'draining' | 'closed';
+export type { PluginState } from '../states.js';
 
 /** What a route may consider when it picks an instance for an attempt. */
 export interface RouteRequest {
@@ -52,6 +52,19 @@ export interface ClusterLimits {
   limiter(plugin: string, settings: RateLimiterSettings): Limiter;
 }
 
+/**
+ * What a slot needs from whatever supervises it (startup attempts, recovery, health checks):
+ * the supervisor reports back to the slot's owner, never through this interface.
+ */
+export interface SlotSupervisor {
+  /** Starts the plugin; resolves once it is ready or its first attempts ran out. Never rejects. */
+  start(): Promise<void>;
+  /** Stops the attempts and the health checks. Idempotent. */
+  stop(): void;
+  /** A reload changed the health-check settings. */
+  healthCheckChanged(config: HealthCheckConfig): void;
+}
+
 /** A read-only view of one plugin for `manager.plugins()`. */
 export interface PluginSnapshot {
   name: string;
@@ -85,8 +98,8 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMe
   startAttempts = 0;
   lastError: string | undefined;
   breaker: CircuitBreaker | undefined;
-  /** Startup, recovery and health checks; set by the manager. */
-  lifecycle: PluginLifecycle | undefined;
+  /** Startup, recovery and health checks; set by the slot's owner. */
+  lifecycle: SlotSupervisor | undefined;
   limiter: Limiter | undefined;
   readonly budget: RetryBudget;
   /** Latency estimate read by latency-aware group strategies; fed by the group route. */
@@ -144,7 +157,7 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMe
       this.limiter = new RateLimiter(rateLimit);
     }
     this.limiterScope = scope;
-    this.lifecycle?.checker.update(config.healthCheck);
+    this.lifecycle?.healthCheckChanged(config.healthCheck);
   }
 
   /** Moves to `to`; returns the state it left. Wakes calls waiting for the start to end. */

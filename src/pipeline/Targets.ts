@@ -1,7 +1,7 @@
 import { GroupRoute } from '../balance/GroupRoute.js';
-import { createBalancer } from '../balance/registry.js';
+import { BalancerRegistry } from '../balance/registry.js';
 import type { Balancer } from '../balance/types.js';
-import type { GroupConfig, ManagerConfig } from '../config/types.js';
+import type { ManagerConfig } from '../config/types.js';
 import { ErrorCode, isConfigError, type ConfigIssue } from '../errors.js';
 import type { PluginSlot, Route } from './PluginSlot.js';
 
@@ -16,8 +16,9 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   private readonly groups = new Map<string, GroupRoute<PluginSlot>>();
   /** Each group's members by name, in the order of `slots`: a join or leave is O(1). */
   private readonly members = new Map<string, Map<string, S>>();
-  /** The `groups` section in force, as a reload compares it. */
-  groupConfigs: Record<string, GroupConfig> = {};
+
+  /** @param strategies where groups' balancers come from (the manager's registry) */
+  constructor(private readonly strategies: BalancerRegistry = new BalancerRegistry()) {}
 
   route(target: string): Route | undefined {
     return this.routes.get(target);
@@ -99,7 +100,7 @@ export class Targets<S extends PluginSlot = PluginSlot> {
 
   /** Creates the group a plugin names, with the default strategy, if it does not exist. */
   ensureGroup(name: string | undefined): void {
-    if (name !== undefined && !this.groups.has(name)) this.setGroup(name, createBalancer());
+    if (name !== undefined && !this.groups.has(name)) this.setGroup(name, this.strategies.create());
   }
 
   /** Drops the groups among `names` that have no member left. */
@@ -183,7 +184,7 @@ export class Targets<S extends PluginSlot = PluginSlot> {
       if (!all && this.groups.has(name)) continue;
       const group = config.groups[name];
       try {
-        balancers.set(name, createBalancer(group?.strategy, group?.options));
+        balancers.set(name, this.strategies.create(group?.strategy, group?.options));
       } catch (error) {
         if (!isConfigError(error)) throw error;
         for (const issue of error.issues) {

@@ -2,6 +2,7 @@ import type { ManagerConfig, PluginConfig } from '../config/types.js';
 import { redactSecrets } from '../errors.js';
 import type { PluginSlot } from '../pipeline/PluginSlot.js';
 import type { ConfigDiff } from './diff.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /**
  * How a plugin that must be recreated is replaced:
@@ -138,7 +139,7 @@ export async function applyReload(
         try {
           slot = runtime.create(configs.get(name)!);
         } catch (error) {
-          const reason = redactSecrets(error instanceof Error ? error.message : String(error));
+          const reason = redactSecrets(errorMessage(error));
           result.failed.push({ name, reason });
           runtime.step({ plugin: name, action: 'failed', reason });
           return;
@@ -190,7 +191,7 @@ async function replace(
   try {
     next = runtime.create(config);
   } catch (error) {
-    return redactSecrets(error instanceof Error ? error.message : String(error));
+    return redactSecrets(errorMessage(error));
   }
   if (strategy === 'rolling') {
     await runtime.start(next);

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, ErrorCode, PluginError, errnoCode } from '../errors.js';
 import { Debouncer } from './debounce.js';
 import { DirectoryWatches } from './directoryWatches.js';
+import { asError } from '../internal/errorMessage.js';
 
 /** Options of {@link watchConfigFile}. */
 export interface WatchConfigOptions {
@@ -145,7 +146,7 @@ class ConfigFileWatcher {
     try {
       await this.onChange(content.toString('utf8'));
     } catch (error) {
-      this.report(toError(error));
+      this.report(asError(error));
     }
   }
 
@@ -246,8 +247,4 @@ function hash(content: Buffer): string {
 // stat() follows symlinks: this describes the file the path resolves to now.
 function signature(stats: Stats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
-}
-
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }

@@ -3,7 +3,7 @@ import { jsonCodec } from '../codec.js';
 import { silentLogger } from '../observe/logger.js';
 import { handlerTracing } from '../observe/sdkTracing.js';
 import { PROTOCOL_VERSION } from '../transport/ndjson/envelope.js';
-import { ServeSession } from '../transport/ndjson/ServeSession.js';
+import { ServeSession } from './ServeSession.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
 import { settlesWithin } from '../internal/timeout.js';
 

@@ -4,7 +4,7 @@ import type { Server, Socket } from 'node:net';
 import { jsonCodec } from '../codec.js';
 import { silentLogger } from '../observe/logger.js';
 import { handlerTracing } from '../observe/sdkTracing.js';
-import { ServeSession } from '../transport/ndjson/ServeSession.js';
+import { ServeSession } from './ServeSession.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
 import { settlesWithin } from '../internal/timeout.js';
 

@@ -100,7 +100,7 @@ export class LazyPlugin<Req, Resp> implements Plugin<Req, Resp> {
     if (this.real !== undefined) return Promise.resolve(this.real);
     if (this.closed) {
       return Promise.reject(
-        new PluginError(ErrorCode.PluginNotReady, `Plugin '${this.name}' is closed`, {
+        new PluginError(ErrorCode.PluginClosed, `Plugin '${this.name}' is closed`, {
           plugin: this.name,
         }),
       );

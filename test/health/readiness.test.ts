@@ -86,7 +86,7 @@ describe('readiness with real child processes', () => {
       const report = manager.readiness();
       assert.equal(report.ready, false);
       assert.equal(report.code, 'policy');
-      await assert.rejects(manager.whenReady({ timeoutMs: 50 }), { code: 'PLUGIN_1211' });
+      await assert.rejects(manager.whenReady({ timeoutMs: 50 }), { code: 'PLUGIN_1213' });
     } finally {
       await manager.shutdown();
     }

@@ -332,14 +332,14 @@ describe('endpoints, metadata and lifecycle', () => {
     },
   );
 
-  test('close is idempotent and later calls fail with PLUGIN_1211', HANG_GUARD, async () => {
+  test('close is idempotent and later calls fail with PLUGIN_1215', HANG_GUARD, async () => {
     const served = await serve(() => 'ok');
     const plugin = grpcPlugin(served.endpoint);
     assert.equal(await plugin.execute({}, ctx()), 'ok');
     await plugin.close();
     await plugin.close();
     const error = await failure(plugin.execute({}, ctx()));
-    assert.equal(error.code, ErrorCode.PluginNotReady);
+    assert.equal(error.code, ErrorCode.PluginClosed);
   });
 
   test(

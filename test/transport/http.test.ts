@@ -762,7 +762,7 @@ describe('HTTP plugin lifecycle', () => {
     await Promise.all([p.close(), p.close()]);
     await p.close();
     const error = await rejection(p.execute(null, ctx()));
-    assert.equal(error.code, ErrorCode.PluginNotReady);
+    assert.equal(error.code, ErrorCode.PluginClosed);
     assert.equal(error.retryable, true);
   });
 });

@@ -4,6 +4,7 @@ import { ErrorCode, PluginError, redactSecrets } from '../../errors.js';
 import { sendJson } from '../../internal/httpReply.js';
 import { renderPage } from './page.js';
 import { StatusView, type StatusSource } from './view.js';
+import { errorMessage } from '../../internal/errorMessage.js';
 
 /**
  * State-changing actions of the status page; off unless given. Every action is a `POST` with
@@ -167,7 +168,7 @@ async function runAction(
     try {
       await source.setEnabled!(plugin, enabled);
     } catch (error) {
-      return [404, redactSecrets(error instanceof Error ? error.message : String(error))];
+      return [404, redactSecrets(errorMessage(error))];
     }
     return [200, `${plugin} ${enabled ? 'enabled' : 'disabled'}`];
   }
@@ -176,7 +177,7 @@ async function runAction(
       await actions.reload();
     } catch (error) {
       // A ConfigError's message lists every problem, already redacted; redacted again anyway.
-      return [422, redactSecrets(error instanceof Error ? error.message : String(error))];
+      return [422, redactSecrets(errorMessage(error))];
     }
     return [200, 'reloaded'];
   }

@@ -293,7 +293,7 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
     if (this.#client) return this.#client;
     if (this.#closed) {
       // Retryable, as on the other transports: another instance (or a reload's new one) may take it.
-      throw new PluginError(ErrorCode.PluginNotReady, `plugin "${this.name}" is closed`, {
+      throw new PluginError(ErrorCode.PluginClosed, `plugin "${this.name}" is closed`, {
         plugin: this.name,
         retryable: true,
       });

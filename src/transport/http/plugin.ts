@@ -214,7 +214,7 @@ export class HttpPlugin implements Plugin {
 
   /** Retryable: another instance of a group, or a reloaded one, may take the call. */
   #closedError(): PluginError {
-    return new PluginError(ErrorCode.PluginNotReady, `plugin "${this.name}" is closed`, {
+    return new PluginError(ErrorCode.PluginClosed, `plugin "${this.name}" is closed`, {
       plugin: this.name,
       retryable: true,
     });

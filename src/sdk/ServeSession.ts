@@ -1,15 +1,15 @@
-import { parseJson, preview } from '../../internal/untrusted.js';
+import { parseJson, preview } from '../internal/untrusted.js';
 import type { Readable, Writable } from 'node:stream';
-import { fromEnvelopeData, toEnvelopeData } from '../../codec.js';
-import { redactSecrets } from '../../errors.js';
-import type { HandlerTracing } from '../../observe/sdkTracing.js';
-import { runHandler, runHealth } from '../../sdk/dispatch.js';
-import type { HandlerOutcome } from '../../sdk/dispatch.js';
-import type { Handler, ServeOptions } from '../../sdk/types.js';
-import type { Codec, Logger } from '../../types.js';
-import { excerpt } from './errors.js';
-import { LineReader } from './LineReader.js';
-import type { LineSink, OversizedLine } from './LineReader.js';
+import { fromEnvelopeData, toEnvelopeData } from '../codec.js';
+import { redactSecrets } from '../errors.js';
+import type { HandlerTracing } from '../observe/sdkTracing.js';
+import { runHandler, runHealth } from './dispatch.js';
+import type { HandlerOutcome } from './dispatch.js';
+import type { Handler, ServeOptions } from './types.js';
+import type { Codec, Logger } from '../types.js';
+import { excerpt } from '../transport/ndjson/errors.js';
+import { LineReader } from '../transport/ndjson/LineReader.js';
+import type { LineSink, OversizedLine } from '../transport/ndjson/LineReader.js';
 
 /** How a {@link ServeSession} is set up. */
 export interface ServeSessionOptions {
