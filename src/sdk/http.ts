@@ -8,6 +8,7 @@ import { silentLogger } from '../observe/logger.js';
 import { handlerTracing, type HandlerTracing } from '../observe/sdkTracing.js';
 import type { Codec, Logger } from '../types.js';
 import { runHandler, runHealth } from './dispatch.js';
+import { HandlerCall } from './HandlerCall.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
 import { settlesWithin } from '../internal/timeout.js';
 import { readDuration } from '../config/duration.js';
@@ -188,23 +189,18 @@ class HttpServer {
       typeof envelope.request_id === 'string' && envelope.request_id
         ? envelope.request_id
         : (headerValue(req, 'x-request-id') ?? randomUUID());
-    const abort = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort(new Error('the host closed the connection'));
+    const call = new HandlerCall({
+      requestId,
+      // The HTTP headers (auth, trace context) with the envelope's own on top.
+      headers: { ...flatHeaders(req), ...stringRecord(envelope.headers) },
+      metadata: stringRecord(envelope.metadata),
+      timeoutMs: envelopeTimeout(envelope.timeout),
     });
-    const outcome = await runHandler(
-      this.#handler,
-      request,
-      {
-        requestId,
-        // The HTTP headers (auth, trace context) with the envelope's own on top.
-        headers: { ...flatHeaders(req), ...stringRecord(envelope.headers) },
-        metadata: stringRecord(envelope.metadata),
-        timeoutMs: envelopeTimeout(envelope.timeout),
-        signal: abort.signal,
-      },
-      this.#tracing,
-    );
+    // The listener is on this request's own response: one per request, removed with it.
+    res.once('close', () => {
+      if (!res.writableFinished) call.abort(new Error('the host closed the connection'));
+    });
+    const outcome = await runHandler(this.#handler, request, call, this.#tracing);
     if (res.destroyed || res.writableEnded) return;
     if (outcome.ok) {
       let data: unknown;

@@ -5,6 +5,7 @@ import { redactSecrets } from '../../errors.js';
 import type { HandlerTracing } from '../../observe/sdkTracing.js';
 import { runHandler, runHealth } from '../../sdk/dispatch.js';
 import type { HandlerOutcome } from '../../sdk/dispatch.js';
+import { HandlerCall } from '../../sdk/HandlerCall.js';
 import type { Handler, ServeOptions } from '../../sdk/types.js';
 import type { Codec, Logger } from '../../types.js';
 import { excerpt } from './errors.js';
@@ -50,7 +51,7 @@ export class ServeSession implements LineSink {
   readonly #reader = new LineReader(this);
   readonly #abort = new AbortController();
   /** The running `execute` handlers by request id, so that a `cancel` can stop one. */
-  readonly #running = new Map<string, AbortController>();
+  readonly #running = new Map<string, HandlerCall>();
   #inFlight = 0;
   #inputEnded = false;
   #refusing = false;
@@ -85,7 +86,7 @@ export class ServeSession implements LineSink {
   /** Aborts every running handler (their signals fire); the link is going away. */
   abortAll(reason: unknown): void {
     if (!this.#abort.signal.aborted) this.#abort.abort(reason);
-    for (const controller of this.#running.values()) controller.abort(reason);
+    for (const call of this.#running.values()) call.abort(reason);
   }
 
   /** Stops listening to the input. */
@@ -207,26 +208,21 @@ export class ServeSession implements LineSink {
       });
       return;
     }
-    // One controller per request: a `cancel` aborts this handler only, abortAll every one.
-    const controller = new AbortController();
-    if (this.#abort.signal.aborted) controller.abort(this.#abort.signal.reason);
+    // A `cancel` aborts this handler only, abortAll every one: no controller or listener per
+    // request, the session aborts the call itself.
+    const call = new HandlerCall({
+      requestId: id,
+      headers: stringRecord(request.headers),
+      metadata: stringRecord(request.metadata),
+      timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
+    });
+    if (this.#abort.signal.aborted) call.abort(this.#abort.signal.reason);
     // Ids are unique among a connection's requests in flight; a duplicate only loses its cancel.
     const tracked = !this.#running.has(id);
-    if (tracked) this.#running.set(id, controller);
+    if (tracked) this.#running.set(id, call);
     let outcome: HandlerOutcome<unknown>;
     try {
-      outcome = await runHandler(
-        this.#options.handler,
-        input,
-        {
-          requestId: id,
-          headers: stringRecord(request.headers),
-          metadata: stringRecord(request.metadata),
-          timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
-          signal: controller.signal,
-        },
-        this.#options.tracing,
-      );
+      outcome = await runHandler(this.#options.handler, input, call, this.#options.tracing);
     } finally {
       if (tracked) this.#running.delete(id);
     }
