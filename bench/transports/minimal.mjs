@@ -8,7 +8,10 @@
  *
  *   node bench/transports/minimal.mjs unix <socket path>   prints {"endpoint":"<socket path>"}
  *   node bench/transports/minimal.mjs stdio                handshake, then stdin/stdout
+ *   node bench/transports/minimal.mjs http                 the HTTP envelope (docs/protocol/http.md)
+ *                                                          on 127.0.0.1, prints {"endpoint":"http://..."}
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 
 const servedBy = `minimal pid ${process.pid}`;
@@ -57,6 +60,33 @@ if (mode === 'unix') {
   });
   server.listen(path, () => console.log(JSON.stringify({ endpoint: path })));
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
+} else if (mode === 'http') {
+  const server = createHttpServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const envelope = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const text = envelope.data?.text;
+      const body = JSON.stringify({
+        data: { result: typeof text === 'string' ? text.toUpperCase() : null, servedBy },
+        error: '',
+        request_id: envelope.request_id,
+        metadata: {},
+      });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
+    });
+  });
+  server.listen(0, '127.0.0.1', () =>
+    console.log(JSON.stringify({ endpoint: `http://127.0.0.1:${server.address().port}/execute` })),
+  );
+  process.on('SIGTERM', () => {
+    server.closeAllConnections();
+    server.close(() => process.exit(0));
+  });
 } else if (mode === 'stdio') {
   process.stdout.write(
     `${JSON.stringify({ type: 'handshake', protocol: 1, name: 'minimal', version: '1.0.0' })}\n`,
@@ -64,6 +94,6 @@ if (mode === 'unix') {
   serve(process.stdin, process.stdout);
   process.stdin.on('end', () => process.exit(0));
 } else {
-  console.error('usage: minimal.mjs unix <path> | stdio');
+  console.error('usage: minimal.mjs unix <path> | stdio | http');
   process.exit(2);
 }
