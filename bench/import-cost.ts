@@ -1,6 +1,8 @@
 /**
  * The cold-start cost of `import 'plugwire'`: a fresh Node process importing the built package
- * (dist/, built first), against a bare `node -e 0`, alternating, RUNS times each; medians.
+ * (dist/, built first), against a bare `node -e 0`, alternating, RUNS times each; medians. Also
+ * a `serveStdio` child's whole life (start, handshake, stdin ends, exit) beside a hand-written
+ * one (goal: within 1.2× of `node -e 0`).
  * Which packages the import loads is checked by test/transport/lazy-deps.test.ts.
  * Run: npm run bench -- import-cost   Env: BENCH_RUNS (20), BENCH_ENTRY (another built index.js
  * to compare, e.g. a build of an older commit)
@@ -23,7 +25,8 @@ if (process.env.BENCH_ENTRY)
 
 function timeOf(args: string[]): number {
   const started = performance.now();
-  const run = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  // stdin is empty: a plugin child sees it end at once and exits.
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', input: '' });
   if (run.status !== 0) throw new Error(run.stderr);
   return performance.now() - started;
 }
@@ -34,6 +37,16 @@ const sides: Array<[string, string[]]> = [
     `import ${name}`,
     ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`],
   ]),
+  // An exec plugin's whole life with nothing to do: start, handshake, stdin ends, exit.
+  [
+    'serveStdio child (plugwire/sdk)',
+    [
+      '--input-type=module',
+      '-e',
+      `const { serveStdio } = await import(${JSON.stringify(`${ROOT}dist/sdk/index.js`)}); await serveStdio(() => 1);`,
+    ],
+  ],
+  ['hand-written stdio child (minimal.mjs)', [`${ROOT}bench/transports/minimal.mjs`, 'stdio']],
 ];
 const times = new Map<string, number[]>(sides.map(([name]) => [name, []]));
 for (let i = 0; i < RUNS; i++)

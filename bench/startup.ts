@@ -2,15 +2,30 @@
  * Time from load() to ready for 50 exec plugins that each need 200 ms to start (their handshake
  * comes 200 ms after the process starts), beside the sum of their start times: what a serial
  * start would cost. Each plugin is a real child process (Node running a small fixture).
- * Run: npm run bench -- startup
+ * Run: npm run bench -- startup   Env: BENCH_PLUGIN (sdk: plugins written with serveStdio),
+ * BENCH_RUNS (3), BENCH_CONCURRENCIES (8,32,50)
  */
+import { spawnSync } from 'node:child_process';
 import { Manager } from '../src/index.js';
 import { median, printTable } from './stats.js';
 
 // The plugin program: Node running a small fixture. Spawning it costs the host ~10 ms of CPU
 // (fork of a large process) and the child ~40 ms, which on 2 cores bounds how fast 50 of them
 // can start whatever the manager does.
-const FIXTURE = new URL('../test/fixtures/health-plugin.mjs', import.meta.url).pathname;
+// BENCH_PLUGIN=sdk: the same plugin written with serveStdio (bench/startup-sdk-plugin.mjs, from
+// dist/, built first).
+const SDK = process.env.BENCH_PLUGIN === 'sdk';
+const FIXTURE = SDK
+  ? new URL('./startup-sdk-plugin.mjs', import.meta.url).pathname
+  : new URL('../test/fixtures/health-plugin.mjs', import.meta.url).pathname;
+if (SDK) {
+  const root = new URL('../', import.meta.url).pathname;
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (build.status !== 0) throw new Error('build failed');
+}
 const PLUGINS = Number(process.env.BENCH_PLUGINS ?? 50);
 const START_MS = 200;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -39,7 +54,8 @@ async function once(concurrency: number): Promise<number> {
 }
 
 const rows = [];
-for (const concurrency of [8, 32, 50]) {
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? '8,32,50').split(',').map(Number);
+for (const concurrency of CONCURRENCIES) {
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) times.push(await once(concurrency));
   rows.push({
@@ -48,4 +64,7 @@ for (const concurrency of [8, 32, 50]) {
     'sum of start times, ms': PLUGINS * START_MS,
   });
 }
-printTable(`${PLUGINS} exec plugins, each ${START_MS} ms to start (Node ${process.version})`, rows);
+printTable(
+  `${PLUGINS} ${SDK ? 'serveStdio' : 'hand-written'} exec plugins, each ${START_MS} ms to start (Node ${process.version})`,
+  rows,
+);

@@ -1,4 +1,5 @@
 /** The load generator of the transport benchmark: a fixed pool of workers sharing N calls. */
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** What one timed run measured. */
 export interface LoadRun {
@@ -11,6 +12,12 @@ export interface LoadRun {
    * so this is the client side's own cost, and it holds even on a machine busy with other work.
    */
   cpuMicrosPerCall: number;
+  /**
+   * CPU time the benchmark's child processes (the plugin servers) spent per call, µs, read
+   * from /proc (10 ms ticks; NaN where /proc is missing). With the host's figure, the whole
+   * cost of a call on the machine: what decides throughput when the cores are shared.
+   */
+  childCpuMicrosPerCall: number;
   errors: number;
   firstError: unknown;
 }
@@ -43,6 +50,7 @@ export async function runLoad(
     }
   }
   const cpu = process.cpuUsage();
+  const childCpu = childrenCpuMicros();
   const started = performance.now();
   const workers: Array<Promise<void>> = [];
   for (let i = 0; i < concurrency; i++) workers.push(worker());
@@ -50,5 +58,29 @@ export async function runLoad(
   const seconds = (performance.now() - started) / 1_000;
   const used = process.cpuUsage(cpu);
   const cpuMicrosPerCall = (used.user + used.system) / calls;
-  return { seconds, latenciesMs, cpuMicrosPerCall, errors, firstError };
+  const childCpuMicrosPerCall = (childrenCpuMicros() - childCpu) / calls;
+  return { seconds, latenciesMs, cpuMicrosPerCall, childCpuMicrosPerCall, errors, firstError };
+}
+
+/** User + system CPU time of this process's live children, µs (Linux /proc; NaN elsewhere). */
+export function childrenCpuMicros(): number {
+  try {
+    let ticks = 0;
+    for (const task of readdirSync(`/proc/${process.pid}/task`)) {
+      const children = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8');
+      for (const pid of children.split(' ').filter(Boolean)) {
+        try {
+          // Fields after the command (which may hold spaces) start after its closing paren.
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+        } catch {
+          // The child exited meanwhile.
+        }
+      }
+    }
+    return (ticks * 1_000_000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
 }

@@ -243,7 +243,9 @@ export class RawExec implements RawClient {
   readonly #exited: Promise<void>;
 
   private constructor(script: string) {
-    this.#child = spawn(process.execPath, [...TS_NODE_ARGS, script], {
+    // A TypeScript plugin runs under ts-node; a plain .mjs one (the minimal server) does not.
+    const args = script.endsWith('.ts') ? [...TS_NODE_ARGS, script] : [script, 'stdio'];
+    this.#child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', TS_NODE_TRANSPILE_ONLY: 'true' },
       stdio: ['pipe', 'pipe', 'ignore'],

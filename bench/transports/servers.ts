@@ -11,6 +11,12 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TS_NODE_ARGS = ['--loader', 'ts-node/esm', '--no-warnings'];
 export const TS_NODE_ENV = 'TS_NODE_TRANSPILE_ONLY=true';
 
+/** The minimal hand-written newline-JSON server (plain Node, no plugwire): `unix <path>` or `stdio`. */
+export const MINIMAL_SCRIPT = 'bench/transports/minimal.mjs';
+
+/** The SDK's servers with the minimal server's handler, from dist/ (plain Node). */
+export const SDK_SCRIPT = 'bench/transports/sdk-server.mjs';
+
 /** A plugin server process that has printed its endpoint. */
 export interface ServerProcess {
   endpoint: string;
@@ -19,14 +25,19 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `examples/plugins/serve.ts <transport> [socketPath]` and waits for its
+ * Starts `examples/plugins/serve.ts <transport> [socketPath]` (with `minimal`, the hand-written
+ * {@link MINIMAL_SCRIPT} instead, or the plain-Node script it names; Unix and HTTP) and waits for its
  * `{"endpoint": ...}` line. Its stderr is the benchmark's, so a crash is visible.
  */
 export async function startServer(
   transport: 'http' | 'grpc' | 'unix',
   socketPath?: string,
+  minimal: boolean | string = false,
 ): Promise<ServerProcess> {
-  const args = [...TS_NODE_ARGS, 'examples/plugins/serve.ts', transport];
+  const script = minimal === true ? MINIMAL_SCRIPT : minimal;
+  const args = script
+    ? [script, transport]
+    : [...TS_NODE_ARGS, 'examples/plugins/serve.ts', transport];
   if (socketPath) args.push(socketPath);
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

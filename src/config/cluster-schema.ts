@@ -3,18 +3,11 @@ import { registerSecret } from '../errors.js';
 import { isRecord, keyed, withRule, type FieldKit } from './fields.js';
 import type { Problem } from './issues.js';
 import type { ClusterConfig, ClusterRedisConfig } from './types.js';
+import { DEFAULT_CLUSTER } from './cluster-defaults.js';
 
 export type { ClusterConfig, ClusterMembersConfig, ClusterRedisConfig } from './types.js';
 
-export const DEFAULT_CLUSTER = {
-  namespace: 'plugwire',
-  heartbeatInterval: 1_000,
-  replicaTtl: 5_000,
-  commandTimeout: 500,
-  connectTimeout: 2_000,
-  reconnect: { initialInterval: 100, maxInterval: 5_000 },
-  leaseInterval: 100,
-} as const;
+export { DEFAULT_CLUSTER };
 
 const GROUP_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
 const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;

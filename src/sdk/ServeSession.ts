@@ -5,6 +5,7 @@ import { redactSecrets } from '../errors.js';
 import type { HandlerTracing } from '../observe/sdkTracing.js';
 import { runHandler, runHealth } from './dispatch.js';
 import type { HandlerOutcome } from './dispatch.js';
+import { HandlerCall } from './HandlerCall.js';
 import type { Handler, ServeOptions } from './types.js';
 import type { Codec, Logger } from '../types.js';
 import { excerpt } from '../transport/ndjson/errors.js';
@@ -50,18 +51,21 @@ export class ServeSession implements LineSink {
   readonly #reader = new LineReader(this);
   readonly #abort = new AbortController();
   /** The running `execute` handlers by request id, so that a `cancel` can stop one. */
-  readonly #running = new Map<string, AbortController>();
+  readonly #running = new Map<string, HandlerCall>();
   #inFlight = 0;
   #inputEnded = false;
   #refusing = false;
   #finished = false;
   #idleWaiters: Array<() => void> = [];
+  /** Replies finished in this tick, written together by {@link writeBatch} at its end. */
+  #batch = '';
 
   constructor(options: ServeSessionOptions) {
     this.#options = options;
     this.onData = this.onData.bind(this);
     this.onEnd = this.onEnd.bind(this);
     this.resume = this.resume.bind(this);
+    this.writeBatch = this.writeBatch.bind(this);
     options.input.on('data', this.onData);
     options.input.on('end', this.onEnd);
   }
@@ -85,11 +89,12 @@ export class ServeSession implements LineSink {
   /** Aborts every running handler (their signals fire); the link is going away. */
   abortAll(reason: unknown): void {
     if (!this.#abort.signal.aborted) this.#abort.abort(reason);
-    for (const controller of this.#running.values()) controller.abort(reason);
+    for (const call of this.#running.values()) call.abort(reason);
   }
 
   /** Stops listening to the input. */
   detach(): void {
+    this.writeBatch();
     this.#options.input.off('data', this.onData);
     this.#options.input.off('end', this.onEnd);
     this.#options.output.off('drain', this.resume);
@@ -207,26 +212,21 @@ export class ServeSession implements LineSink {
       });
       return;
     }
-    // One controller per request: a `cancel` aborts this handler only, abortAll every one.
-    const controller = new AbortController();
-    if (this.#abort.signal.aborted) controller.abort(this.#abort.signal.reason);
+    // A `cancel` aborts this handler only, abortAll every one: no controller or listener per
+    // request, the session aborts the call itself.
+    const call = new HandlerCall({
+      requestId: id,
+      headers: stringRecord(request.headers),
+      metadata: stringRecord(request.metadata),
+      timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
+    });
+    if (this.#abort.signal.aborted) call.abort(this.#abort.signal.reason);
     // Ids are unique among a connection's requests in flight; a duplicate only loses its cancel.
     const tracked = !this.#running.has(id);
-    if (tracked) this.#running.set(id, controller);
+    if (tracked) this.#running.set(id, call);
     let outcome: HandlerOutcome<unknown>;
     try {
-      outcome = await runHandler(
-        this.#options.handler,
-        input,
-        {
-          requestId: id,
-          headers: stringRecord(request.headers),
-          metadata: stringRecord(request.metadata),
-          timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
-          signal: controller.signal,
-        },
-        this.#options.tracing,
-      );
+      outcome = await runHandler(this.#options.handler, input, call, this.#options.tracing);
     } finally {
       if (tracked) this.#running.delete(id);
     }
@@ -263,7 +263,23 @@ export class ServeSession implements LineSink {
         error: `cannot encode the response: ${error instanceof Error ? error.message : String(error)}`,
       })}\n`;
     }
-    if (!output.write(line)) {
+    // The replies of one tick (the handlers that finished together) leave in one write at its
+    // end: one syscall and one wake-up of the host instead of one per reply.
+    if (this.#batch === '') {
+      this.#batch = line;
+      process.nextTick(this.writeBatch);
+    } else {
+      this.#batch += line;
+    }
+  }
+
+  /** @internal writes the replies batched in this tick. */
+  writeBatch(): void {
+    const text = this.#batch;
+    this.#batch = '';
+    const output = this.#options.output;
+    if (text === '' || output.destroyed || output.writableEnded) return;
+    if (!output.write(text)) {
       this.#options.input.pause();
       output.once('drain', this.resume);
     }
@@ -272,6 +288,8 @@ export class ServeSession implements LineSink {
   #done(): void {
     this.#inFlight--;
     if (this.#inFlight === 0) {
+      // Whoever waits for idle (close, shutdown) finds every reply written.
+      this.writeBatch();
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
@@ -282,6 +300,7 @@ export class ServeSession implements LineSink {
   #maybeFinished(): void {
     if (this.#finished || !this.#inputEnded || this.#inFlight > 0) return;
     this.#finished = true;
+    this.writeBatch();
     this.#options.onFinished?.();
   }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { DEFAULT_CLUSTER, type ClusterConfig } from '../config/cluster-schema.js';
+import { DEFAULT_CLUSTER } from '../config/cluster-defaults.js';
+import type { ClusterConfig } from '../config/cluster-schema.js';
 import { createRedisClient, loadRedis } from '../cluster/redis.js';
 import {
   ANNOUNCE_SCRIPT,

@@ -6,7 +6,9 @@ export interface HandlerContext {
   /**
    * Aborts when the host's deadline passes or the host gives up on the request: its caller
    * aborted it or its deadline passed (HTTP: the connection closes; gRPC: the call is cancelled;
-   * Unix and exec: a `cancel` message names it), or the connection goes away.
+   * Unix and exec: a `cancel` message names it), or the connection goes away. The plugin's own
+   * deadline watch is shared by all requests (no timer per request) and may fire up to 1/64 of
+   * the timeout late (the host's cancel comes at the exact deadline). Created when first read.
    */
   readonly signal: AbortSignal;
   /** Absolute deadline (epoch ms) sent by the host, if any. */

@@ -143,6 +143,7 @@ export class ExecChild implements LineSink {
   async stop(stdinGraceMs: number, termGraceMs: number): Promise<ExitInfo> {
     this.#stopping = true;
     if (this.#exit === undefined) {
+      this.channel.writeBatch();
       this.#process.stdin.end();
       if (!(await settlesWithin(this.exited, stdinGraceMs))) {
         this.kill('SIGTERM');

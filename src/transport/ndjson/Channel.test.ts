@@ -96,19 +96,30 @@ test('lines wait for drain when the output is full, and are written in order', a
     maxLineBytes: 1024,
     source: 'test',
   });
-  const calls = ['a', 'b', 'c'].map((id) => ch.request({ type: 'ping', request_id: id }));
-  assert.equal(chunks.length, 1, 'only the first line went out while the output is full');
-  while (chunks.length < 3) {
+  const calls = [ch.request({ type: 'ping', request_id: 'a' })];
+  await new Promise((r) => process.nextTick(r));
+  assert.equal(chunks.length, 1, 'the line went out at the end of its tick');
+  calls.push(...['b', 'c'].map((id) => ch.request({ type: 'ping', request_id: id })));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(chunks.length, 1, 'the next lines wait while the output is full');
+  const lines = (): string[] => chunks.join('').split('\n').filter(Boolean);
+  while (lines().length < 3) {
     const next = release!;
     release = undefined;
     next();
     await new Promise((r) => setImmediate(r));
   }
   assert.deepEqual(
-    chunks.map((c) => JSON.parse(c).request_id),
+    lines().map((c) => JSON.parse(c).request_id),
     ['a', 'b', 'c'],
   );
-  for (const id of ['a', 'b', 'c']) ch.push(Buffer.from(`{"request_id":"${id}","success":true}\n`));
+  calls.push(ch.request({ type: 'ping', request_id: 'd' }));
+  release!();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(JSON.parse(lines()[3]!).request_id, 'd', 'writing goes on once drained');
+  release!();
+  for (const id of ['a', 'b', 'c', 'd'])
+    ch.push(Buffer.from(`{"request_id":"${id}","success":true}\n`));
   await Promise.all(calls);
 });
 
@@ -147,4 +158,72 @@ test('a call giving up while a reply line is merely cut by a chunk boundary is n
   second.abort();
   await assert.rejects(b);
   assert.equal(stalls, 1);
+});
+
+test('the lines of one tick leave in one write, in order, a cancel after its request', async () => {
+  const chunks: string[] = [];
+  const output = new Writable({
+    write(chunk: Buffer, _enc, callback) {
+      chunks.push(chunk.toString());
+      callback();
+    },
+  });
+  const ch = new Channel({
+    plugin: 'p',
+    logger: recordingLogger(),
+    output,
+    maxLineBytes: 1024,
+    source: 'test',
+  });
+  const controller = new AbortController();
+  const a = ch.request({ type: 'ping', request_id: 'a' }, controller.signal);
+  const b = ch.request({ type: 'ping', request_id: 'b' });
+  controller.abort();
+  await assert.rejects(a, { code: ErrorCode.CallAborted });
+  const c = ch.request({ type: 'ping', request_id: 'c' });
+  assert.equal(chunks.length, 0, 'nothing is written before the end of the tick');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(chunks.length, 1, "the tick's lines leave in one write");
+  assert.deepEqual(
+    chunks
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { type: string; request_id: string })
+      .map((line) => `${line.type}:${line.request_id}`),
+    ['ping:a', 'ping:b', 'cancel:a', 'ping:c'],
+  );
+  for (const id of ['b', 'c']) ch.push(Buffer.from(`{"request_id":"${id}","success":true}\n`));
+  await Promise.all([b, c]);
+});
+
+test('lines batched in a tick are written before the output is ended, and none after a close', async () => {
+  const chunks: string[] = [];
+  const output = new PassThrough();
+  output.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  const ch = new Channel({
+    plugin: 'p',
+    logger: recordingLogger(),
+    output,
+    maxLineBytes: 1024,
+    source: 'test',
+  });
+  void ch.request({ type: 'ping', request_id: 'a' });
+  void ch.request({ type: 'ping', request_id: 'b' });
+  ch.writeBatch();
+  output.end();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(chunks.join('').split('\n').filter(Boolean), [
+    '{"type":"ping","request_id":"a"}',
+    '{"type":"ping","request_id":"b"}',
+  ]);
+
+  const closed = channel();
+  const first = closed.ch.request({ type: 'ping', request_id: 'y' });
+  const late = closed.ch.request({ type: 'ping', request_id: 'z' });
+  closed.ch.close(new Error('link down'));
+  await assert.rejects(first, /link down/);
+  await assert.rejects(late, /link down/);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(closed.written, [], 'a closed channel writes nothing batched');
 });

@@ -42,7 +42,7 @@ export const STALL_AFTER_MS = 1_000;
 interface QueuedLine {
   id: string;
   line: string;
-  control?: boolean;
+  control: boolean;
 }
 
 /**
@@ -52,14 +52,18 @@ interface QueuedLine {
  *
  * A reply line that is not JSON, or names no waiting call, is logged and skipped: it never fails
  * the connection and never takes another call's reply. A reply longer than `maxLineBytes` fails
- * its own call with `PLUGIN_1210` and the channel goes on. Writes wait for `drain` when the
- * output is full.
+ * its own call with `PLUGIN_1210` and the channel goes on. The lines of one tick are written
+ * together at its end; writes wait for `drain` when the output is full.
  */
 export class Channel implements LineSink {
   readonly #options: ChannelOptions;
   readonly #reader: LineReader;
   readonly #calls: Correlator<WireReply>;
   #queue: QueuedLine[] = [];
+  /** Set from a tick's first line to the tick's end. */
+  #batching = false;
+  /** The lines of this tick, sent together by {@link writeBatch} at its end. */
+  #batch = '';
   #closedWith: unknown = undefined;
   #seq = 0;
   /** When the reply line now half received began (epoch ms). */
@@ -82,6 +86,7 @@ export class Channel implements LineSink {
       (id) => this.#cancel(id),
     );
     this.flush = this.flush.bind(this);
+    this.writeBatch = this.writeBatch.bind(this);
   }
 
   /** The plugin's name. */
@@ -137,17 +142,55 @@ export class Channel implements LineSink {
       return Promise.reject(encodeError(this.#options.plugin, error));
     }
     const reply = this.#calls.track(request.request_id, cancellation, reader);
-    const output = this.#options.output;
-    if (this.#queue.length > 0 || output.writableNeedDrain) {
-      if (this.#queue.length === 0) output.once('drain', this.flush);
-      this.#queue.push({ id: request.request_id, line });
-      return reply;
-    }
-    // One write per request. Corking the output for the rest of the tick (to send the requests
-    // started by one read in one syscall) was measured slower: 7-9 µs of host CPU per call on
-    // exec at 64 in flight instead of 5-7.
-    output.write(line);
+    this.#send(request.request_id, line, false);
     return reply;
+  }
+
+  // The lines of one tick (typically the calls started by the replies of one read) leave
+  // together in one write at the tick's end (process.nextTick: before any I/O, so no latency is
+  // added): one syscall and one wake-up of the plugin per tick instead of one per request.
+  // Joining them is a string concatenation, flattened once when written. Measured against a
+  // minimal exec server at 64 in flight: host CPU 21.5 -> 13.4 µs/call, the server's 10 -> 8
+  // (docs/performance.md). Writing a tick's first line at once and batching the rest was no
+  // better.
+  #send(id: string, line: string, control: boolean): void {
+    if (this.#queue.length > 0) {
+      this.#queue.push({ id, line, control });
+      return;
+    }
+    if (this.#batching) {
+      this.#batch += line;
+      return;
+    }
+    const output = this.#options.output;
+    if (output.writableNeedDrain) {
+      output.once('drain', this.flush);
+      this.#queue.push({ id, line, control });
+      return;
+    }
+    this.#batching = true;
+    this.#batch = line;
+    process.nextTick(this.writeBatch);
+  }
+
+  /**
+   * @internal writes the lines batched in this tick now. Runs on its own at the end of the tick;
+   * the owner calls it before ending the output, so that nothing batched is lost.
+   */
+  writeBatch(): void {
+    this.#batching = false;
+    const text = this.#batch;
+    if (text === '') return;
+    this.#batch = '';
+    const output = this.#options.output;
+    if (this.#closedWith !== undefined || output.destroyed || output.writableEnded) return;
+    if (this.#queue.length > 0 || output.writableNeedDrain) {
+      // The output is full: the batch waits for `drain` like any line (sent whole).
+      if (this.#queue.length === 0) output.once('drain', this.flush);
+      this.#queue.push({ id: '', line: text, control: true });
+      return;
+    }
+    output.write(text);
   }
 
   /** Feeds bytes read from the plugin. */
@@ -170,6 +213,7 @@ export class Channel implements LineSink {
     if (this.#closedWith !== undefined) return;
     this.#closedWith = error;
     this.#queue = [];
+    this.#batch = '';
     this.#options.output.off('drain', this.flush);
     this.#calls.rejectAll(error);
   }
@@ -180,7 +224,7 @@ export class Channel implements LineSink {
     while (this.#queue.length > 0) {
       const next = this.#queue.shift()!;
       // A call aborted while queued is not sent at all.
-      if (next.control !== true && !this.#calls.has(next.id)) continue;
+      if (!next.control && !this.#calls.has(next.id)) continue;
       if (!output.write(next.line)) break;
     }
     if (this.#queue.length > 0) output.once('drain', this.flush);
@@ -249,12 +293,8 @@ export class Channel implements LineSink {
     if (this.#closedWith !== undefined) return;
     const output = this.#options.output;
     if (output.destroyed || output.writableEnded) return;
-    if (this.#queue.length > 0) {
-      if (this.#queue.some((queued) => queued.id === id && queued.control !== true)) return;
-      this.#queue.push({ id, line: cancelLine(id), control: true });
-      return;
-    }
-    output.write(cancelLine(id));
+    if (this.#queue.some((queued) => queued.id === id && queued.control !== true)) return;
+    this.#send(id, cancelLine(id), true);
   }
 
   /** @internal LineSink: a reply line over the limit. */
