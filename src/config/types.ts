@@ -40,7 +40,16 @@ export interface CircuitBreakerConfig {
    */
   mode: 'consecutive' | 'rate';
   failureThreshold: number;
+  /** Time open before the first half-open probe. */
   recoveryTimeout: number;
+  /**
+   * Each failed half-open probe multiplies the next open period by this (default 2): an
+   * instance that stays down is probed less and less often. 1 keeps every period at
+   * `recoveryTimeout`. A close starts again from `recoveryTimeout`.
+   */
+  recoveryMultiplier: number;
+  /** Longest open period the multiplier can reach (default 5 min; never below `recoveryTimeout`). */
+  maxRecoveryTimeout: number;
   minRequestThreshold: number;
   successThreshold: number;
   errorThresholdPercentage: number;
