@@ -159,6 +159,15 @@ export class GroupRoute<M extends GroupMember> {
     this.balancer.update?.(this.list);
   }
 
+  /**
+   * A hint that `member` is worth measuring again soon (it came back from an ejection, another
+   * replica saw it recover): latency-aware strategies probe it the next time they draw it,
+   * however poorly they rate it (see docs/balancing.md, Recovery). Other strategies ignore it.
+   */
+  probe(member: M): void {
+    this.balancer.probe?.(member);
+  }
+
   /** The member for the next attempt, or undefined when none can take it. */
   pick(request: GroupRequest): M | undefined {
     const list = this.list;
