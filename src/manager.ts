@@ -42,6 +42,7 @@ import { Counters, type CounterSnapshot, type MetricsOptions } from './observe/s
 import type { CallTracer } from './observe/tracing.js';
 import { Call, type CallHost, type InflightCall } from './pipeline/Call.js';
 import { Deadlines } from './pipeline/Deadlines.js';
+import { outlierReporter } from './observe/outlierEvents.js';
 import { Targets } from './pipeline/Targets.js';
 import { PluginSlot, type PluginSnapshot, type PluginState } from './pipeline/PluginSlot.js';
 import { settlesWithin } from './internal/timeout.js';
@@ -154,7 +155,12 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly codec: Codec;
   private readonly bus: TypedEvents;
   private readonly factories = new Map<string, PluginFactory>();
-  private readonly targets = new Targets();
+  private readonly targets = new Targets({
+    onOutlier: outlierReporter(
+      () => this.bus,
+      () => this.logger,
+    ),
+  });
   private readonly host: CallHost;
   private readonly readinessTracker: ReadinessTracker;
   private readonly lifecycleHooks: LifecycleHooks;
@@ -402,7 +408,9 @@ export class Manager<Req = unknown, Resp = unknown> {
       );
     }
     const changedGroups = [...diff.groups.added, ...diff.groups.updated.map((g) => g.name)];
-    for (const name of changedGroups) this.targets.setGroup(name, balancers.get(name)!);
+    for (const name of changedGroups) {
+      this.targets.setGroup(name, balancers.get(name)!, next.groups[name]);
+    }
     const result = await applyReload(this.reloadRuntime, next, diff, options);
     this.targets.dropEmptyGroups(diff.groups.removed);
     this.targets.groupConfigs = { ...next.groups };
@@ -487,7 +495,9 @@ export class Manager<Req = unknown, Resp = unknown> {
       );
     }
     this.targets.groupConfigs = { ...this.targets.groupConfigs, ...parsed.groups };
-    for (const [name, balancer] of balancers) this.targets.setGroup(name, balancer);
+    for (const [name, balancer] of balancers) {
+      this.targets.setGroup(name, balancer, parsed.groups[name]);
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import { GroupRoute } from '../balance/GroupRoute.js';
+import { OutlierDetector, type OutlierEvent } from '../balance/OutlierDetector.js';
 import { createBalancer } from '../balance/registry.js';
 import type { Balancer } from '../balance/types.js';
 import type { GroupConfig, ManagerConfig } from '../config/types.js';
@@ -10,6 +11,12 @@ import type { PluginSlot, Route } from './PluginSlot.js';
  * pipeline reads routes from here; load, register and reload change it, one slot or group at a
  * time, so that a name always leads to exactly one route.
  */
+/** Options of {@link Targets}. */
+export interface TargetsOptions {
+  /** Told of each ejection and return of a group member (events, logs, metrics). */
+  onOutlier?: ((group: string, event: OutlierEvent) => void) | undefined;
+}
+
 export class Targets<S extends PluginSlot = PluginSlot> {
   private readonly slots = new Map<string, S>();
   private readonly routes = new Map<string, Route>();
@@ -18,6 +25,8 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   private readonly members = new Map<string, Map<string, S>>();
   /** The `groups` section in force, as a reload compares it. */
   groupConfigs: Record<string, GroupConfig> = {};
+
+  constructor(private readonly options: TargetsOptions = {}) {}
 
   route(target: string): Route | undefined {
     return this.routes.get(target);
@@ -90,9 +99,23 @@ export class Targets<S extends PluginSlot = PluginSlot> {
     }
   }
 
-  /** Adds (or replaces) the group `name` with `balancer`, members taken from the plugins. */
-  setGroup(name: string, balancer: Balancer): void {
+  /**
+   * Adds (or replaces) the group `name` with `balancer`, members taken from the plugins; with
+   * `config.outlierDetection` enabled, the group ejects outliers.
+   */
+  setGroup(name: string, balancer: Balancer, config?: GroupConfig): void {
     const group = new GroupRoute<PluginSlot>(name, this.membersOf(name), balancer);
+    const outliers = config?.outlierDetection;
+    if (outliers?.enabled === true) {
+      const onOutlier = this.options.onOutlier;
+      group.detectOutliers(
+        new OutlierDetector(outliers, (event) => {
+          // A member back from an ejection is measured again, not rated on its penalties.
+          if (event.kind === 'returned') group.probe(event.member as PluginSlot);
+          onOutlier?.(name, event);
+        }),
+      );
+    }
     this.groups.set(name, group);
     this.routes.set(name, group);
   }
