@@ -46,6 +46,20 @@ export interface ManagerEvents {
   'circuit-open': CircuitEvent;
   'circuit-half-open': CircuitEvent;
   'circuit-close': CircuitEvent;
+  /**
+   * Outlier detection took a member out of its group (`groups.<name>.outlierDetection`): it
+   * failed `consecutiveFailures` attempts in a row. It serves only in panic mode for `durationMs`.
+   */
+  'outlier-ejected': {
+    group: string;
+    plugin: string;
+    /** Times ejected (the multiplier of the ejection time). */
+    ejections: number;
+    durationMs: number;
+    consecutiveFailures: number;
+  };
+  /** An ejected member's time is up: it takes calls again (seen at the group's next pick). */
+  'outlier-returned': { group: string; plugin: string; ejections: number; ejectedForMs: number };
   /** A failed attempt is about to be retried. */
   retry: { target: string; plugin: string; attempt: number; code: ErrorCode };
   /** A call was refused by the plugin's rate limiter. */

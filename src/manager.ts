@@ -11,6 +11,7 @@ import { settlesWithin } from './internal/timeout.js';
 import type { AdminAddress } from './observe/adminServer.js';
 import { LevelFilter, silentLogger } from './observe/logger.js';
 import { MetricsEndpoint } from './observe/metricsEndpoint.js';
+import { outlierReporter } from './observe/outlierEvents.js';
 import type { MetricsSnapshot } from './observe/metricsSnapshot.js';
 import { Counters, type CounterSnapshot, type MetricsOptions } from './observe/stats.js';
 import type {
@@ -61,7 +62,7 @@ export class Manager<Req = unknown, Resp = unknown> {
   private readonly bus: TypedEvents;
   private readonly factories = new Map<string, PluginFactory>([[IN_PROCESS, inProcessFactory]]);
   private readonly strategies = new BalancerRegistry();
-  private readonly targets = new Targets(this.strategies);
+  private readonly targets: Targets;
   private readonly host: CallHost;
   private readonly readinessTracker: ReadinessTracker;
   private readonly waiters = new ReadyWaiters(() => this.readiness().reason);
@@ -75,6 +76,10 @@ export class Manager<Req = unknown, Resp = unknown> {
   constructor(options: ManagerOptions = {}) {
     const logger = new LevelFilter(options.logger ?? silentLogger);
     this.bus = new TypedEvents(logger);
+    this.targets = new Targets({
+      strategies: this.strategies,
+      onOutlier: outlierReporter(this.bus, logger),
+    });
     this.readinessTracker = new ReadinessTracker(DEFAULT_READINESS, (report) => {
       if (report.ready) {
         this.bus.emit('ready', { report });

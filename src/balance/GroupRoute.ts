@@ -3,6 +3,7 @@ import type { RetryConfig } from '../config/types.js';
 import { ErrorCode, PluginError } from '../errors.js';
 import { RetryBudget } from '../resilience/RetryBudget.js';
 import type { BlockReason } from './availability.js';
+import type { OutlierDetector } from './OutlierDetector.js';
 import type { Balancer, Candidate, PickRequest } from './types.js';
 
 /** The retry policy, deadline cap and retry budget of calls to a target. */
@@ -48,13 +49,21 @@ class Selection implements PickRequest {
   operation: string | undefined = undefined;
   pass = AVAILABLE;
   tried: readonly unknown[] = NONE;
+  /** Ejected members, passed over outside panic mode (undefined: none). */
+  excluded: readonly unknown[] | undefined = undefined;
 
   accepts(candidate: Candidate): boolean {
     switch (this.pass) {
       case AVAILABLE:
-        return candidate.available;
+        return (
+          candidate.available && (this.excluded === undefined || !this.excluded.includes(candidate))
+        );
       case AVAILABLE_UNTRIED:
-        return candidate.available && !this.tried.includes(candidate);
+        return (
+          candidate.available &&
+          !this.tried.includes(candidate) &&
+          (this.excluded === undefined || !this.excluded.includes(candidate))
+        );
       case PANIC_UNTRIED:
         return panicEligible(candidate) && !this.tried.includes(candidate);
       default:
@@ -90,10 +99,13 @@ const FAILURE_FLOOR_MS = 250;
  * Each pick tries, in order, until one finds a member:
  * 1. available members the call has not tried yet (a retry fails over to another instance);
  * 2. available members, tried ones included;
- * 3. panic mode: members that are only unhealthy, untried first. When every member looks
- *    unhealthy the health checks are as likely to be wrong as the members, so the group still
- *    tries rather than fails without trying. Disabled, draining, closed members and members
- *    whose circuit breaker denies a call are never picked.
+ * 3. panic mode: members that are only unhealthy or ejected, untried first. When every member
+ *    looks unhealthy the health checks are as likely to be wrong as the members, so the group
+ *    still tries rather than fails without trying. Disabled, draining, closed members and
+ *    members whose circuit breaker denies a call are never picked.
+ *
+ * With outlier detection ({@link GroupRoute.detectOutliers}), ejected members are passed over in
+ * 1 and 2, unless the group is below its panic threshold (then they are picked like the others).
  * When none is found, {@link GroupRoute.unavailable} says why (`LOADBALANCER_1701`).
  *
  * `GroupRoute<PluginSlot>` is the pipeline's `Route` for a group once `PluginSlot` implements
@@ -105,6 +117,7 @@ export class GroupRoute<M extends GroupMember> {
   private list: readonly M[];
   private fallbackBudget: RetryBudget | undefined;
   private readonly selection = new Selection();
+  private outliers: OutlierDetector | undefined;
 
   /**
    * @param name the group name (the `execute()` target)
@@ -152,11 +165,31 @@ export class GroupRoute<M extends GroupMember> {
   setMembers(members: readonly M[]): void {
     this.list = Object.freeze([...members]);
     this.balancer.update?.(this.list);
+    this.outliers?.retain(this.list);
+  }
+
+  /** Turns outlier ejection on with `detector` (see {@link OutlierDetector}), or off. */
+  detectOutliers(detector: OutlierDetector | undefined): void {
+    this.outliers = detector;
+  }
+
+  /** The group's outlier detector, when ejection is on. */
+  get outlierDetector(): OutlierDetector | undefined {
+    return this.outliers;
   }
 
   /** A member's weight or priority changed in place: let the strategy rebuild. */
   refresh(): void {
     this.balancer.update?.(this.list);
+  }
+
+  /**
+   * A hint that `member` is worth measuring again soon (it came back from an ejection, another
+   * replica saw it recover): latency-aware strategies probe it the next time they draw it,
+   * however poorly they rate it (see docs/balancing.md, Recovery). Other strategies ignore it.
+   */
+  probe(member: M): void {
+    this.balancer.probe?.(member);
   }
 
   /** The member for the next attempt, or undefined when none can take it. */
@@ -168,6 +201,8 @@ export class GroupRoute<M extends GroupMember> {
     selection.key = request.key;
     selection.operation = request.operation;
     selection.tried = tried;
+    const outliers = this.outliers;
+    selection.excluded = outliers === undefined ? undefined : outliers.excluding(list);
     let member: M | undefined;
     if (tried.length === 0) {
       member = this.pass(AVAILABLE) ?? this.pass(PANIC);
@@ -179,6 +214,7 @@ export class GroupRoute<M extends GroupMember> {
         this.pass(PANIC);
     }
     selection.tried = NONE; // do not keep the call's list alive
+    selection.excluded = undefined;
     return member;
   }
 
@@ -207,6 +243,7 @@ export class GroupRoute<M extends GroupMember> {
       tracker.observe(Math.max(latencyMs, penalty));
     }
     this.balancer.observe?.(member, operation, latencyMs, ok);
+    this.outliers?.observe(member, ok, this.list.length);
   }
 
   /**

@@ -103,9 +103,10 @@ export class OutstandingWork {
 
   /**
    * A call on `candidate` ended after `latencyMs`. `cost` is its operation's expected cost as
-   * known before this call is learned from (0 when it was not tracked).
+   * known before this call is learned from (0 when it was not tracked). `restart`: the call was
+   * a probe (see `Probes`), whose measurement replaces the member's slowness when it succeeded.
    */
-  ended(candidate: Candidate, cost: number, latencyMs: number, ok: boolean): void {
+  ended(candidate: Candidate, cost: number, latencyMs: number, ok: boolean, restart = false): void {
     const state = this.index.get(candidate);
     if (state === undefined) return; // left the group meanwhile
     if (cost > 0) {
@@ -113,7 +114,10 @@ export class OutstandingWork {
       state.calls--;
       let ratio = latencyMs / cost;
       if (!ok) ratio = Math.max(ratio, FAILURE_FACTOR * (state.slowness.estimate() || 1));
-      state.slowness.observe(Math.min(MAX_RATIO, Math.max(1 / MAX_RATIO, ratio)));
+      ratio = Math.min(MAX_RATIO, Math.max(1 / MAX_RATIO, ratio));
+      // A probe of a member rated poorly for long: its slowness starts again from this call.
+      if (restart && ok) state.slowness.restart(ratio);
+      else state.slowness.observe(ratio);
     }
     // Reconcile with the pipeline's count (it no longer includes this call).
     const inFlight = candidate.inFlight;

@@ -9,6 +9,16 @@ describe('PeakEwma', () => {
     assert.equal(new PeakEwma().estimate(), 0);
   });
 
+  test('restart() forgets the history: the estimate is the one sample, then blends as before', () => {
+    const clock = new ManualClock();
+    const ewma = new PeakEwma({ now: clock.now, decayMs: 1_000 });
+    ewma.observe(100);
+    ewma.restart(4);
+    assert.equal(ewma.estimate(), 4);
+    ewma.observe(50);
+    assert.equal(ewma.estimate(), 50, 'a later peak still replaces it');
+  });
+
   test('takes a sample above the estimate at once (peak)', () => {
     const clock = new ManualClock();
     const ewma = new PeakEwma({ now: clock.now });

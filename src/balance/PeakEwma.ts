@@ -59,6 +59,12 @@ export class PeakEwma implements LatencyTracker {
     return elapsed > 0 ? cost * Math.exp(-elapsed / this.decayMs) : cost;
   }
 
+  /** Forgets the history: the estimate becomes `latencyMs`, as if it were the first sample. */
+  restart(latencyMs: number): void {
+    this.cost = latencyMs > 0 ? latencyMs : 0;
+    this.stamp = this.now();
+  }
+
   observe(latencyMs: number): void {
     const now = this.now();
     const elapsed = now - this.stamp;

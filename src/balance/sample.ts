@@ -124,19 +124,31 @@ export class Scan {
     score: Score,
     now: number,
   ): C | undefined {
+    const index = this.bestIndex(candidates, request, score, now);
+    return index < 0 ? undefined : candidates[index];
+  }
+
+  /** As {@link Scan.best}, but the index of the candidate (-1 for none). */
+  bestIndex(
+    candidates: readonly Candidate[],
+    request: PickRequest,
+    score: Score,
+    now: number,
+  ): number {
     const n = candidates.length;
     let i = this.start < n ? this.start : 0;
     this.start = i + 1;
-    let best: C | undefined;
+    let best = -1;
     let bestScore = Infinity;
     for (let k = 0; k < n; k++) {
+      const index = i;
       const candidate = candidates[i]!;
       if (++i === n) i = 0;
       if (!request.accepts(candidate)) continue;
       const value = score(candidate, now);
-      if (value === 0) return candidate;
-      if (best === undefined || value < bestScore) {
-        best = candidate;
+      if (value === 0) return index;
+      if (best < 0 || value < bestScore) {
+        best = index;
         bestScore = value;
       }
     }

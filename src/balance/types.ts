@@ -13,11 +13,17 @@ export interface LatencyTracker {
   estimate(now?: number): number;
   /** Records the latency of one attempt. */
   observe(latencyMs: number): void;
+  /**
+   * Forgets the history and starts again from this one measurement: a probe of a member whose
+   * estimate was stale (see `Probes`). Trackers without it keep blending.
+   */
+  restart?(latencyMs: number): void;
 }
 
 /**
  * What a strategy reads of one instance of a group. Strategies never change a candidate; the
- * pipeline keeps `inFlight` and the tracker up to date.
+ * pipeline keeps `inFlight` and the tracker up to date (a strategy may only tell the tracker to
+ * {@link LatencyTracker.restart} from a probe's measurement).
  */
 export interface Candidate {
   readonly name: string;
@@ -64,6 +70,12 @@ export interface Balancer {
    * (rings, prefix sums, tiers). Strategies that derive nothing leave it out.
    */
   update?(members: readonly Candidate[]): void;
+  /**
+   * A hint that `candidate` is worth measuring again soon (another replica saw it recover, it
+   * came back from an ejection): latency-aware strategies probe it the next time it is drawn,
+   * however poorly they rate it. Strategies that do not rate members leave it out.
+   */
+  probe?(candidate: Candidate): void;
   /** An attempt on `candidate` ended after `latencyMs`; `ok` is false for a failure. */
   observe?(
     candidate: Candidate,

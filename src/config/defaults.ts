@@ -23,6 +23,8 @@ export const DEFAULT_POLICY: PolicyConfig = {
     mode: 'consecutive',
     failureThreshold: 5,
     recoveryTimeout: 30_000,
+    recoveryMultiplier: 2,
+    maxRecoveryTimeout: 300_000,
     minRequestThreshold: 3,
     successThreshold: 2,
     errorThresholdPercentage: 50,

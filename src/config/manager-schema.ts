@@ -13,6 +13,7 @@ import { clusterRules, clusterSchema } from './cluster-schema.js';
 import { closest, normaliseKeys, snakeCase, type KeyProblem } from './keys.js';
 import { NAME, NAME_RULE, pluginSchema, type SchemaContext } from './plugin-schema.js';
 import { policySchema } from './policy-schema.js';
+import { outlierSchema } from './outlier-schema.js';
 import { discoverySchema } from './discovery-schema.js';
 import type { LogLevel, ManagerConfig, PolicyConfig } from './types.js';
 
@@ -75,6 +76,7 @@ function groupSchema(context: SchemaContext) {
     z.strictObject({
       strategy: kit.text(strategy).default('round-robin'),
       options: kit.freeform().default(() => ({})),
+      outlierDetection: outlierSchema(kit).optional(),
     }),
   );
 }

@@ -100,6 +100,30 @@ describe('parseConfig', () => {
     assert.equal(plugin.startup.timeout, 250);
   });
 
+  test('reads the breaker backoff in either spelling, and refuses a multiplier below 1', () => {
+    const config = parseConfig(
+      {
+        defaults: { circuit_breaker: { recovery_multiplier: 3, max_recovery_timeout: '10m' } },
+        plugins: [http, { ...http, name: 'q', circuitBreaker: { recoveryMultiplier: 1 } }],
+      },
+      { env: {} },
+    );
+    assert.equal(config.plugins[0]!.circuitBreaker.recoveryMultiplier, 3);
+    assert.equal(config.plugins[0]!.circuitBreaker.maxRecoveryTimeout, 600_000);
+    assert.equal(config.plugins[1]!.circuitBreaker.recoveryMultiplier, 1);
+    assert.equal(config.plugins[1]!.circuitBreaker.maxRecoveryTimeout, 600_000);
+    assert.throws(
+      () =>
+        parseConfig(
+          { plugins: [{ ...http, circuitBreaker: { recoveryMultiplier: 0.5 } }] },
+          { env: {} },
+        ),
+      (error: unknown) =>
+        isConfigError(error) &&
+        error.issues.some((i) => i.path === 'plugins[0].circuitBreaker.recoveryMultiplier'),
+    );
+  });
+
   test('reads snake_case and camelCase keys to the same config', () => {
     const snake = {
       default_retry: {

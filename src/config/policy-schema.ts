@@ -35,6 +35,8 @@ function circuitBreaker(kit: FieldKit, base: CircuitBreakerConfig) {
       mode: kit.text(z.enum(['consecutive', 'rate'])).default(base.mode),
       failureThreshold: kit.number(z.int().positive()).default(base.failureThreshold),
       recoveryTimeout: kit.duration('positive').default(base.recoveryTimeout),
+      recoveryMultiplier: kit.number(z.number().min(1)).default(base.recoveryMultiplier),
+      maxRecoveryTimeout: kit.duration('positive').default(base.maxRecoveryTimeout),
       minRequestThreshold: kit.number(z.int().positive()).default(base.minRequestThreshold),
       successThreshold: kit.number(z.int().positive()).default(base.successThreshold),
       errorThresholdPercentage: kit

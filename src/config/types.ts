@@ -44,7 +44,16 @@ export interface CircuitBreakerConfig {
    */
   mode: 'consecutive' | 'rate';
   failureThreshold: number;
+  /** Time open before the first half-open probe. */
   recoveryTimeout: number;
+  /**
+   * Each failed half-open probe multiplies the next open period by this (default 2): an
+   * instance that stays down is probed less and less often. 1 keeps every period at
+   * `recoveryTimeout`. A close starts again from `recoveryTimeout`.
+   */
+  recoveryMultiplier: number;
+  /** Longest open period the multiplier can reach (default 5 min; never below `recoveryTimeout`). */
+  maxRecoveryTimeout: number;
   minRequestThreshold: number;
   successThreshold: number;
   errorThresholdPercentage: number;
@@ -168,6 +177,34 @@ export interface GroupConfig {
   strategy: BalancingStrategy | string;
   /** Strategy-specific options (virtual nodes, window, threshold, …). */
   options: Record<string, unknown>;
+  /** Outlier ejection (docs/balancing.md); absent = off. */
+  outlierDetection?: OutlierDetectionConfig | undefined;
+}
+
+/**
+ * Outlier ejection in the Envoy sense: a member with `consecutiveFailures` failed attempts in a
+ * row is taken out of its group for `baseEjectionTime × times ejected` (at most
+ * `maxEjectionTime`), unless that would eject more than `maxEjectionPercent` of the group (one
+ * member always may be). An ejected member serves only in panic mode.
+ */
+export interface OutlierDetectionConfig {
+  /** Default true once the section is present. */
+  enabled: boolean;
+  /** Failed attempts in a row that eject a member (Envoy's `consecutive_5xx`, default 5). */
+  consecutiveFailures: number;
+  /** Ejection time of a first ejection; the n-th lasts n times as long (default 30 s). */
+  baseEjectionTime: number;
+  /** Longest ejection (default 5 min). */
+  maxEjectionTime: number;
+  /** Largest share of the group ejected at once, % (default 10; one member always may be). */
+  maxEjectionPercent: number;
+  /** Each interval a member stays in service takes one off its ejection count (default 10 s). */
+  interval: number;
+  /**
+   * Panic threshold, % (Envoy's `healthy_panic_threshold`, default 50): when fewer of the
+   * group's members than this are available and not ejected, ejected members take calls again.
+   */
+  panicThreshold: number;
 }
 
 /** When the initial set counts as ready: see docs/readiness.md. */

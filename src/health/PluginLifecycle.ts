@@ -41,13 +41,24 @@ export interface LifecycleHooks<S extends Supervised = Supervised> {
  * An attempt is `plugin.start()` plus a first successful health check (when health checks are
  * enabled), within `startup.timeout`. After `startup.maxAttempts` failed attempts the plugin is
  * `failed`, which readiness counts as "finished trying"; the attempts then go on in the
- * background at `startup.maxInterval`, so a plugin whose endpoint appears later becomes ready
- * without a restart of the manager. It is never dropped and never assumed healthy.
+ * background, so a plugin whose endpoint appears later becomes ready without a restart of the
+ * manager. It is never dropped and never assumed healthy.
+ *
+ * How often the background attempts come depends on how the last one failed:
+ * - its `start()` failed (nothing to connect to, the child would not spawn): every
+ *   `startup.maxInterval`, with jitter;
+ * - it started, and only its health check failed (a gRPC server answering NOT_SERVING, a health
+ *   endpoint answering 503): every `healthCheck.interval` (when shorter). Such a plugin is up and
+ *   watched like any other: it becomes ready at the first passing check, not up to a
+ *   `maxInterval` later. Repeats of the same failure are reported (event, log) at most once per
+ *   `startup.maxInterval`.
  */
 export class PluginLifecycle<S extends Supervised = Supervised> {
   readonly checker: HealthChecker;
   private readonly controller = new AbortController();
   private lastError: string | undefined;
+  /** Whether the last attempt's `start()` succeeded (then only its health check failed). */
+  private started = false;
 
   constructor(
     private readonly slot: S,
@@ -91,6 +102,9 @@ export class PluginLifecycle<S extends Supervised = Supervised> {
     const signal = this.controller.signal;
     hooks.setState(slot, 'starting');
     let delay = slot.config.startup.initialInterval;
+    // The last failure reported in the background, and when (repeats are reported less often).
+    let reported: string | undefined;
+    let reportedAt = 0;
     for (let attempt = 1; !signal.aborted; attempt++) {
       // Read each time: a reload may change the startup policy of a plugin still retrying.
       const { startup } = slot.config;
@@ -106,14 +120,23 @@ export class PluginLifecycle<S extends Supervised = Supervised> {
       } catch (error) {
         if (signal.aborted) break;
         this.lastError = redactSecrets(errorMessage(error));
-        hooks.attemptFailed(slot, attempt, this.lastError);
+        const now = Date.now();
+        const repeat =
+          attempt > startup.maxAttempts &&
+          this.lastError === reported &&
+          now - reportedAt < startup.maxInterval;
+        if (!repeat) {
+          reported = this.lastError;
+          reportedAt = now;
+          hooks.attemptFailed(slot, attempt, this.lastError);
+        }
       }
       if (attempt === startup.maxAttempts) {
         hooks.setState(slot, 'failed', this.lastError);
         settled();
       }
       const background = attempt >= startup.maxAttempts;
-      const wait = background ? startup.maxInterval : delay;
+      const wait = background ? this.backgroundWait() : delay;
       delay = Math.min(delay * 2, startup.maxInterval);
       try {
         // ±20% jitter: plugins that failed together do not retry in step. While load() waits
@@ -126,9 +149,20 @@ export class PluginLifecycle<S extends Supervised = Supervised> {
     settled();
   }
 
+  /**
+   * The wait before the next background attempt: the health interval when the plugin started
+   * and only its health check failed (its endpoint answers), else `startup.maxInterval`.
+   */
+  private backgroundWait(): number {
+    const { startup, healthCheck } = this.slot.config;
+    if (!this.started || !healthCheck.enabled) return startup.maxInterval;
+    return Math.min(healthCheck.interval, startup.maxInterval);
+  }
+
   /** One attempt: start, then a first successful health check, within `startup.timeout`. */
   private async attempt(stopped: AbortSignal): Promise<void> {
     const { slot } = this;
+    this.started = false;
     const { startup, healthCheck } = slot.config;
     const controller = new AbortController();
     const onStop = (): void => controller.abort(stopped.reason);
@@ -146,6 +180,7 @@ export class PluginLifecycle<S extends Supervised = Supervised> {
     try {
       const start = slot.plugin.start?.(signal);
       if (start !== undefined) await raceSignal(start, signal, () => signal.reason);
+      this.started = true;
       if (!healthCheck.enabled) return;
       const status = await raceSignal(this.checker.checkNow(), signal, () => signal.reason);
       if (status.status !== 'healthy' && status.status !== 'degraded') {

@@ -181,6 +181,9 @@ class Exporter implements PrometheusCollector {
   private readonly healthChecks = new Tally();
   private readonly healthTransitions = new Tally();
   private readonly startupAttempts = new Tally();
+  private readonly ejections = new Tally();
+  /** 1 while a plugin is ejected from its group, 0 once back (plugins seen ejected only). */
+  private readonly ejected = new Map<string, number>();
 
   constructor(
     private readonly source: MetricsSource,
@@ -327,6 +330,23 @@ class Exporter implements PrometheusCollector {
       () => this.healthChecks.samples(),
     );
     metric(
+      'outlier_ejections_total',
+      'Times each plugin was ejected from its group by outlier detection.',
+      'counter',
+      () => this.ejections.samples(),
+    );
+    metric(
+      'outlier_ejected',
+      'Whether each plugin is ejected from its group now (1) or back (0); plugins ever ejected only.',
+      'gauge',
+      () =>
+        [...this.ejected].map(([plugin, value]) => ({
+          labels: NO_LABELS,
+          sharedLabels: this.labelsFor(plugin),
+          value,
+        })),
+    );
+    metric(
       'plugin_state',
       'Lifecycle state of each plugin: 1 for its current state, 0 for the others.',
       'gauge',
@@ -370,6 +390,12 @@ class Exporter implements PrometheusCollector {
     on('circuit-half-open', transition);
     on('circuit-close', transition);
     on('health-change', (e) => this.healthTransitions.inc(this.labelsFor(e.plugin), { to: e.to }));
+    on('outlier-ejected', (e) => {
+      this.ejections.inc(this.labelsFor(e.plugin), NO_LABELS);
+      this.ejected.set(e.plugin, 1);
+    });
+    on('outlier-returned', (e) => this.ejected.set(e.plugin, 0));
+    on('plugin-removed', (e) => this.ejected.delete(e.plugin));
     on('startup-attempt-failed', (e) =>
       this.startupAttempts.inc(this.labelsFor(e.plugin), FAILURE),
     );

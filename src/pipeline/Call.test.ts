@@ -380,7 +380,13 @@ describe('execute: circuit breaker', () => {
       },
       {
         retry: { maxRetries: 0 },
-        circuitBreaker: { failureThreshold: 1, recoveryTimeout: 50, successThreshold: 2 },
+        // A fixed open period (no backoff), so that the sleeps below outlast each one.
+        circuitBreaker: {
+          failureThreshold: 1,
+          recoveryTimeout: 50,
+          recoveryMultiplier: 1,
+          successThreshold: 2,
+        },
       },
     );
     const state = (): string | undefined => manager.plugins()[0]?.breaker?.state;

@@ -1,9 +1,18 @@
 import { GroupRoute } from '../balance/GroupRoute.js';
+import { OutlierDetector, type OutlierEvent } from '../balance/OutlierDetector.js';
 import { BalancerRegistry } from '../balance/registry.js';
 import type { Balancer } from '../balance/types.js';
-import type { ManagerConfig } from '../config/types.js';
+import type { GroupConfig, ManagerConfig } from '../config/types.js';
 import { ErrorCode, isConfigError, type ConfigIssue } from '../errors.js';
 import type { PluginSlot, Route } from './PluginSlot.js';
+
+/** Options of {@link Targets}. */
+export interface TargetsOptions {
+  /** Where groups' balancers come from (the manager's registry). */
+  strategies?: BalancerRegistry | undefined;
+  /** Told of each ejection and return of a group member (events, logs, metrics). */
+  onOutlier?: ((group: string, event: OutlierEvent) => void) | undefined;
+}
 
 /**
  * Every execute target by name: plugins (their slots) and groups share one namespace. The
@@ -17,8 +26,11 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   /** Each group's members by name, in the order of `slots`: a join or leave is O(1). */
   private readonly members = new Map<string, Map<string, S>>();
 
-  /** @param strategies where groups' balancers come from (the manager's registry) */
-  constructor(private readonly strategies: BalancerRegistry = new BalancerRegistry()) {}
+  private readonly strategies: BalancerRegistry;
+
+  constructor(private readonly options: TargetsOptions = {}) {
+    this.strategies = options.strategies ?? new BalancerRegistry();
+  }
 
   route(target: string): Route | undefined {
     return this.routes.get(target);
@@ -91,9 +103,23 @@ export class Targets<S extends PluginSlot = PluginSlot> {
     }
   }
 
-  /** Adds (or replaces) the group `name` with `balancer`, members taken from the plugins. */
-  setGroup(name: string, balancer: Balancer): void {
+  /**
+   * Adds (or replaces) the group `name` with `balancer`, members taken from the plugins; with
+   * `config.outlierDetection` enabled, the group ejects outliers.
+   */
+  setGroup(name: string, balancer: Balancer, config?: GroupConfig): void {
     const group = new GroupRoute<PluginSlot>(name, this.membersOf(name), balancer);
+    const outliers = config?.outlierDetection;
+    if (outliers?.enabled === true) {
+      const onOutlier = this.options.onOutlier;
+      group.detectOutliers(
+        new OutlierDetector(outliers, (event) => {
+          // A member back from an ejection is measured again, not rated on its penalties.
+          if (event.kind === 'returned') group.probe(event.member as PluginSlot);
+          onOutlier?.(name, event);
+        }),
+      );
+    }
     this.groups.set(name, group);
     this.routes.set(name, group);
   }

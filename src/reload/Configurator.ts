@@ -143,7 +143,9 @@ export class Configurator {
     }
     const groups = { ...this.settings.groups, ...parsed.groups };
     this.settings = { ...this.settings, groups, discovery: parsed.discovery };
-    for (const [name, balancer] of balancers) this.targets.setGroup(name, balancer);
+    for (const [name, balancer] of balancers) {
+      this.targets.setGroup(name, balancer, parsed.groups[name]);
+    }
     const slots = this.slots.add(
       plugins.map(({ plugin, config }) => this.slots.newSlot(plugin, config)),
     );
@@ -215,7 +217,9 @@ export class Configurator {
       );
     }
     const changedGroups = [...diff.groups.added, ...diff.groups.updated.map((g) => g.name)];
-    for (const name of changedGroups) this.targets.setGroup(name, balancers.get(name)!);
+    for (const name of changedGroups) {
+      this.targets.setGroup(name, balancers.get(name)!, next.groups[name]);
+    }
     const runtime = this.slots.reloadRuntime((settings, changes) => {
       const { defaults, startupConcurrency, retryBudget, readiness } = settings;
       this.settings = { ...this.settings, defaults, startupConcurrency, retryBudget, readiness };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { DEFAULT_OUTLIER_DETECTION } from '../config/outlier-schema.js';
 import { describe, test } from 'node:test';
 import { parseConfig } from '../builtinConfig.js';
 import {
@@ -314,6 +315,28 @@ describe('diffModels: groups', () => {
     assert.deepEqual(groups.updated, [
       { name: 'tune', changes: ['options.virtualNodes'] },
       { name: 'swap', changes: ['strategy'] },
+    ]);
+  });
+
+  test('reports outlier detection turned on and tuned as group changes', () => {
+    const off = config([], { groups: { pool: { strategy: 'p2c', options: {} } } });
+    const on = config([], {
+      groups: {
+        pool: { strategy: 'p2c', options: {}, outlierDetection: DEFAULT_OUTLIER_DETECTION },
+      },
+    });
+    const tuned = config([], {
+      groups: {
+        pool: {
+          strategy: 'p2c',
+          options: {},
+          outlierDetection: { ...DEFAULT_OUTLIER_DETECTION, consecutiveFailures: 3 },
+        },
+      },
+    });
+    assert.equal(diffModels(off, on).groups.updated[0]?.name, 'pool');
+    assert.deepEqual(diffModels(on, tuned).groups.updated, [
+      { name: 'pool', changes: ['outlierDetection.consecutiveFailures'] },
     ]);
   });
 

@@ -100,6 +100,8 @@ describe('collectPrometheus', () => {
       plugwire_health_checks_total: 'counter',
       plugwire_plugin_state: 'gauge',
       plugwire_startup_attempts_total: 'counter',
+      plugwire_outlier_ejections_total: 'counter',
+      plugwire_outlier_ejected: 'gauge',
       plugwire_ready: 'gauge',
     };
     assert.deepEqual(

@@ -12,6 +12,7 @@ import { LeastLatencyBalancer } from './least-latency.js';
 import { isConfigError } from '../../errors.js';
 import { seededRandom } from '../random.js';
 import { createBalancer } from '../registry.js';
+import { GroupRoute } from '../GroupRoute.js';
 
 describe('least-latency', () => {
   test('prefers the member with the lowest latency estimate', () => {
@@ -65,6 +66,42 @@ describe('least-latency', () => {
     const after = runSequential(pick, members, clock, latencyOf, 4_000);
     const recovered = share(after.slice(-1_000), 'm0');
     assert.ok(recovered > 0.3, `recovered share ${recovered}`);
+  });
+
+  test('probes a member rated poorly once per probe window, and gives it its share back when it is fast', () => {
+    // Calls 1 ms apart: the 10 s decay alone would keep m0 out for tens of seconds.
+    const clock = new ManualClock();
+    const members = fakeMembers(2, { now: clock.now });
+    const route = new GroupRoute('g', members, new LeastLatencyBalancer(clock.now));
+    let slow = true;
+    const run = (count: number): string[] => {
+      const names: string[] = [];
+      for (let i = 0; i < count; i++) {
+        clock.advance(1);
+        const member = route.pick({ key: undefined, operation: undefined, tried: [] })!;
+        route.observe(member, undefined, member.name === 'm0' && slow ? 50 : 1, true);
+        names.push(member.name);
+      }
+      return names;
+    };
+    const during = run(640);
+    // Slow: one probe per window of 64 picks, and nothing more.
+    const probes = during.filter((n) => n === 'm0').length;
+    assert.ok(probes >= 9 && probes <= 11, `${probes} probes of the slow member`);
+    slow = false;
+    const after = run(800);
+    const firstBack = after.indexOf('m0');
+    assert.ok(firstBack >= 0 && firstBack <= 64, `m0 tried again at pick ${firstBack}`);
+    assert.ok(share(after, 'm0') >= 0.4, `m0 got ${share(after, 'm0')} of 800`);
+  });
+
+  test('probeFactor 0 turns probing off', () => {
+    const clock = new ManualClock();
+    const members = fakeMembers(2, { now: clock.now });
+    members[0]!.latency.observe(50);
+    members[1]!.latency.observe(1);
+    const balancer = createBalancer('least-latency', { probeFactor: 0 }, { now: clock.now });
+    for (let i = 0; i < 1_000; i++) assert.equal(balancer.pick(members, request())?.name, 'm1');
   });
 
   test('ignores members that are not accepted', () => {

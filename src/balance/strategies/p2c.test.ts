@@ -34,11 +34,11 @@ describe('p2c', () => {
     assert.equal(new P2CBalancer(seededRandom(2), clock.now).pick(members, request())?.name, 'm0');
   });
 
-  test('spreads equal members evenly and never sends the worst of three', () => {
+  test('spreads equal members evenly and, without probes, never sends the worst of three', () => {
     const clock = new ManualClock();
     const members = fakeMembers(3, { now: clock.now });
     [10, 10, 90].forEach((ms, i) => members[i]!.latency.observe(ms));
-    const balancer = new P2CBalancer(seededRandom(3), clock.now);
+    const balancer = new P2CBalancer(seededRandom(3), clock.now, { probeFactor: 0 });
     const counts = tally(Array.from({ length: 3_000 }, () => balancer.pick(members, request())));
     assert.equal(counts.get('m2'), undefined);
     assert.ok(counts.get('m0')! > 1_300 && counts.get('m1')! > 1_300, String([...counts]));
@@ -68,6 +68,56 @@ describe('p2c', () => {
     const after = runSequential(pick, members, clock, latencyOf, 4_000);
     const recovered = share(after.slice(-1_000), 'm0');
     assert.ok(recovered > 0.2, `recovered share ${recovered}`);
+  });
+
+  test('probes the worst member once per probeFactor × members picks, and no more', () => {
+    const clock = new ManualClock();
+    const members = fakeMembers(3, { now: clock.now });
+    [10, 10, 90].forEach((ms, i) => members[i]!.latency.observe(ms));
+    const balancer = new P2CBalancer(seededRandom(3), clock.now);
+    const picks = Array.from({ length: 3_000 }, () => balancer.pick(members, request()));
+    const worst = picks.flatMap((m, i) => (m?.name === 'm2' ? [i] : []));
+    // A window of 32 × 3 = 96 picks: due after 96, then taken when it is next drawn (2 in 3).
+    assert.ok(worst.length >= 25 && worst.length <= 32, `${worst.length} probes`);
+    for (let k = 1; k < worst.length; k++) assert.ok(worst[k]! - worst[k - 1]! > 96);
+  });
+
+  test('a probe that finds a slow member fast gives it its share back at once, without waiting for the decay', () => {
+    // Calls 1 ms apart: in 2 000 of them the 10 s decay moves nothing.
+    const clock = new ManualClock();
+    const members = fakeMembers(2, { now: clock.now });
+    const balancer = new P2CBalancer(seededRandom(7), clock.now);
+    const route = new GroupRoute('g', members, balancer);
+    let slow = true;
+    const run = (count: number): string[] => {
+      const names: string[] = [];
+      for (let i = 0; i < count; i++) {
+        clock.advance(1);
+        const member = route.pick({ key: undefined, operation: undefined, tried: [] })!;
+        route.observe(member, undefined, member.name === 'm0' && slow ? 50 : 1, true);
+        names.push(member.name);
+      }
+      return names;
+    };
+    run(100);
+    slow = false;
+    const after = run(800);
+    const firstBack = after.indexOf('m0');
+    assert.ok(firstBack >= 0 && firstBack <= 64, `m0 probed again at pick ${firstBack}`);
+    assert.ok(share(after, 'm0') >= 0.4, `m0 got ${share(after, 'm0')} of 800`);
+  });
+
+  test('probe(member) makes the strategy try that member at its next draw', () => {
+    const clock = new ManualClock();
+    const members = fakeMembers(2, { now: clock.now });
+    members[0]!.latency.observe(500);
+    members[1]!.latency.observe(5);
+    const balancer = new P2CBalancer(seededRandom(8), clock.now);
+    balancer.update(members);
+    assert.equal(balancer.pick(members, request())?.name, 'm1');
+    balancer.probe(members[0]!);
+    assert.equal(balancer.pick(members, request())?.name, 'm0');
+    assert.equal(balancer.pick(members, request())?.name, 'm1', 'one probe, then rated again');
   });
 
   describe('with operations', () => {

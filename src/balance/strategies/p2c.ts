@@ -1,6 +1,7 @@
 import { OptionReader } from '../options.js';
 import { OperationStats, DEFAULT_MAX_OPERATIONS, DEFAULT_WINDOW } from '../operations.js';
 import { OutstandingWork } from '../OutstandingWork.js';
+import { DEFAULT_PROBE_FACTOR, Probes, readProbeFactor } from '../Probes.js';
 import { monotonicClock, type Clock } from '../../resilience/clock.js';
 import { expectedLatency } from '../score.js';
 import type { Balancer, BalancerDeps, BalancerFactory, Candidate, PickRequest } from '../types.js';
@@ -13,6 +14,11 @@ const ROUNDS = 3;
 export interface P2COptions {
   /** Operations whose cost is remembered; the oldest is forgotten past this (default 1000). */
   maxOperations?: number | undefined;
+  /**
+   * A member that got none of the last `probeFactor × members` picks (at least 64) is probed
+   * the next time it is drawn (default 32; 0 = never). See {@link Probes}.
+   */
+  probeFactor?: number | undefined;
 }
 
 /**
@@ -29,14 +35,19 @@ export interface P2COptions {
  * - Otherwise (no operation, or one not measured yet): the member's peak-EWMA latency ×
  *   (in-flight + 1), as Finagle does.
  *
- * Both keep exploring: a member's estimates decay toward 0 while it gets no traffic, so a member
- * that was slow is measured again and recovers its share when fast. When a drawn pair holds one
- * accepted member it is taken; after a few pairs with none, an exact scan finds the best.
+ * Both keep exploring, by time and by count: a member's estimates decay toward 0 while it gets no
+ * traffic, and a member that got none of the last `probeFactor × members` picks (default 32 × n,
+ * at least 64) is probed the next time it is drawn, its measurement replacing the stale estimate
+ * (see {@link Probes}). So a member that was slow recovers its share within about that many
+ * calls once it is fast again, even when calls are much faster than the 10 s decay. When a drawn
+ * pair holds one accepted member it is taken; after a few pairs with none, an exact scan finds
+ * the best.
  */
 export class P2CBalancer implements Balancer {
   private readonly fallback: LeastLatencyBalancer;
   private readonly operations: OperationStats;
   private readonly work: OutstandingWork;
+  private readonly probes: Probes;
 
   /**
    * @param random uniform random numbers in [0, 1)
@@ -47,7 +58,8 @@ export class P2CBalancer implements Balancer {
     private readonly now: Clock = monotonicClock,
     options: P2COptions = {},
   ) {
-    this.fallback = new LeastLatencyBalancer(now, {}, random);
+    this.probes = new Probes(options.probeFactor ?? DEFAULT_PROBE_FACTOR);
+    this.fallback = new LeastLatencyBalancer(now, { probeFactor: 0 }, random);
     this.operations = new OperationStats(
       DEFAULT_WINDOW,
       options.maxOperations ?? DEFAULT_MAX_OPERATIONS,
@@ -57,6 +69,11 @@ export class P2CBalancer implements Balancer {
 
   update(members: readonly Candidate[]): void {
     this.work.update(members);
+    this.probes.update(members);
+  }
+
+  probe(candidate: Candidate): void {
+    this.probes.expedite(candidate);
   }
 
   pick<C extends Candidate>(candidates: readonly C[], request: PickRequest): C | undefined {
@@ -64,6 +81,8 @@ export class P2CBalancer implements Balancer {
     if (cost === undefined || cost === 0) return this.pickByLatency(candidates, request);
     const work = this.work;
     work.update(candidates);
+    const probes = this.probes;
+    probes.update(candidates);
     const n = candidates.length;
     const random = this.random;
     let chosen = -1;
@@ -77,11 +96,15 @@ export class P2CBalancer implements Balancer {
         const takeA = request.accepts(candidates[i]!);
         const takeB = request.accepts(candidates[j]!);
         if (takeA && takeB) {
-          const now = this.now();
-          chosen =
-            work.expected(candidates, j, cost, now) < work.expected(candidates, i, cost, now)
-              ? j
-              : i;
+          if (probes.due(i)) chosen = i;
+          else if (probes.due(j)) chosen = j;
+          else {
+            const now = this.now();
+            chosen =
+              work.expected(candidates, j, cost, now) < work.expected(candidates, i, cost, now)
+                ? j
+                : i;
+          }
         } else if (takeA) chosen = i;
         else if (takeB) chosen = j;
       }
@@ -89,6 +112,7 @@ export class P2CBalancer implements Balancer {
     }
     if (chosen < 0) return undefined;
     work.sent(chosen, cost);
+    probes.picked(chosen);
     return candidates[chosen];
   }
 
@@ -99,8 +123,12 @@ export class P2CBalancer implements Balancer {
     ok: boolean,
   ): void {
     const operations = this.operations;
+    const probe = this.probes.ended(candidate);
+    // A probe's measurement replaces the member's stale estimate (the route has just fed it to
+    // the tracker, blended by time); a failure's penalty is a peak, kept as it is.
+    if (probe && ok) candidate.latency.restart?.(latencyMs);
     // The cost the call was tracked with: as known before this latency is learned.
-    this.work.ended(candidate, operations.mean(operation) ?? 0, latencyMs, ok);
+    this.work.ended(candidate, operations.mean(operation) ?? 0, latencyMs, ok, probe);
     // A failure's latency says how fast the member failed, not how long the operation is.
     if (ok && operation !== undefined) operations.observe(operation, latencyMs);
   }
@@ -110,7 +138,13 @@ export class P2CBalancer implements Balancer {
     request: PickRequest,
   ): C | undefined {
     const n = candidates.length;
-    if (n < 2) return n === 1 && request.accepts(candidates[0]!) ? candidates[0] : undefined;
+    const probes = this.probes;
+    probes.update(candidates);
+    if (n < 2) {
+      if (n === 0 || !request.accepts(candidates[0]!)) return undefined;
+      probes.picked(0);
+      return candidates[0];
+    }
     const random = this.random;
     for (let round = 0; round < ROUNDS; round++) {
       const i = Math.floor(random() * n);
@@ -120,14 +154,25 @@ export class P2CBalancer implements Balancer {
       const b = candidates[j]!;
       const takeA = request.accepts(a);
       const takeB = request.accepts(b);
+      let chosen = -1;
       if (takeA && takeB) {
-        const now = this.now();
-        return expectedLatency(b, now) < expectedLatency(a, now) ? b : a;
+        if (probes.due(i)) chosen = i;
+        else if (probes.due(j)) chosen = j;
+        else {
+          const now = this.now();
+          chosen = expectedLatency(b, now) < expectedLatency(a, now) ? j : i;
+        }
+      } else if (takeA) chosen = i;
+      else if (takeB) chosen = j;
+      if (chosen >= 0) {
+        probes.picked(chosen);
+        return candidates[chosen];
       }
-      if (takeA) return a;
-      if (takeB) return b;
     }
-    return this.fallback.pick(candidates, request);
+    // Most members not accepted: the exact scan (rare; its indexOf is of no concern).
+    const found = this.fallback.pick(candidates, request);
+    if (found !== undefined) probes.picked(candidates.indexOf(found));
+    return found;
   }
 
   // Most members not accepted: the best accepted one by an exact scan, or -1.
@@ -148,11 +193,12 @@ export class P2CBalancer implements Balancer {
 }
 
 export const p2c: BalancerFactory = (options, deps: BalancerDeps) => {
-  const read = new OptionReader(options, ['maxOperations']);
+  const read = new OptionReader(options, ['maxOperations', 'probeFactor']);
   const maxOperations = read.number('maxOperations', DEFAULT_MAX_OPERATIONS, {
     min: 1,
     integer: true,
   });
+  const probeFactor = readProbeFactor(read);
   read.done();
-  return new P2CBalancer(deps.random, deps.now, { maxOperations });
+  return new P2CBalancer(deps.random, deps.now, { maxOperations, probeFactor });
 };

@@ -21,6 +21,8 @@ const settings: BreakerSettings = {
   mode: 'consecutive',
   failureThreshold: 3,
   recoveryTimeout: 1_000,
+  // A fixed open period, unless a test turns the backoff on (see 'open period backoff').
+  recoveryMultiplier: 1,
   successThreshold: 2,
 };
 
@@ -131,6 +133,64 @@ describe('CircuitBreaker (consecutive mode)', () => {
     assert.equal(b.tryAcquire(), PERMIT_DENIED);
     clock.t += 1;
     assert.equal(b.tryAcquire(), PERMIT_PROBE);
+  });
+
+  test('open period backoff: each failed probe multiplies the open period, up to maxRecoveryTimeout', () => {
+    const { b, clock } = breaker({ recoveryMultiplier: 2, maxRecoveryTimeout: 5_000 });
+    openAndExpire(b, clock);
+    const periods: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      b.onFailure(b.tryAcquire());
+      assert.equal(b.state, 'open');
+      const period = b.snapshot().retryInMs;
+      periods.push(period);
+      clock.t += period - 1;
+      assert.equal(b.tryAcquire(), PERMIT_DENIED, `still open 1 ms before ${period} ms`);
+      clock.t += 1;
+    }
+    assert.deepEqual(periods, [2_000, 4_000, 5_000, 5_000, 5_000]);
+  });
+
+  test('by default a failed probe doubles the open period, capped at 5 minutes', () => {
+    const clock = manualClock();
+    const b = new CircuitBreaker(DEFAULT_POLICY.circuitBreaker, { now: clock.now });
+    for (let i = 0; i < DEFAULT_POLICY.circuitBreaker.failureThreshold; i++) fail(b);
+    const periods = [b.snapshot().retryInMs];
+    for (let i = 0; i < 5; i++) {
+      clock.t += periods.at(-1)!;
+      b.onFailure(b.tryAcquire());
+      periods.push(b.snapshot().retryInMs);
+    }
+    assert.deepEqual(periods, [30_000, 60_000, 120_000, 240_000, 300_000, 300_000]);
+  });
+
+  test('closing resets the open period to recoveryTimeout', () => {
+    const { b, clock } = breaker({ recoveryMultiplier: 2, successThreshold: 1 });
+    openAndExpire(b, clock);
+    b.onFailure(b.tryAcquire());
+    clock.t += 2_000;
+    b.onFailure(b.tryAcquire());
+    assert.equal(b.snapshot().retryInMs, 4_000);
+    clock.t += 4_000;
+    b.onSuccess(b.tryAcquire());
+    assert.equal(b.state, 'closed');
+    for (let i = 0; i < settings.failureThreshold; i++) fail(b);
+    assert.equal(b.snapshot().retryInMs, settings.recoveryTimeout);
+  });
+
+  test('a maxRecoveryTimeout below recoveryTimeout never shortens the open period', () => {
+    const { b, clock } = breaker({ recoveryMultiplier: 2, maxRecoveryTimeout: 10 });
+    openAndExpire(b, clock);
+    b.onFailure(b.tryAcquire());
+    assert.equal(b.snapshot().retryInMs, settings.recoveryTimeout);
+  });
+
+  test('an ignored probe does not grow the open period', () => {
+    const { b, clock } = breaker({ recoveryMultiplier: 2 });
+    openAndExpire(b, clock);
+    b.onIgnored(b.tryAcquire());
+    b.onFailure(b.tryAcquire());
+    assert.equal(b.snapshot().retryInMs, 2_000);
   });
 
   test('closes only after successThreshold successful probes, taken one at a time', () => {

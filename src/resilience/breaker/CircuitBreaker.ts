@@ -26,6 +26,7 @@ export interface BreakerSnapshot {
   openedAt: number | undefined;
   /** While open: ms until a probe is let through; otherwise 0. */
   retryInMs: number;
+
   /** Times the breaker opened since it was created (`reset()` keeps this count). */
   opens: number;
 }
@@ -61,11 +62,16 @@ const CLOSED: State = { kind: 'closed' };
  *
  * - closed: every call goes through; the {@link BreakerStrategy} (consecutive or rate) decides
  *   when to open.
- * - open: calls are denied until `recoveryTimeout` has passed since it opened. There is no
+ * - open: calls are denied until the open period has passed since it opened. There is no
  *   timer: the next `tryAcquire()` (or a read of `state`) compares timestamps.
  * - half-open: exactly one probe at a time. `successThreshold` successful probes in a row close
- *   it; a failed probe reopens it at once with a fresh `recoveryTimeout`; an ignored probe
+ *   it; a failed probe reopens it at once for a longer period (see below); an ignored probe
  *   (application error, caller abort) frees the slot and changes nothing else.
+ *
+ * The open period is `recoveryTimeout` after the breaker opens from closed, and grows by
+ * `recoveryMultiplier` with each failed probe after that, up to `maxRecoveryTimeout`
+ * (exponential backoff, as resilience4j's and Polly's break-duration generators): an instance
+ * that stays down is probed less and less often. Closing starts again from `recoveryTimeout`.
  *
  * Results are matched to the state that admitted them: a call admitted while closed that
  * settles after the breaker opened is not counted (a late success cannot close an open
@@ -75,6 +81,12 @@ export class CircuitBreaker {
   private st: State = CLOSED;
   private strategy: BreakerStrategy;
   private recoveryTimeout: number;
+  private recoveryMultiplier: number;
+  private maxRecoveryTimeout: number;
+  /** Failed probes since the breaker last closed: the exponent of the backoff. */
+  private failedProbes = 0;
+  /** The current open period, ms (kept from `failedProbes` and the settings). */
+  private openPeriod: number;
   private successThreshold: number;
   private consecutive = 0;
   private lastOpenedAt: number | undefined;
@@ -87,6 +99,9 @@ export class CircuitBreaker {
     this.listener = options.onTransition;
     this.strategy = createStrategy(config);
     this.recoveryTimeout = config.recoveryTimeout;
+    this.recoveryMultiplier = config.recoveryMultiplier;
+    this.maxRecoveryTimeout = config.maxRecoveryTimeout;
+    this.openPeriod = config.recoveryTimeout;
     this.successThreshold = Math.max(1, config.successThreshold);
   }
 
@@ -98,7 +113,7 @@ export class CircuitBreaker {
     const st = this.st;
     if (st.kind === 'closed') return PERMIT_CLOSED;
     if (st.kind === 'open') {
-      if (this.now() - st.openedAt < this.recoveryTimeout) return PERMIT_DENIED;
+      if (this.now() - st.openedAt < this.openPeriod) return PERMIT_DENIED;
       this.transition({ kind: 'half-open', probing: true, successes: 0 });
       return PERMIT_PROBE;
     }
@@ -141,6 +156,8 @@ export class CircuitBreaker {
     } else if (permit === PERMIT_PROBE) {
       if (st.kind !== 'half-open' || !st.probing) return;
       this.consecutive++;
+      this.failedProbes++;
+      this.openPeriod = this.period();
       this.open(this.now());
     }
   }
@@ -155,7 +172,7 @@ export class CircuitBreaker {
     if (permit === PERMIT_PROBE && st.kind === 'half-open') st.probing = false;
   }
 
-  /** The current state. An open breaker whose `recoveryTimeout` has passed reads as half-open. */
+  /** The current state. An open breaker whose open period has passed reads as half-open. */
   get state(): BreakerStateName {
     return this.refresh().kind;
   }
@@ -167,8 +184,7 @@ export class CircuitBreaker {
       state: st.kind,
       consecutiveFailures: this.consecutive,
       openedAt: this.lastOpenedAt,
-      retryInMs:
-        st.kind === 'open' ? Math.max(0, st.openedAt + this.recoveryTimeout - this.now()) : 0,
+      retryInMs: st.kind === 'open' ? Math.max(0, st.openedAt + this.openPeriod - this.now()) : 0,
       opens: this.opens,
     };
   }
@@ -180,11 +196,14 @@ export class CircuitBreaker {
 
   /**
    * Applies new settings in place (hot reload): the state, an open breaker's `openedAt` and a
-   * half-open breaker's progress are kept. A new `recoveryTimeout` applies to the current open
-   * period too. Changing `mode` (or the rate `windowMs`) starts the statistics afresh.
+   * half-open breaker's progress are kept. New recovery settings apply to the current open
+   * period too (the failed probes counted so far keep their weight). Changing `mode` (or the rate `windowMs`) starts the statistics afresh.
    */
   configure(config: BreakerSettings): void {
     this.recoveryTimeout = config.recoveryTimeout;
+    this.recoveryMultiplier = config.recoveryMultiplier;
+    this.maxRecoveryTimeout = config.maxRecoveryTimeout;
+    this.openPeriod = this.period();
     this.successThreshold = Math.max(1, config.successThreshold);
     const strategy = this.strategy;
     if (config.mode === 'rate' && strategy instanceof RateStrategy) {
@@ -204,7 +223,7 @@ export class CircuitBreaker {
   /** Performs the lazy open → half-open step, so every reader sees the same state. */
   private refresh(): State {
     const st = this.st;
-    if (st.kind === 'open' && this.now() - st.openedAt >= this.recoveryTimeout) {
+    if (st.kind === 'open' && this.now() - st.openedAt >= this.openPeriod) {
       this.transition({ kind: 'half-open', probing: false, successes: 0 });
     }
     return this.st;
@@ -216,8 +235,19 @@ export class CircuitBreaker {
     this.transition({ kind: 'open', openedAt: now });
   }
 
+  /** `recoveryTimeout` × `recoveryMultiplier`^failed probes, capped by `maxRecoveryTimeout`. */
+  private period(): number {
+    const base = this.recoveryTimeout;
+    const cap = Math.max(base, this.maxRecoveryTimeout);
+    // Past the cap the power only grows: stop before it overflows to Infinity × 0 = NaN.
+    const grown = base * Math.pow(Math.max(1, this.recoveryMultiplier), this.failedProbes);
+    return Number.isFinite(grown) ? Math.min(cap, grown) : cap;
+  }
+
   private close(): void {
     this.consecutive = 0;
+    this.failedProbes = 0;
+    this.openPeriod = this.recoveryTimeout;
     this.strategy.reset();
     this.transition(CLOSED);
   }
