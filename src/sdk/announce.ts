@@ -11,33 +11,9 @@ import {
 import { ErrorCode, PluginError, redactSecrets } from '../errors.js';
 import { silentLogger } from '../observe/logger.js';
 import type { Logger } from '../types.js';
-import type { ServedPlugin } from './types.js';
+import type { AnnounceOptions, ServedPlugin } from './types.js';
 
-/**
- * `announce` option of `serveHttp` and `serveGrpc`: the instance registers itself in a group of
- * the hosts' cluster registry (Redis) and keeps a heartbeat there while it serves. Hosts whose
- * `cluster.members` lists the group route to it; when the heartbeat stops (crash) it expires
- * after `ttl` and hosts drain it; `close()` withdraws it at once. Needs `ioredis`.
- */
-export interface AnnounceOptions {
-  /** The hosts' Redis: `{ url }` (`redis://`, `rediss://`, `unix://`) or `{ options }` (ioredis). */
-  redis: { url?: string | undefined; options?: Record<string, unknown> | undefined };
-  /** The hosts' `cluster.namespace`. Default `plugwire`. */
-  namespace?: string | undefined;
-  /** The group this instance serves. */
-  group: string;
-  /** Identity in the group: a restart with the same id replaces the entry. Default: the endpoint. */
-  id?: string | undefined;
-  /** The endpoint as hosts reach it (behind NAT, in a pod…). Default: the served endpoint. */
-  endpoint?: string | undefined;
-  /** Balancing weight. Default 1. */
-  weight?: number | undefined;
-  labels?: Record<string, string> | undefined;
-  /** Heartbeat interval, ms. Default 1000. */
-  interval?: number | undefined;
-  /** How long an entry lives without a heartbeat, ms. Default 5000 (must exceed `interval`). */
-  ttl?: number | undefined;
-}
+export type { AnnounceOptions } from './types.js';
 
 const GROUP = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
 

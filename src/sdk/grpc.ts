@@ -1,36 +1,8 @@
 import { ErrorCode } from '../errors.js';
 import { LazyModule } from '../transport/lazy.js';
-import type { AnnounceOptions } from './announce.js';
-import type { Handler, ServeOptions, ServedPlugin } from './types.js';
+import type { Handler, ServeGrpcOptions, ServedPlugin } from './types.js';
 
-/** Options of {@link serveGrpc}. */
-export interface ServeGrpcOptions extends ServeOptions {
-  /** Register in a group of the hosts' cluster registry (docs/cluster.md). Needs `ioredis`. */
-  announce?: AnnounceOptions | undefined;
-  /** Interface to listen on. Default `127.0.0.1` (local only); `0.0.0.0` or `::` for all. */
-  host?: string | undefined;
-  /** Port to listen on; `0` (default) picks a free one, see {@link ServedPlugin.endpoint}. */
-  port?: number | undefined;
-  /** Listen on this Unix socket instead of TCP (`host` and `port` are then ignored). */
-  socketPath?: string | undefined;
-  /**
-   * Serve TLS. `cert`, `key` and `ca` are PEM contents (not paths). `requestClientCert: true`
-   * requires every client to present a certificate signed by `ca` (mTLS).
-   */
-  tls?:
-    | {
-        cert: string | Buffer;
-        key: string | Buffer;
-        ca?: string | Buffer | undefined;
-        requestClientCert?: boolean | undefined;
-      }
-    | undefined;
-  /**
-   * Largest request message accepted, bytes; larger ones get RESOURCE_EXHAUSTED. Default 16 MiB
-   * (gRPC's own default, 4 MiB, is easy to hit with codec payloads).
-   */
-  maxRequestBytes?: number | undefined;
-}
+export type { ServeGrpcOptions } from './types.js';
 
 // @grpc/grpc-js is loaded by the first serveGrpc(), not by `import 'plugwire/sdk'`.
 const server = new LazyModule(

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { announced } from './announce.js';
-import type { ServeGrpcOptions } from './grpc.js';
+import type { ServeGrpcOptions } from './types.js';
 import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import type { Metadata, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { jsonCodec } from '../codec.js';

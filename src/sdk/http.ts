@@ -1,28 +1,6 @@
-import type { AnnounceOptions } from './announce.js';
-import type { Handler, ServeOptions, ServedPlugin } from './types.js';
+import type { Handler, ServeHttpOptions, ServedPlugin } from './types.js';
 
-/** Options of {@link serveHttp}. */
-export interface ServeHttpOptions extends ServeOptions {
-  /** Interface to listen on. Default `127.0.0.1` (local only); `0.0.0.0` or `::` for all. */
-  host?: string | undefined;
-  /** Port to listen on; `0` (default) picks a free one, see {@link ServedPlugin.endpoint}. */
-  port?: number | undefined;
-  /** Path of the execute route; health and info live under it. Default `/`. */
-  path?: string | undefined;
-  /** Serve HTTPS (TLS 1.2+). `requestCert: true` requires a client certificate signed by `ca` (mTLS). */
-  tls?:
-    | {
-        cert: string | Buffer;
-        key: string | Buffer;
-        ca?: string | Buffer | undefined;
-        requestCert?: boolean | undefined;
-      }
-    | undefined;
-  /** Largest request body accepted, bytes; larger requests get 413. Default 16 MiB. */
-  maxRequestBytes?: number | undefined;
-  /** Register in a group of the hosts' cluster registry (docs/cluster.md). Needs `ioredis`. */
-  announce?: AnnounceOptions | undefined;
-}
+export type { ServeHttpOptions } from './types.js';
 
 /**
  * Serves `handler` as a plugin over HTTP(S), speaking the wire format of docs/protocol/http.md:

@@ -2,7 +2,7 @@
  * The http server of the SDK, imported by `serveHttp()` when it is first called: a plugin
  * served over another transport (an exec plugin, above all) never loads it.
  */
-import type { ServeHttpOptions } from './http.js';
+import type { ServeHttpOptions } from './types.js';
 import { parseJson } from '../internal/untrusted.js';
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';

@@ -1,19 +1,6 @@
-import type { Handler, ServeOptions, ServedPlugin } from './types.js';
+import type { Handler, ServeUnixOptions, ServedPlugin } from './types.js';
 
-/** Options of {@link serveUnix}. */
-export interface ServeUnixOptions extends ServeOptions {
-  /** Filesystem path of the socket. A stale socket file left by a dead server is removed. */
-  path: string;
-  /**
-   * Permission bits of the socket file, set right after it is created. Whoever may write to the
-   * socket may call the plugin, so the default is `0o600`: the server's own user only. Use
-   * `0o660` to admit the socket's group (run the host in that group), never more than needed.
-   * The socket is created under the process umask first (commonly 0755, which already refuses
-   * other users' connections); keep it in a directory only its users can enter for a guarantee
-   * without that instant.
-   */
-  mode?: number;
-}
+export type { ServeUnixOptions } from './types.js';
 
 /**
  * Serves `handler` as a plugin on a Unix domain socket, speaking plugwire's newline-JSON

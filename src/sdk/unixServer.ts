@@ -2,7 +2,7 @@
  * The unix server of the SDK, imported by `serveUnix()` when it is first called: a plugin
  * served over another transport (an exec plugin, above all) never loads it.
  */
-import type { ServeUnixOptions } from './unix.js';
+import type { ServeUnixOptions } from './types.js';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
