@@ -434,6 +434,8 @@ export class Manager<Req = unknown, Resp = unknown> {
         logger: this.logger,
         events: this.bus,
         membersChanged: () => void this.reapply('cluster'),
+        groups: () => this.targets.groupRoutes(),
+        probe: (plugin) => void this.targets.slot(plugin)?.lifecycle?.checker.checkNow(),
       });
     } else if (JSON.stringify(config.cluster) !== JSON.stringify(this.clusterNode.config)) {
       this.logger.warn({}, 'plugwire: cluster settings changed; they apply after a restart');
@@ -881,6 +883,7 @@ export class Manager<Req = unknown, Resp = unknown> {
     if (to === 'open') {
       this.logger.warn(event, `plugwire: circuit of '${slot.name}' opened`);
       this.bus.emit('circuit-open', event);
+      this.clusterNode?.hint(slot.name);
     } else if (to === 'half-open') {
       this.bus.emit('circuit-half-open', event);
     } else {

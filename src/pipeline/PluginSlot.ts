@@ -3,6 +3,7 @@ import type { CircuitState } from '../events.js';
 import { blockReason, type BlockReason } from '../balance/availability.js';
 import type { GroupMember } from '../balance/GroupRoute.js';
 import { PeakEwma } from '../balance/PeakEwma.js';
+import type { RemoteLoad } from '../balance/remote.js';
 import { Counters, type CounterSnapshot } from '../observe/stats.js';
 import { CircuitBreaker } from '../resilience/breaker/CircuitBreaker.js';
 import { RateLimiter, type Limiter, type RateLimiterSettings } from '../resilience/RateLimiter.js';
@@ -91,6 +92,8 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMe
   readonly budget: RetryBudget;
   /** Latency estimate read by latency-aware group strategies; fed by the group route. */
   readonly latency = new PeakEwma();
+  /** Cluster mode: the other replicas' load on this plugin, set by the cluster's load view. */
+  remote: RemoteLoad | undefined = undefined;
 
   private limiterScope: 'local' | 'cluster' | undefined;
   private startWaiters: Array<() => void> | undefined;

@@ -2,6 +2,7 @@ import { OptionReader } from '../options.js';
 import { OperationStats, DEFAULT_MAX_OPERATIONS, DEFAULT_WINDOW } from '../operations.js';
 import { OutstandingWork } from '../OutstandingWork.js';
 import { monotonicClock, type Clock } from '../../resilience/clock.js';
+import type { SharedOperation, SharesLoad } from '../remote.js';
 import { expectedLatency } from '../score.js';
 import type { Balancer, BalancerDeps, BalancerFactory, Candidate, PickRequest } from '../types.js';
 import { LeastLatencyBalancer } from './least-latency.js';
@@ -32,8 +33,12 @@ export interface P2COptions {
  * Both keep exploring: a member's estimates decay toward 0 while it gets no traffic, so a member
  * that was slow is measured again and recovers its share when fast. When a drawn pair holds one
  * accepted member it is taken; after a few pairs with none, an exact scan finds the best.
+ *
+ * Cluster mode (docs/cluster.md): a member's outstanding work adds what the other replicas last
+ * published as theirs on it, in-flight counts add theirs, and an operation's cost merges their
+ * recent latencies with this replica's.
  */
-export class P2CBalancer implements Balancer {
+export class P2CBalancer implements Balancer, SharesLoad {
   private readonly fallback: LeastLatencyBalancer;
   private readonly operations: OperationStats;
   private readonly work: OutstandingWork;
@@ -103,6 +108,23 @@ export class P2CBalancer implements Balancer {
     this.work.ended(candidate, operations.mean(operation) ?? 0, latencyMs, ok);
     // A failure's latency says how fast the member failed, not how long the operation is.
     if (ok && operation !== undefined) operations.observe(operation, latencyMs);
+  }
+
+  /** @internal cluster mode: the work (ms) this replica has in flight on `members[i]`. */
+  sharedWork(members: readonly Candidate[], i: number): number {
+    const work = this.work;
+    work.update(members);
+    return work.local(members, i, this.now());
+  }
+
+  /** @internal cluster mode: this replica's per-operation statistics, to publish. */
+  localOperations(limit: number): Array<[string, number, number]> {
+    return this.operations.entries(limit);
+  }
+
+  /** @internal cluster mode: the other replicas' per-operation statistics. */
+  setSharedOperations(operations: ReadonlyMap<string, SharedOperation> | undefined): void {
+    this.operations.shared = operations;
   }
 
   private pickByLatency<C extends Candidate>(
