@@ -55,6 +55,8 @@ async function replica(
             namespace,
             viewInterval: '50ms',
             viewTtl: '500ms',
+            // Long, so that a call that waited on a Redis command would show it (see below).
+            commandTimeout: '2s',
             reconnect: { maxInterval: 200 },
           },
         }),
@@ -147,4 +149,115 @@ test("adaptive with the shared view: b classifies an operation from a's latencie
   const placed = await twoByTwo(a, b, 'report');
   // a: its two long calls on two non-primary instances; b: seeing them, the remaining two.
   assert.deepEqual(placed, [1, 1, 1, 1]);
+});
+
+test('Redis killed: calls go on (no failure, no wait), the view falls back to local within viewTtl, and resumes when Redis is back', async () => {
+  const a = await replica('kill', 'least-connections');
+  const b = await replica('kill', 'least-connections');
+  after(() => Promise.all([a.shutdown(), b.shutdown()]));
+  const views: number[] = [];
+  b.on('cluster-view', (e) => views.push(e.replicas));
+  await eventually(() => b.cluster()!.view.replicas === 1, "b combines a's view");
+
+  let stop = false;
+  const failures: string[] = [];
+  let slowest = 0;
+  let calls = 0;
+  let slowAt = 0;
+  const t0 = performance.now();
+  const marks: Record<string, number> = {};
+  const drive = async (m: Manager<string, string>) => {
+    while (!stop) {
+      const started = performance.now();
+      await m.execute('workers', 'sleep:5').then(
+        () => void calls++,
+        (error: unknown) => void failures.push(String(error)),
+      );
+      const took = performance.now() - started;
+      if (took > slowest) {
+        slowest = took;
+        slowAt = started - t0;
+      }
+    }
+  };
+  const driving = Promise.all([drive(a), drive(a), drive(b), drive(b)]);
+  await sleep(300);
+  marks.kill = performance.now() - t0;
+  await redis.kill();
+  // Within viewTtl (500 ms) plus an exchange, b stops using a's view: local decisions only.
+  await eventually(() => b.cluster()!.view.replicas === 0, 'view aged out', 3_000);
+  const down = b.cluster()!;
+  assert.equal(down.redis, 'down');
+  await sleep(300);
+  marks.restart = performance.now() - t0;
+  await redis.restart();
+  marks.restarted = performance.now() - t0;
+  await eventually(() => b.cluster()!.view.replicas === 1, 'view resumed', 5_000);
+  await sleep(200);
+  stop = true;
+  await driving;
+
+  assert.deepEqual(failures, []);
+  assert.ok(calls > 50, `${calls} calls`);
+  // Every Redis command runs off the call path: no call waited on the dead Redis (a command
+  // there times out after 2 s, or fails when the connection drops; a 5 ms call that waited on
+  // one would take that long). The bound is loose for a loaded machine, not a speed goal.
+  assert.ok(
+    slowest < 1_000,
+    `slowest call ${slowest.toFixed(0)} ms at ${slowAt.toFixed(0)} (${JSON.stringify(marks)})`,
+  );
+  assert.deepEqual(views, [1, 0, 1]);
+  assert.equal(b.cluster()!.redis, 'ready');
+});
+
+test('a replica whose breaker opens on a member hints it; the other probes that member at once', async () => {
+  const instance = instances[0]!;
+  const plugins = (circuitBreaker: Record<string, unknown>) => [
+    {
+      name: 'flaky',
+      transport: 'http',
+      endpoint: instance.served.endpoint,
+      group: 'solo',
+      circuitBreaker,
+      // Checks every minute: only a hint makes b check it within this test.
+      healthCheck: { interval: '60s' },
+    },
+  ];
+  const host = async (breaker: Record<string, unknown>) => {
+    const m = new Manager<string, string>();
+    await m.load({
+      cluster: {
+        redis: { url: redis.url },
+        namespace: 'hints',
+        viewInterval: '50ms',
+        viewTtl: '500ms',
+      },
+      plugins: plugins(breaker),
+    });
+    return m;
+  };
+  const a = await host({ enabled: true, failureThreshold: 1 });
+  const b = await host({ enabled: true, failureThreshold: 5 });
+  after(() => Promise.all([a.shutdown(), b.shutdown()]));
+  await eventually(() => b.cluster()!.view.replicas === 1, "b combines a's view");
+  const hints: ManagerEvents['cluster-hint'][] = [];
+  const checks: string[] = [];
+  b.on('cluster-hint', (e) => hints.push(e));
+  b.on('health-check', (e) => checks.push(e.plugin));
+
+  // One failure (a timeout) opens a's breaker.
+  await assert.rejects(a.execute('flaky', 'sleep:300', { timeoutMs: 50 }));
+  assert.equal(a.plugins()[0]!.breaker?.state, 'open');
+  await eventually(() => hints.length === 1, 'b received the hint');
+  assert.equal(hints[0]!.plugin, 'flaky');
+  assert.equal(hints[0]!.from, a.cluster()!.replicaId);
+  await eventually(() => checks.includes('flaky'), 'b probed flaky');
+  // b decides for itself: its own breaker is untouched, and the member still serves b.
+  assert.equal(b.plugins()[0]!.breaker?.state, 'closed');
+  assert.equal(await b.execute('flaky', 'x'), 'w1');
+  assert.equal(a.cluster()!.view.hints.sent, 1);
+  assert.equal(b.cluster()!.view.hints.received, 1);
+  // Hints are acted on once: later exchanges carry the same hint and b ignores it.
+  await exchanged(a, b);
+  assert.equal(hints.length, 1);
 });
