@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ClusterConfig } from '../config/cluster-schema.js';
 import type { TypedEvents } from '../events.js';
 import type { Logger } from '../types.js';
+import { dnsResolver, resolveMembers } from './dns.js';
 import {
   MEMBERS_SCRIPT,
   memberKeys,
@@ -25,6 +26,10 @@ export class Membership {
   /** Group → id → what the member announced. */
   private readonly known = new Map<string, Map<string, MemberAnnouncement>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Groups whose members come from DNS: their resolver. */
+  private readonly resolvers = new Map<string, ReturnType<typeof dnsResolver>>();
+  /** Groups being read now (a slow DNS answer does not stack reads). */
+  private readonly reading = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -35,6 +40,9 @@ export class Membership {
     redis.defineCommand('plugwireMembers', { numberOfKeys: 2, lua: MEMBERS_SCRIPT });
     for (const [group, settings] of Object.entries(config.members)) {
       this.known.set(group, new Map());
+      if (settings.dns !== undefined) {
+        this.resolvers.set(group, dnsResolver(settings.dns, Math.min(settings.refresh, 2_000)));
+      }
       const timer = setInterval(() => void this.refresh(group), settings.refresh);
       timer.unref();
       this.timers.push(timer);
@@ -74,23 +82,37 @@ export class Membership {
   stop(): void {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
+    for (const resolver of this.resolvers.values()) resolver.cancel();
   }
 
-  private async refresh(group: string, notify = true): Promise<void> {
+  /** The group's members now: from DNS or the registry; undefined when neither answered. */
+  private async read(group: string): Promise<MemberAnnouncement[] | undefined> {
+    const resolver = this.resolvers.get(group);
+    if (resolver !== undefined) return resolveMembers(this.config.members[group]!.dns!, resolver);
     let replies: unknown[];
     try {
       replies = await (this.redis as MembersRedis).plugwireMembers(
         ...memberKeys(this.config.namespace, group),
       );
     } catch {
-      return; // Redis unreachable: keep the members we know (the node reports Redis' state)
+      return undefined; // Redis unreachable (the node reports Redis' state)
     }
-    if (this.stopped) return;
+    return replies.flatMap((reply) => readAnnouncement(reply) ?? []);
+  }
+
+  private async refresh(group: string, notify = true): Promise<void> {
+    if (this.reading.has(group)) return;
+    this.reading.add(group);
+    let members: MemberAnnouncement[] | undefined;
+    try {
+      members = await this.read(group);
+    } finally {
+      this.reading.delete(group);
+    }
+    // Neither Redis nor DNS answered: keep the members we know.
+    if (members === undefined || this.stopped) return;
     const next = new Map<string, MemberAnnouncement>();
-    for (const reply of replies) {
-      const member = readAnnouncement(reply);
-      if (member !== undefined) next.set(member.id, member);
-    }
+    for (const member of members) next.set(member.id, member);
     const previous = this.known.get(group)!;
     const joined = [...next.keys()].filter((id) => !previous.has(id));
     const left = [...previous.keys()].filter((id) => !next.has(id));
