@@ -33,12 +33,18 @@ interface ViewRedis extends Redis {
 }
 
 /** One member as published: in flight, outstanding work (ms), latency estimate (ms). */
-type PublishedMember = [inFlight: number, work: number, latency: number];
+export type PublishedMember = [inFlight: number, work: number, latency: number];
+
+/** One group as a replica publishes it: its members' load, per-operation `[operation, sum, count]`. */
+export interface PublishedGroup {
+  m: Record<string, PublishedMember>;
+  o: Array<[string, number, number]>;
+}
 
 /** What one replica publishes. */
 interface Published {
-  /** Per group: its members' load, and per-operation `[operation, sum, count]`. */
-  g: Record<string, { m: Record<string, PublishedMember>; o: Array<[string, number, number]> }>;
+  /** Per group. */
+  g: Record<string, PublishedGroup>;
   /** Hints: plugins this replica saw fail (breaker opened, ejected), each with a sequence number. */
   h: Array<[string, number]>;
 }
@@ -151,17 +157,7 @@ export class LoadView {
 
   private async exchange(groups: ViewGroup[]): Promise<void> {
     const published: Published = { g: {}, h: this.hints.map((h) => [h.plugin, h.seq]) };
-    for (const group of groups) {
-      const balancer = group.balancer as Balancer & SharesLoad;
-      const members = group.members;
-      const m: Record<string, PublishedMember> = {};
-      for (let i = 0; i < members.length; i++) {
-        const member = members[i]!;
-        const work = balancer.sharedWork?.(members, i) ?? 0;
-        m[member.name] = [member.inFlight, round(work), round(member.latency.estimate())];
-      }
-      published.g[group.name] = { m, o: balancer.localOperations?.(MAX_OPERATIONS) ?? [] };
-    }
+    for (const group of groups) published.g[group.name] = publishGroup(group);
     let reply: string[];
     try {
       reply = await (this.redis as ViewRedis).plugwireView(
@@ -217,48 +213,70 @@ export class LoadView {
       this.hooks.events.emit('cluster-view', { replicas: this.inUse, previous });
     }
     for (const group of groups) {
-      const balancer = group.balancer as Balancer & SharesLoad;
-      const parts: Published['g'][string][] = [];
+      const parts: PublishedGroup[] = [];
       for (const { view } of this.views.values()) {
         const part = view.g[group.name];
         if (part !== undefined) parts.push(part);
       }
-      for (const member of group.members) {
-        let inFlight = 0;
-        let work = 0;
-        let latency = 0;
-        let measured = 0;
-        let found = false;
-        for (const part of parts) {
-          const entry = part.m[member.name];
-          if (entry === undefined) continue;
-          found = true;
-          inFlight += entry[0];
-          work += entry[1];
-          if (entry[2] > 0) {
-            latency += entry[2];
-            measured++;
-          }
-        }
-        member.remote = found
-          ? { inFlight, work, latency: measured === 0 ? 0 : latency / measured }
-          : undefined;
-      }
-      if (balancer.setSharedOperations !== undefined) {
-        const operations = new Map<string, SharedOperation>();
-        for (const part of parts) {
-          for (const [operation, sum, count] of part.o) {
-            const merged = operations.get(operation);
-            if (merged === undefined) operations.set(operation, { sum, count });
-            else {
-              merged.sum += sum;
-              merged.count += count;
-            }
-          }
-        }
-        balancer.setSharedOperations(operations.size === 0 ? undefined : operations);
+      applyViews(group, parts);
+    }
+  }
+}
+
+/** What this replica publishes about `group`: its members' load, its operation statistics. */
+export function publishGroup(group: ViewGroup): PublishedGroup {
+  const balancer = group.balancer as Balancer & SharesLoad;
+  const members = group.members;
+  const m: Record<string, PublishedMember> = {};
+  for (let i = 0; i < members.length; i++) {
+    const member = members[i]!;
+    const work = balancer.sharedWork?.(members, i) ?? 0;
+    m[member.name] = [member.inFlight, round(work), round(member.latency.estimate())];
+  }
+  return { m, o: balancer.localOperations?.(MAX_OPERATIONS) ?? [] };
+}
+
+/**
+ * Sums the other replicas' views of `group` (`parts`, one per fresh replica) onto its members
+ * (`Candidate.remote`) and merges their operation statistics into its strategy's; no parts
+ * clears both (local decisions only).
+ */
+export function applyViews(group: ViewGroup, parts: readonly PublishedGroup[]): void {
+  const balancer = group.balancer as Balancer & SharesLoad;
+  for (const member of group.members) {
+    let inFlight = 0;
+    let work = 0;
+    let latency = 0;
+    let measured = 0;
+    let found = false;
+    for (const part of parts) {
+      const entry = part.m[member.name];
+      if (entry === undefined) continue;
+      found = true;
+      inFlight += entry[0];
+      work += entry[1];
+      if (entry[2] > 0) {
+        latency += entry[2];
+        measured++;
       }
     }
+    member.remote = found
+      ? { inFlight, work, latency: measured === 0 ? 0 : latency / measured }
+      : undefined;
+  }
+  if (balancer.setSharedOperations !== undefined) {
+    const operations = new Map<string, SharedOperation>();
+    for (const part of parts) {
+      for (const [operation, sum, count] of part.o) {
+        const merged = operations.get(operation);
+        if (merged === undefined) operations.set(operation, { sum, count });
+        else {
+          merged.sum += sum;
+          merged.count += count;
+        }
+      }
+    }
+    balancer.setSharedOperations(operations.size === 0 ? undefined : operations);
   }
 }
 
