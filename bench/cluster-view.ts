@@ -2,6 +2,10 @@
  * Cluster mode's shared load view (docs/cluster.md#shared-load-view), against a real
  * redis-server on a Unix socket:
  *
+ * 0. The parts of the cost, without Redis or plugins (paired, interleaved rounds, medians): a
+ *    p2c / least-connections / adaptive pick on 4 members with and without the other replicas'
+ *    load set on them (`Candidate.remote`), and one exchange's CPU (publishGroup +
+ *    applyViews of 2 other replicas' views), amortized over the calls of one viewInterval.
  * 1. Cost per call: a p2c group of 4 in-process plugins, without a cluster section and with one
  *    (views exchanged every 250 ms, and every 10 ms; a second replica publishes too), measured
  *    in interleaved rounds (medians): wall ns and process CPU µs per call, the background
@@ -14,6 +18,10 @@
 import { setTimeout as sleep, setImmediate as turn } from 'node:timers/promises';
 import { Manager, definePlugin } from '../src/index.js';
 import { startRedis } from '../test/support/redis.js';
+import { seededRandom } from '../src/balance/random.js';
+import { createBalancer } from '../src/balance/registry.js';
+import { FakeMember } from '../src/balance/testing/fake.js';
+import { applyViews, publishGroup } from '../src/cluster/LoadView.js';
 import { median, printTable } from './stats.js';
 
 async function nsPerCall(iterations: number, body: () => Promise<unknown>): Promise<number> {
@@ -26,6 +34,93 @@ async function nsPerCall(iterations: number, body: () => Promise<unknown>): Prom
 }
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 100_000);
+
+// 0. The parts: a pick with and without the others' load; one exchange.
+{
+  const clock = { time: 0, now: () => clock.time };
+  const picks: Array<Record<string, string>> = [];
+  for (const strategy of ['p2c', 'least-connections', 'adaptive']) {
+    const setups = [false, true].map((shared) => {
+      const members = Array.from(
+        { length: 4 },
+        (_, i) => new FakeMember(`m${i}`, { now: clock.now }),
+      );
+      const balancer = createBalancer(strategy, {}, { now: clock.now, random: seededRandom(1) });
+      balancer.update?.(members);
+      for (const m of members) {
+        m.latency.observe(100);
+        balancer.observe?.(m, 'op', 100, true);
+        if (shared) m.remote = { inFlight: 2, work: 200, latency: 100 };
+      }
+      if (shared) {
+        (
+          balancer as { setSharedOperations?(o: Map<string, { sum: number; count: number }>): void }
+        ).setSharedOperations?.(new Map([['op', { sum: 1_000, count: 10 }]]));
+      }
+      const req = {
+        key: undefined,
+        operation: 'op',
+        accepts: (c: { available: boolean }) => c.available,
+      };
+      return { members, balancer, req, ns: [] as number[] };
+    });
+    const PICKS = 1_000_000;
+    for (let round = 0; round < 9; round++) {
+      for (const setup of round % 2 === 0 ? setups : [...setups].reverse()) {
+        const start = process.hrtime.bigint();
+        for (let i = 0; i < PICKS; i++) setup.balancer.pick(setup.members, setup.req);
+        setup.ns.push(Number(process.hrtime.bigint() - start) / PICKS);
+      }
+    }
+    const [off, on] = setups.map((x) => median(x.ns));
+    picks.push({
+      strategy,
+      'ns/pick, no remote load': off!.toFixed(1),
+      'ns/pick, remote load set': on!.toFixed(1),
+      added: (on! - off!).toFixed(1),
+    });
+  }
+  printTable('a pick on 4 members (1,000,000 picks × 9 interleaved rounds, median)', picks);
+
+  const group = (h: number) => {
+    const members = Array.from(
+      { length: 4 },
+      (_, i) => new FakeMember(`m${i}`, { now: clock.now }),
+    );
+    const balancer = createBalancer('p2c', {}, { now: clock.now, random: seededRandom(h) });
+    balancer.update?.(members);
+    for (const m of members) balancer.observe?.(m, `op${h}`, 100, true);
+    return { name: 'g', members, balancer };
+  };
+  const [self, a, b] = [group(0), group(1), group(2)];
+  const others = [publishGroup(a), publishGroup(b)];
+  const EXCHANGES = 20_000;
+  const cpu: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    const used = process.cpuUsage();
+    for (let i = 0; i < EXCHANGES; i++) {
+      // What the exchange does in process: publish ours (and JSON it), read and apply theirs.
+      JSON.stringify({ g: { g: publishGroup(self) }, h: [] });
+      applyViews(
+        self,
+        others.map((o) => JSON.parse(JSON.stringify(o)) as typeof o),
+      );
+    }
+    const d = process.cpuUsage(used);
+    cpu.push((d.user + d.system) / EXCHANGES);
+  }
+  const perExchange = median(cpu);
+  printTable(
+    'one exchange in process (a group of 4, 2 other replicas; 20,000 × 7 rounds, median)',
+    [
+      {
+        'CPU µs per exchange': perExchange.toFixed(2),
+        'per call at 1,000 calls/s, views every 250 ms (µs)': (perExchange / 250).toFixed(4),
+        'per call at 100 calls/s (µs)': (perExchange / 25).toFixed(4),
+      },
+    ],
+  );
+}
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const redis = await startRedis();
 
