@@ -134,7 +134,8 @@ export class LoadView {
       const now = performance.now();
       this.hints = this.hints.filter((h) => now - h.at <= this.ttl);
       const groups = [...this.hooks.groups()];
-      if (groups.length > 0 && this.usable()) await this.exchange(groups);
+      // Even without groups: hints concern any plugin named alike on every replica.
+      if (this.usable()) await this.exchange(groups);
       if (!this.stopped) this.combine(groups);
     } finally {
       this.running = false;
@@ -155,7 +156,7 @@ export class LoadView {
     }
   }
 
-  private async exchange(groups: ViewGroup[]): Promise<void> {
+  private async exchange(groups: readonly ViewGroup[]): Promise<void> {
     const published: Published = { g: {}, h: this.hints.map((h) => [h.plugin, h.seq]) };
     for (const group of groups) published.g[group.name] = publishGroup(group);
     let reply: string[];

@@ -17,10 +17,11 @@ interface MembersRedis extends Redis {
 
 /**
  * The groups of `cluster.members`: their members come from the registry, where instances
- * announce themselves (`serveHttp({ announce })`). Each group is read every `refresh`; a change
+ * announce themselves (`serveHttp({ announce })`), or from DNS (a group with `dns`: A/AAAA/SRV
+ * records resolved again every `refresh`). Each group is read every `refresh`; a change
  * (joined, left, expired, re-described) is handed to the manager, which applies it through the
  * reload path: new members are started and health-gated, gone ones drained, then closed.
- * While Redis is unreachable the last list known stays: nobody is removed for Redis' sake.
+ * While Redis (or DNS) does not answer, the last list known stays: nobody is removed for it.
  */
 export class Membership {
   /** Group → id → what the member announced. */

@@ -217,7 +217,7 @@ test('a replica whose breaker opens on a member hints it; the other probes that 
       name: 'flaky',
       transport: 'http',
       endpoint: instance.served.endpoint,
-      group: 'solo',
+      // No group: hints concern any plugin named alike on both replicas.
       circuitBreaker,
       // Checks every minute: only a hint makes b check it within this test.
       healthCheck: { interval: '60s' },
