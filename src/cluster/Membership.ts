@@ -11,6 +11,9 @@ import {
   type MemberAnnouncement,
 } from './registry.js';
 
+/** Timeout of one DNS query (tried twice). */
+const DNS_TIMEOUT_MS = 2_000;
+
 interface MembersRedis extends Redis {
   plugwireMembers(expiries: string, data: string): Promise<unknown[]>;
 }
@@ -42,7 +45,9 @@ export class Membership {
     for (const [group, settings] of Object.entries(config.members)) {
       this.known.set(group, new Map());
       if (settings.dns !== undefined) {
-        this.resolvers.set(group, dnsResolver(settings.dns, Math.min(settings.refresh, 2_000)));
+        // A query's timeout is not the refresh: a slow answer delays the next read (one
+        // read at a time per group), it does not count as "DNS did not answer".
+        this.resolvers.set(group, dnsResolver(settings.dns, DNS_TIMEOUT_MS));
       }
       const timer = setInterval(() => void this.refresh(group), settings.refresh);
       timer.unref();

@@ -68,7 +68,8 @@ test('A/AAAA: members follow the records (joined, health-gated, drained and remo
   const changes: ManagerEvents['cluster-member'][] = [];
   manager.on('cluster-member', (e) => changes.push(e));
 
-  // Resolved at load: the member is there and serving.
+  // Resolved at load (or, on a loaded machine, at the next refresh): there and serving.
+  await eventually(() => ready(manager).length === 1, 'the 127.0.0.1 member ready');
   assert.deepEqual(
     ready(manager).map((p) => p.transport),
     ['http'],
@@ -119,6 +120,7 @@ test('SRV: each record is a member at its port, weighted by the record', async (
   });
   const manager = await host('dns-srv', { name: '_http._tcp.workers.test', type: 'SRV' });
   after(() => manager.shutdown());
+  await eventually(() => ready(manager).length === 2, 'both SRV members ready');
   assert.deepEqual(
     ready(manager)
       .map((p) => p.weight)
