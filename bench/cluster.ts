@@ -8,6 +8,8 @@
  * 2. Global limit accuracy: 3 replicas (managers with their own Redis connections) share a
  *    limit of 300/s, each offering ~250 calls/s; then one leaves and 2 go on.
  *
+ * The shared load view's cost and convergence: bench/cluster-view.ts.
+ *
  * Run: npm run bench -- cluster   (needs /usr/bin/redis-server)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -146,4 +148,5 @@ for (const [label, active, seconds] of [
 }
 printTable('global limit of 300/s (in one process, 5 s after the first second)', accuracy);
 await Promise.all(replicas.slice(0, 2).map((m) => m.shutdown()));
+
 await redis.stop();

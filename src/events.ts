@@ -80,6 +80,16 @@ export interface ManagerEvents {
   'cluster-replicas': { live: number; previous: number };
   /** Cluster mode: an announced instance joined or left a `cluster.members` group. */
   'cluster-member': { group: string; plugin: string; change: 'joined' | 'left' };
+  /**
+   * Cluster mode: the number of other replicas whose load view this replica combines changed
+   * (one joined or aged out; 0 when Redis has been unreachable for `viewTtl`).
+   */
+  'cluster-view': { replicas: number; previous: number };
+  /**
+   * Cluster mode: another replica hinted that `plugin` failed (its breaker opened, or it was
+   * ejected); this replica probes it now (a health check) and decides for itself.
+   */
+  'cluster-hint': { plugin: string; from: string };
   /** Discovery found a plugin, new or changed on disk (it is then applied like a reload). */
   'plugin-discovered': {
     plugin: string;

@@ -98,7 +98,13 @@ export type {
   Candidate,
   LatencyTracker,
   PickRequest,
+  RemoteLoad,
 } from './balance/index.js';
 export type { ClusterStatus, RedisState } from './cluster/status.js';
-export type { ClusterConfig, ClusterMembersConfig, ClusterRedisConfig } from './config/types.js';
+export type {
+  ClusterConfig,
+  ClusterDnsConfig,
+  ClusterMembersConfig,
+  ClusterRedisConfig,
+} from './config/types.js';
 export type { Limiter, RateLimiterSettings } from './resilience/RateLimiter.js';

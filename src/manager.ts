@@ -78,7 +78,9 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.bus = new TypedEvents(logger);
     this.targets = new Targets({
       strategies: this.strategies,
-      onOutlier: outlierReporter(this.bus, logger),
+      onOutlier: outlierReporter(this.bus, logger, (plugin) =>
+        this.config.cluster.node?.hint(plugin),
+      ),
     });
     this.readinessTracker = new ReadinessTracker(DEFAULT_READINESS, (report) => {
       if (report.ready) {

@@ -69,10 +69,20 @@ export class OutstandingWork {
   /**
    * The work `candidates[i]` has in flight, ms of calls at the group's typical speed: the tracked
    * calls' costs, plus the untracked ones at their mean, or at the member's latency estimate, or
-   * else at `guess` each. Call {@link update} with `candidates` first. `now` is one reading of
-   * the clock for the whole pick.
+   * else at `guess` each; in cluster mode, plus the other replicas' work on it. Call
+   * {@link update} with `candidates` first. `now` is one reading of the clock for the whole pick.
    */
   outstanding(candidates: readonly Candidate[], i: number, now: number, guess: number): number {
+    const local = this.local(candidates, i, now, guess);
+    const remote = candidates[i]!.remote;
+    if (remote === undefined) return local;
+    // Cluster mode: the other replicas' work on the member, as they cost it; else their calls
+    // in flight at this call's cost.
+    return local + (remote.work > 0 ? remote.work : remote.inFlight * guess);
+  }
+
+  /** The work this replica alone has in flight on `candidates[i]` (see {@link outstanding}). */
+  local(candidates: readonly Candidate[], i: number, now: number, guess = 0): number {
     const state = this.states[i]!;
     const candidate = candidates[i]!;
     const inFlight = candidate.inFlight;

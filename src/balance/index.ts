@@ -10,6 +10,7 @@ export type {
   LatencyTracker,
   PickRequest,
 } from './types.js';
+export { totalInFlight, type RemoteLoad } from './remote.js';
 export { blockReason, type BlockReason, type SlotView } from './availability.js';
 export { GroupRoute, type GroupMember, type GroupRequest, type RoutePolicy } from './GroupRoute.js';
 export { PeakEwma, DEFAULT_DECAY_MS, type PeakEwmaOptions } from './PeakEwma.js';

@@ -1,3 +1,5 @@
+import type { SharedOperation } from './remote.js';
+
 /** Default number of recent latencies kept per operation. */
 export const DEFAULT_WINDOW = 5;
 /** Default number of operations remembered per group. */
@@ -41,6 +43,8 @@ class LatencyWindow {
  */
 export class OperationStats {
   private readonly windows = new Map<string, LatencyWindow>();
+  /** Cluster mode: the other replicas' statistics, merged into {@link OperationStats.mean}. */
+  shared: ReadonlyMap<string, SharedOperation> | undefined = undefined;
 
   constructor(
     private readonly window = DEFAULT_WINDOW,
@@ -51,7 +55,25 @@ export class OperationStats {
   mean(operation: string | undefined): number | undefined {
     if (operation === undefined) return undefined;
     const window = this.windows.get(operation);
-    return window === undefined || window.count === 0 ? undefined : window.sum / window.count;
+    const shared = this.shared?.get(operation);
+    if (shared === undefined) {
+      return window === undefined || window.count === 0 ? undefined : window.sum / window.count;
+    }
+    // Cluster mode: this replica's recent latencies and the others' weigh by their counts.
+    const count = shared.count + (window === undefined ? 0 : window.count);
+    return count === 0 ? undefined : (shared.sum + (window === undefined ? 0 : window.sum)) / count;
+  }
+
+  /**
+   * This replica's own statistics, `[operation, sum, count]`, the most recently added
+   * operations first, at most `limit` (what cluster mode publishes).
+   */
+  entries(limit: number): Array<[string, number, number]> {
+    const out: Array<[string, number, number]> = [];
+    for (const [operation, window] of this.windows) {
+      if (window.count > 0) out.push([operation, window.sum, window.count]);
+    }
+    return out.length > limit ? out.slice(out.length - limit) : out;
   }
 
   /** Records one successful latency of `operation`. */

@@ -1,4 +1,5 @@
 import type { Clock } from '../resilience/clock.js';
+import type { RemoteLoad } from './remote.js';
 
 /**
  * A running estimate of one instance's latency, read by latency-aware strategies
@@ -39,6 +40,12 @@ export interface Candidate {
    * circuit breaker would grant a permit, and its health is not `unhealthy`/`offline`.
    */
   readonly available: boolean;
+  /**
+   * Cluster mode (docs/cluster.md): what the other host replicas last published about this
+   * instance; undefined when cluster mode is off or no other replica's view is fresh. The
+   * built-in `least-connections`, `p2c` and `adaptive` add it to what this replica sees.
+   */
+  readonly remote?: RemoteLoad | undefined;
 }
 
 /**

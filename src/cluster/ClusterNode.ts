@@ -7,6 +7,7 @@ import type { TypedEvents } from '../events.js';
 import type { RateLimiterSettings } from '../resilience/RateLimiter.js';
 import type { Logger } from '../types.js';
 import { ClusterLimiter } from './ClusterLimiter.js';
+import { LoadView, type ViewGroup } from './LoadView.js';
 import { Membership } from './Membership.js';
 import { createRedisClient, loadRedis } from './redis.js';
 import { HEARTBEAT_SCRIPT, LEASE_SCRIPT, LEAVE_SCRIPT } from './scripts.js';
@@ -20,6 +21,10 @@ export interface ClusterHooks {
   events: TypedEvents;
   /** The members of a `cluster.members` group changed: apply them (a reload). */
   membersChanged(): void;
+  /** The groups whose load the shared view publishes and combines. */
+  groups(): Iterable<ViewGroup>;
+  /** Another replica hinted that `plugin` failed: probe it sooner (it decides for itself). */
+  probe(plugin: string): void;
 }
 
 interface ScriptedRedis extends Redis {
@@ -51,6 +56,8 @@ export class ClusterNode {
   };
   /** Set when `cluster.members` lists groups. */
   readonly membership: Membership | undefined;
+  /** The shared load view and hints. */
+  readonly view: LoadView;
   private lastHeartbeat: number | undefined;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly replicasKey: string;
@@ -67,6 +74,15 @@ export class ClusterNode {
     redis.on('close', () => this.down('connection closed'));
     this.heartbeat = setInterval(() => void this.beat(), config.heartbeatInterval);
     this.heartbeat.unref();
+    this.view = new LoadView(
+      config.namespace,
+      this.replicaId,
+      config.viewInterval,
+      config.viewTtl,
+      redis,
+      () => this.state === 'ready',
+      hooks,
+    );
     if (Object.keys(config.members).length > 0) {
       this.membership = new Membership(config, redis, {
         logger: hooks.logger,
@@ -109,6 +125,14 @@ export class ClusterNode {
     return new ClusterLimiter(this, `${this.config.namespace}:rl:${plugin}`, settings);
   }
 
+  /**
+   * This replica saw `plugin` fail (breaker opened, member ejected): the other replicas probe
+   * it sooner (see {@link LoadView.hint}).
+   */
+  hint(plugin: string): void {
+    this.view.hint(plugin);
+  }
+
   /** @internal asks Redis for up to `want` tokens of `key`'s bucket: `[granted, waitMs]`. */
   async lease(key: string, rate: number, burst: number, want: number): Promise<[number, number]> {
     this.stats.leaseRequests++;
@@ -137,6 +161,13 @@ export class ClusterNode {
       fallback: { admitted: s.fallbackAdmitted, refused: s.fallbackRefused },
       warmup: { admitted: s.warmupAdmitted, refused: s.warmupRefused },
       members: this.membership?.counts() ?? {},
+      view: {
+        replicas: this.view.replicas,
+        ageMs: this.view.ageMs,
+        exchanges: this.view.stats.exchanges,
+        failures: this.view.stats.failures,
+        hints: { sent: this.view.stats.hintsSent, received: this.view.stats.hintsReceived },
+      },
     };
   }
 
@@ -146,6 +177,7 @@ export class ClusterNode {
     clearInterval(this.heartbeat);
     this.membership?.stop();
     const wasReady = this.state === 'ready';
+    await this.view.stop(wasReady);
     this.state = 'closed';
     if (wasReady) {
       await this.redis.plugwireLeave(this.replicasKey, this.replicaId).catch(() => undefined);

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ClusterConfig } from '../config/cluster-schema.js';
 import type { TypedEvents } from '../events.js';
 import type { Logger } from '../types.js';
+import { dnsResolver, resolveMembers } from './dns.js';
 import {
   MEMBERS_SCRIPT,
   memberKeys,
@@ -10,21 +11,29 @@ import {
   type MemberAnnouncement,
 } from './registry.js';
 
+/** Timeout of one DNS query (tried twice). */
+const DNS_TIMEOUT_MS = 2_000;
+
 interface MembersRedis extends Redis {
   plugwireMembers(expiries: string, data: string): Promise<unknown[]>;
 }
 
 /**
  * The groups of `cluster.members`: their members come from the registry, where instances
- * announce themselves (`serveHttp({ announce })`). Each group is read every `refresh`; a change
+ * announce themselves (`serveHttp({ announce })`), or from DNS (a group with `dns`: A/AAAA/SRV
+ * records resolved again every `refresh`). Each group is read every `refresh`; a change
  * (joined, left, expired, re-described) is handed to the manager, which applies it through the
  * reload path: new members are started and health-gated, gone ones drained, then closed.
- * While Redis is unreachable the last list known stays: nobody is removed for Redis' sake.
+ * While Redis (or DNS) does not answer, the last list known stays: nobody is removed for it.
  */
 export class Membership {
   /** Group → id → what the member announced. */
   private readonly known = new Map<string, Map<string, MemberAnnouncement>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Groups whose members come from DNS: their resolver. */
+  private readonly resolvers = new Map<string, ReturnType<typeof dnsResolver>>();
+  /** Groups being read now (a slow DNS answer does not stack reads). */
+  private readonly reading = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -35,6 +44,11 @@ export class Membership {
     redis.defineCommand('plugwireMembers', { numberOfKeys: 2, lua: MEMBERS_SCRIPT });
     for (const [group, settings] of Object.entries(config.members)) {
       this.known.set(group, new Map());
+      if (settings.dns !== undefined) {
+        // A query's timeout is not the refresh: a slow answer delays the next read (one
+        // read at a time per group), it does not count as "DNS did not answer".
+        this.resolvers.set(group, dnsResolver(settings.dns, DNS_TIMEOUT_MS));
+      }
       const timer = setInterval(() => void this.refresh(group), settings.refresh);
       timer.unref();
       this.timers.push(timer);
@@ -74,23 +88,37 @@ export class Membership {
   stop(): void {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
+    for (const resolver of this.resolvers.values()) resolver.cancel();
   }
 
-  private async refresh(group: string, notify = true): Promise<void> {
+  /** The group's members now: from DNS or the registry; undefined when neither answered. */
+  private async read(group: string): Promise<MemberAnnouncement[] | undefined> {
+    const resolver = this.resolvers.get(group);
+    if (resolver !== undefined) return resolveMembers(this.config.members[group]!.dns!, resolver);
     let replies: unknown[];
     try {
       replies = await (this.redis as MembersRedis).plugwireMembers(
         ...memberKeys(this.config.namespace, group),
       );
     } catch {
-      return; // Redis unreachable: keep the members we know (the node reports Redis' state)
+      return undefined; // Redis unreachable (the node reports Redis' state)
     }
-    if (this.stopped) return;
+    return replies.flatMap((reply) => readAnnouncement(reply) ?? []);
+  }
+
+  private async refresh(group: string, notify = true): Promise<void> {
+    if (this.reading.has(group)) return;
+    this.reading.add(group);
+    let members: MemberAnnouncement[] | undefined;
+    try {
+      members = await this.read(group);
+    } finally {
+      this.reading.delete(group);
+    }
+    // Neither Redis nor DNS answered: keep the members we know.
+    if (members === undefined || this.stopped) return;
     const next = new Map<string, MemberAnnouncement>();
-    for (const reply of replies) {
-      const member = readAnnouncement(reply);
-      if (member !== undefined) next.set(member.id, member);
-    }
+    for (const member of members) next.set(member.id, member);
     const previous = this.known.get(group)!;
     const joined = [...next.keys()].filter((id) => !previous.has(id));
     const left = [...previous.keys()].filter((id) => !next.has(id));

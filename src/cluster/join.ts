@@ -5,6 +5,7 @@ import type { TypedEvents } from '../events.js';
 import { asError } from '../internal/errorMessage.js';
 import type { Logger } from '../types.js';
 import { ClusterNode } from './ClusterNode.js';
+import type { ViewGroup } from './LoadView.js';
 import type { ClusterStatus } from './status.js';
 
 /** What the manager's cluster wiring needs from the manager. */
@@ -15,6 +16,10 @@ export interface ClusterJoinHost {
   membersChanged(): void;
   /** How announced members are validated (the manager's registries). */
   parseOptions(): RegistryOptions;
+  /** The groups whose load the shared view publishes and combines. */
+  groups(): Iterable<ViewGroup>;
+  /** Another replica hinted that `plugin` failed: probe it sooner (it decides for itself). */
+  probe(plugin: string): void;
 }
 
 /**
@@ -41,6 +46,8 @@ export class ClusterJoin {
         logger,
         events,
         membersChanged: () => this.host.membersChanged(),
+        groups: () => this.host.groups(),
+        probe: (plugin) => this.host.probe(plugin),
       });
     } else if (JSON.stringify(config.cluster) !== JSON.stringify(this.node.config)) {
       logger.warn({}, 'plugwire: cluster settings changed; they apply after a restart');

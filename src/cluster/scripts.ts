@@ -58,3 +58,35 @@ export const LEAVE_SCRIPT = `
 redis.call('ZREM', KEYS[1], ARGV[1])
 return redis.call('ZCARD', KEYS[1])
 `;
+
+/**
+ * The shared load view: KEYS[1] the hash of views (replica id → "<Redis time ms> <json>");
+ * ARGV this replica's id, the ttl (ms), its view (JSON). Writes this replica's view, deletes the
+ * views older than the ttl, and returns the others as a flat list: id, age (ms), json, ….
+ */
+export const VIEW_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], string.format('%.0f', now) .. ' ' .. ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  local id = all[i]
+  if id ~= ARGV[1] then
+    local v = all[i + 1]
+    local sp = string.find(v, ' ', 1, true)
+    local at = nil
+    if sp ~= nil then at = tonumber(string.sub(v, 1, sp - 1)) end
+    if at == nil or now - at > ttl then
+      redis.call('HDEL', KEYS[1], id)
+    else
+      out[#out + 1] = id
+      out[#out + 1] = string.format('%.0f', now - at)
+      out[#out + 1] = string.sub(v, sp + 1)
+    end
+  end
+end
+return out
+`;

@@ -26,4 +26,16 @@ export interface ClusterStatus {
   warmup: { admitted: number; refused: number };
   /** Members known per `cluster.members` group (the last list read while Redis answered). */
   members: Record<string, number>;
+  /** The shared load view (docs/cluster.md#shared-load-view). */
+  view: {
+    /** Other replicas whose view is combined now (fresh within `viewTtl`). */
+    replicas: number;
+    /** Ms since the last successful exchange with Redis; undefined before the first. */
+    ageMs: number | undefined;
+    /** Exchanges (one Redis round trip each) that succeeded, and that failed. */
+    exchanges: number;
+    failures: number;
+    /** Hints published by this replica, and received from others (each probed). */
+    hints: { sent: number; received: number };
+  };
 }

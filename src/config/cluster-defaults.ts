@@ -7,4 +7,6 @@ export const DEFAULT_CLUSTER = {
   connectTimeout: 2_000,
   reconnect: { initialInterval: 100, maxInterval: 5_000 },
   leaseInterval: 100,
+  viewInterval: 250,
+  viewTtl: 3_000,
 } as const;

@@ -79,6 +79,8 @@ export function clusterSchema(kit: FieldKit) {
     connectTimeout: kit.duration('non-negative').default(d.connectTimeout),
     reconnect: reconnect.prefault({}),
     leaseInterval: kit.duration('positive').default(d.leaseInterval),
+    viewInterval: kit.duration('positive').default(d.viewInterval),
+    viewTtl: kit.duration('positive').default(d.viewTtl),
     members: z
       .record(
         z.string().regex(GROUP_NAME, { error: 'group name must be letters, digits, . _ -' }),
@@ -86,6 +88,16 @@ export function clusterSchema(kit: FieldKit) {
           z.strictObject({
             refresh: kit.duration('positive').default(1_000),
             template: kit.freeform().default(() => ({})),
+            dns: keyed(
+              z.strictObject({
+                name: kit.text(z.string().min(1).max(253)),
+                type: z.enum(['A', 'AAAA', 'A+AAAA', 'SRV']).default('A+AAAA'),
+                port: kit.number(z.number().int().min(1).max(65_535)).optional(),
+                transport: z.enum(['http', 'https', 'grpc', 'grpc-tls']).default('http'),
+                path: kit.text(z.string().startsWith('/')).default('/'),
+                servers: z.array(kit.text(z.string().min(1))).optional(),
+              }),
+            ).optional(),
           }),
         ),
       )
@@ -98,15 +110,33 @@ function ttlAboveHeartbeat(
   cluster: ClusterConfig,
   valid: (...path: PropertyKey[]) => boolean,
 ): Problem[] {
-  if (!valid('replicaTtl') || !valid('heartbeatInterval')) return [];
-  return cluster.replicaTtl <= cluster.heartbeatInterval
-    ? [
-        {
-          path: ['replicaTtl'],
-          message: 'must be longer than heartbeatInterval (2–5 heartbeats is usual)',
-        },
-      ]
-    : [];
+  const problems: Problem[] = [];
+  if (
+    valid('replicaTtl') &&
+    valid('heartbeatInterval') &&
+    cluster.replicaTtl <= cluster.heartbeatInterval
+  ) {
+    problems.push({
+      path: ['replicaTtl'],
+      message: 'must be longer than heartbeatInterval (2–5 heartbeats is usual)',
+    });
+  }
+  if (valid('viewTtl') && valid('viewInterval') && cluster.viewTtl <= cluster.viewInterval) {
+    problems.push({
+      path: ['viewTtl'],
+      message: 'must be longer than viewInterval (a view is replaced every viewInterval)',
+    });
+  }
+  for (const [group, members] of Object.entries(cluster.members ?? {})) {
+    const dns = members.dns;
+    if (dns !== undefined && dns.type !== 'SRV' && dns.port === undefined) {
+      problems.push({
+        path: ['members', group, 'dns', 'port'],
+        message: `needs a port with type ${dns.type} (SRV records carry theirs)`,
+      });
+    }
+  }
+  return problems;
 }
 
 /** Cross-section rule: a cluster-scope rate limit needs a `cluster` section. */

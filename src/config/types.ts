@@ -282,6 +282,13 @@ export interface ClusterConfig {
    */
   leaseInterval: number;
   /**
+   * Shared load view: how often this replica publishes its load on the members of its groups
+   * (and reads the others'), in one Redis round trip.
+   */
+  viewInterval: number;
+  /** A replica's published view older than this is not used any more (the replica is gone). */
+  viewTtl: number;
+  /**
    * Groups whose members come from the registry (instances announce themselves with
    * `serveHttp({ announce })`). Each member becomes a plugin built on `template`.
    */
@@ -290,10 +297,31 @@ export interface ClusterConfig {
 
 /** One group of {@link ClusterConfig.members}. */
 export interface ClusterMembersConfig {
-  /** How often the registry is read. */
+  /** How often the registry (or DNS) is read. */
   refresh: number;
+  /**
+   * Take the members from DNS instead of the registry: `name` re-resolved every `refresh`
+   * (a Kubernetes headless Service, for example).
+   */
+  dns?: ClusterDnsConfig | undefined;
   /** Plugin fields every member gets (policies, auth, …); the member supplies the rest. */
   template: Record<string, unknown>;
+}
+
+/** DNS membership of a {@link ClusterMembersConfig} group. */
+export interface ClusterDnsConfig {
+  /** The name to resolve (`payments.default.svc.cluster.local`, `_http._tcp.payments…`). */
+  name: string;
+  /** `A`, `AAAA`, `A+AAAA` (both; the default) or `SRV` (port and weight from the records). */
+  type: 'A' | 'AAAA' | 'A+AAAA' | 'SRV';
+  /** Port of the members (A/AAAA; SRV records carry theirs). */
+  port?: number | undefined;
+  /** Transport of the members (default `http`). */
+  transport: 'http' | 'https' | 'grpc' | 'grpc-tls';
+  /** Path appended to `http(s)://address:port` (default `/`). */
+  path: string;
+  /** DNS servers (`host:port`) instead of the system's; loopback ones in tests. */
+  servers?: string[] | undefined;
 }
 
 /** Where Redis is: a `redis://` / `rediss://` / `unix://` URL, or ioredis options as they are. */

@@ -81,6 +81,11 @@ export class PluginLifecycle<S extends Supervised = Supervised> {
     this.checker.update(config);
   }
 
+  /** Runs one health check now, when health checks are on (a cluster hint). */
+  probe(): void {
+    void this.checker.checkNow();
+  }
+
   /**
    * Starts the plugin. Resolves once it is ready or its first `maxAttempts` attempts have failed
    * (then the attempts go on in the background). Never rejects.

@@ -65,12 +65,14 @@ export function lifecycleEvents(
 export function breakerEvents(
   events: TypedEvents,
   logger: Logger,
+  opened?: (slot: PluginSlot) => void,
 ): (slot: PluginSlot, from: CircuitState, to: CircuitState) => void {
   return (slot, from, to) => {
     const event = { plugin: slot.name, from, to };
     if (to === 'open') {
       logger.warn(event, `plugwire: circuit of '${slot.name}' opened`);
       events.emit('circuit-open', event);
+      opened?.(slot);
     } else if (to === 'half-open') {
       events.emit('circuit-half-open', event);
     } else {

@@ -69,4 +69,45 @@ export function clusterMetrics(define: Define, status: () => ClusterStatus | und
   define('cluster_members', 'Members known per registry group (cluster.members).', 'gauge', () =>
     Object.entries(status()?.members ?? {}).map(([group, n]) => ({ labels: { group }, value: n })),
   );
+  define(
+    'cluster_view_replicas',
+    'Other host replicas whose shared load view this replica combines now (fresh within viewTtl).',
+    'gauge',
+    one((s) => s.view.replicas),
+  );
+  define(
+    'cluster_view_age_seconds',
+    'Seconds since this replica last exchanged load views with Redis.',
+    'gauge',
+    () => {
+      const age = status()?.view.ageMs;
+      return age === undefined ? [] : [{ labels: {}, value: age / 1000 }];
+    },
+  );
+  define(
+    'cluster_view_exchanges_total',
+    'Load view exchanges with Redis (one round trip each), by result.',
+    'counter',
+    () => {
+      const s = status();
+      if (s === undefined) return [];
+      return [
+        { labels: { result: 'success' }, value: s.view.exchanges },
+        { labels: { result: 'failure' }, value: s.view.failures },
+      ];
+    },
+  );
+  define(
+    'cluster_hints_total',
+    'Hints that a member failed (breaker opened, ejected): sent by this replica, received from others.',
+    'counter',
+    () => {
+      const s = status();
+      if (s === undefined) return [];
+      return [
+        { labels: { direction: 'sent' }, value: s.view.hints.sent },
+        { labels: { direction: 'received' }, value: s.view.hints.received },
+      ];
+    },
+  );
 }

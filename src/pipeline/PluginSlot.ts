@@ -8,6 +8,7 @@ import type { CircuitState, PluginState } from '../states.js';
 import { blockReason, type BlockReason } from '../balance/availability.js';
 import type { GroupMember } from '../balance/GroupRoute.js';
 import { PeakEwma } from '../balance/PeakEwma.js';
+import type { RemoteLoad } from '../balance/remote.js';
 import { Counters, type CounterSnapshot } from '../observe/stats.js';
 import { CircuitBreaker } from '../resilience/breaker/CircuitBreaker.js';
 import { RateLimiter, type Limiter, type RateLimiterSettings } from '../resilience/RateLimiter.js';
@@ -50,6 +51,8 @@ export interface Route {
 /** Where a slot gets a `rateLimit.scope: cluster` limiter (the cluster node). */
 export interface ClusterLimits {
   limiter(plugin: string, settings: RateLimiterSettings): Limiter;
+  /** This replica saw `plugin` fail (its breaker opened): the other replicas probe it sooner. */
+  hint(plugin: string): void;
 }
 
 /**
@@ -63,6 +66,8 @@ export interface SlotSupervisor {
   stop(): void;
   /** A reload changed the health-check settings. */
   healthCheckChanged(config: HealthCheckConfig): void;
+  /** Runs one health check now (another replica hinted that the plugin failed); none when off. */
+  probe(): void;
 }
 
 /** A read-only view of one plugin for `manager.plugins()`. */
@@ -104,6 +109,8 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMe
   readonly budget: RetryBudget;
   /** Latency estimate read by latency-aware group strategies; fed by the group route. */
   readonly latency = new PeakEwma();
+  /** Cluster mode: the other replicas' load on this plugin, set by the cluster's load view. */
+  remote: RemoteLoad | undefined = undefined;
 
   private limiterScope: 'local' | 'cluster' | undefined;
   private startWaiters: Array<() => void> | undefined;

@@ -49,7 +49,9 @@ export class SlotRegistry {
     private readonly host: SlotRegistryHost,
   ) {
     this.hooks = lifecycleEvents(host.events, host.logger, this);
-    this.onBreakerTransition = breakerEvents(host.events, host.logger);
+    this.onBreakerTransition = breakerEvents(host.events, host.logger, (slot) =>
+      host.slotSettings().cluster?.hint(slot.name),
+    );
   }
 
   /** Every routed slot. */

@@ -44,6 +44,11 @@ export class Targets<S extends PluginSlot = PluginSlot> {
     return this.routes.has(name);
   }
 
+  /** The groups (the cluster's load view publishes and combines their members' load). */
+  groupRoutes(): IterableIterator<GroupRoute<PluginSlot>> {
+    return this.groups.values();
+  }
+
   /** Plugins in the order they were added (config order). */
   plugins(): IterableIterator<S> {
     return this.slots.values();

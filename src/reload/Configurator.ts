@@ -98,6 +98,8 @@ export class Configurator {
       events: this.events,
       membersChanged: () => void this.reapply('cluster'),
       parseOptions: () => this.registryOptions(),
+      groups: () => this.targets.groupRoutes(),
+      probe: (plugin) => this.targets.slot(plugin)?.lifecycle?.probe(),
     });
     this.discovery = new Discovery({
       events: this.events,

@@ -207,5 +207,7 @@ test('Prometheus shows the cluster series only for a manager in cluster mode', a
     text,
     /^plugwire_cluster_local_decisions_total\{reason="fallback",result="refused"\} 0$/m,
   );
+  assert.match(text, /^plugwire_cluster_view_replicas 0$/m);
+  assert.match(text, /^plugwire_cluster_hints_total\{direction="received"\} 0$/m);
   assert.doesNotMatch(await without.metrics(), /cluster_/);
 });

@@ -1,5 +1,6 @@
 import { OptionReader } from '../options.js';
 import { DEFAULT_MAX_OPERATIONS, DEFAULT_WINDOW, OperationStats } from '../operations.js';
+import { totalInFlight, type SharedOperation, type SharesLoad } from '../remote.js';
 import { DEFAULT_CHOICES, Sample, SCAN_LIMIT } from '../sample.js';
 import type { Balancer, BalancerDeps, BalancerFactory, Candidate, PickRequest } from '../types.js';
 import { byPriority } from './priority.js';
@@ -29,7 +30,8 @@ export const DEFAULT_SPILL = 2;
 /** How {@link AdaptiveBalancer} sees an operation. */
 export type OperationClass = 'short' | 'long' | undefined;
 
-const inFlight = (candidate: Candidate): number => candidate.inFlight;
+// In flight on the member, from every replica in cluster mode.
+const inFlight = totalInFlight;
 
 /**
  * `adaptive`: response-time-aware routing after the dify-plugin-daemon cluster balancer.
@@ -57,8 +59,11 @@ const inFlight = (candidate: Candidate): number => candidate.inFlight;
  *
  * If the primary is not accepted (down, already tried), the next member in order becomes the
  * primary for that pick: failover keeps the same shape.
+ *
+ * Cluster mode (docs/cluster.md): "in flight" counts the attempts the other replicas last
+ * published, and an operation's mean merges their recent latencies with this replica's.
  */
-export class AdaptiveBalancer implements Balancer {
+export class AdaptiveBalancer implements Balancer, SharesLoad {
   private readonly operations: OperationStats;
   private readonly keyless = new RoundRobinBalancer();
   private members: readonly Candidate[] | undefined;
@@ -104,13 +109,15 @@ export class AdaptiveBalancer implements Balancer {
     const rest = n - first - 1;
     if (rest === 0) return primary;
     // A primary this quiet keeps its short calls whatever the others do: no scan needed.
-    if (kind === 'short' && primary.inFlight < this.spill) return primary;
+    const load = inFlight(primary);
+    if (kind === 'short' && load < this.spill) return primary;
 
     const best = this.leastBusyOther(candidates, request, first);
     if (best === undefined) return primary;
-    if (kind === 'short') return primary.inFlight - best.inFlight >= this.spill ? best : primary;
-    if (primary.inFlight === 0 && best.inFlight > 0) return primary;
-    return best.inFlight - primary.inFlight >= this.spill ? primary : best;
+    const other = inFlight(best);
+    if (kind === 'short') return load - other >= this.spill ? best : primary;
+    if (load === 0 && other > 0) return primary;
+    return other - load >= this.spill ? primary : best;
   }
 
   // The least busy accepted member other than the primary (order[first]): sampled in a large
@@ -131,14 +138,29 @@ export class AdaptiveBalancer implements Balancer {
     let offset = this.start < rest ? this.start : 0;
     this.start = offset + 1;
     let best: C | undefined;
+    let bestLoad = Infinity;
     for (let k = 0; k < rest; k++) {
       const candidate = candidates[order[first + 1 + offset]!]!;
       if (++offset === rest) offset = 0;
       if (!request.accepts(candidate)) continue;
-      if (best === undefined || candidate.inFlight < best.inFlight) best = candidate;
-      if (best.inFlight === 0) break;
+      const load = inFlight(candidate);
+      if (best === undefined || load < bestLoad) {
+        best = candidate;
+        bestLoad = load;
+      }
+      if (bestLoad === 0) break;
     }
     return best;
+  }
+
+  /** @internal cluster mode: this replica's per-operation statistics, to publish. */
+  localOperations(limit: number): Array<[string, number, number]> {
+    return this.operations.entries(limit);
+  }
+
+  /** @internal cluster mode: the other replicas' per-operation statistics. */
+  setSharedOperations(operations: ReadonlyMap<string, SharedOperation> | undefined): void {
+    this.operations.shared = operations;
   }
 
   observe(

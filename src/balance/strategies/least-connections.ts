@@ -1,4 +1,5 @@
 import { OptionReader } from '../options.js';
+import { totalInFlight } from '../remote.js';
 import { DEFAULT_CHOICES, readChoices, Sample, Scan, SCAN_LIMIT } from '../sample.js';
 import type { Balancer, BalancerDeps, BalancerFactory, Candidate, PickRequest } from '../types.js';
 
@@ -11,14 +12,16 @@ export interface LeastConnectionsOptions {
   choices?: number | undefined;
 }
 
-// In flight per unit of weight; weight 0 only when nothing else is accepted.
+// In flight (cluster mode: on every replica) per unit of weight; weight 0 only when nothing else
+// is accepted.
 function load(candidate: Candidate): number {
-  return candidate.weight > 0 ? candidate.inFlight / candidate.weight : Infinity;
+  return candidate.weight > 0 ? totalInFlight(candidate) / candidate.weight : Infinity;
 }
 
 /**
  * `least-connections`: the accepted member with the fewest attempts in flight per unit of weight
- * (`inFlight / weight`; weight 0 only when nothing else is accepted).
+ * (`inFlight / weight`; weight 0 only when nothing else is accepted). In cluster mode the
+ * attempts other replicas last published as in flight count too.
  *
  * - Up to 32 members ({@link SCAN_LIMIT}): exact. A scan from a rotating start, so ties go to
  *   members in turn and idle members share the traffic evenly; an idle member ends the scan.

@@ -3,6 +3,7 @@ import { OperationStats, DEFAULT_MAX_OPERATIONS, DEFAULT_WINDOW } from '../opera
 import { OutstandingWork } from '../OutstandingWork.js';
 import { DEFAULT_PROBE_FACTOR, Probes, readProbeFactor } from '../Probes.js';
 import { monotonicClock, type Clock } from '../../resilience/clock.js';
+import type { SharedOperation, SharesLoad } from '../remote.js';
 import { expectedLatency } from '../score.js';
 import type { Balancer, BalancerDeps, BalancerFactory, Candidate, PickRequest } from '../types.js';
 import { LeastLatencyBalancer } from './least-latency.js';
@@ -42,8 +43,12 @@ export interface P2COptions {
  * calls once it is fast again, even when calls are much faster than the 10 s decay. When a drawn
  * pair holds one accepted member it is taken; after a few pairs with none, an exact scan finds
  * the best.
+ *
+ * Cluster mode (docs/cluster.md): a member's outstanding work adds what the other replicas last
+ * published as theirs on it, in-flight counts add theirs, and an operation's cost merges their
+ * recent latencies with this replica's.
  */
-export class P2CBalancer implements Balancer {
+export class P2CBalancer implements Balancer, SharesLoad {
   private readonly fallback: LeastLatencyBalancer;
   private readonly operations: OperationStats;
   private readonly work: OutstandingWork;
@@ -131,6 +136,23 @@ export class P2CBalancer implements Balancer {
     this.work.ended(candidate, operations.mean(operation) ?? 0, latencyMs, ok, probe);
     // A failure's latency says how fast the member failed, not how long the operation is.
     if (ok && operation !== undefined) operations.observe(operation, latencyMs);
+  }
+
+  /** @internal cluster mode: the work (ms) this replica has in flight on `members[i]`. */
+  sharedWork(members: readonly Candidate[], i: number): number {
+    const work = this.work;
+    work.update(members);
+    return work.local(members, i, this.now());
+  }
+
+  /** @internal cluster mode: this replica's per-operation statistics, to publish. */
+  localOperations(limit: number): Array<[string, number, number]> {
+    return this.operations.entries(limit);
+  }
+
+  /** @internal cluster mode: the other replicas' per-operation statistics. */
+  setSharedOperations(operations: ReadonlyMap<string, SharedOperation> | undefined): void {
+    this.operations.shared = operations;
   }
 
   private pickByLatency<C extends Candidate>(

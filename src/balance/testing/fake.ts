@@ -5,6 +5,7 @@ import type { Clock } from '../../resilience/clock.js';
 import type { BlockReason } from '../availability.js';
 import type { GroupMember } from '../GroupRoute.js';
 import { PeakEwma } from '../PeakEwma.js';
+import type { RemoteLoad } from '../remote.js';
 import type { Candidate, PickRequest } from '../types.js';
 
 /** A clock that moves only when told. */
@@ -22,6 +23,8 @@ export class FakeMember implements GroupMember {
   priority: number;
   inFlight = 0;
   blocked: BlockReason | undefined = undefined;
+  /** Cluster mode: what other replicas published about this member. */
+  remote: RemoteLoad | undefined = undefined;
   readonly latency: PeakEwma;
   retry = DEFAULT_POLICY.retry;
   requestTimeout = DEFAULT_POLICY.connection.requestTimeout;
