@@ -1,21 +1,6 @@
 import type { Candidate } from './types.js';
 
-/**
- * Cluster mode: what the other host replicas last published about one member (summed over the
- * replicas whose view is fresh). Undefined on a candidate when cluster mode is off, or no other
- * replica's view is fresh: strategies then see this replica's traffic alone.
- */
-export interface RemoteLoad {
-  /** Attempts the other replicas have in flight on the member. */
-  readonly inFlight: number;
-  /**
-   * Work (ms) the other replicas have in flight on the member, as their `p2c` costs it; 0 when
-   * they do not cost it (then {@link RemoteLoad.inFlight} is all there is).
-   */
-  readonly work: number;
-  /** Mean of the other replicas' latency estimates of the member (ms); 0 when none has one. */
-  readonly latency: number;
-}
+export type { RemoteLoad } from './types.js';
 
 /** Attempts in flight on `candidate` from this replica and, in cluster mode, the others. */
 export function totalInFlight(candidate: Candidate): number {

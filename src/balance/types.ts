@@ -1,5 +1,4 @@
 import type { Clock } from '../resilience/clock.js';
-import type { RemoteLoad } from './remote.js';
 
 /**
  * A running estimate of one instance's latency, read by latency-aware strategies
@@ -108,3 +107,20 @@ export type BalancerFactory = (
   options: Readonly<Record<string, unknown>>,
   deps: BalancerDeps,
 ) => Balancer;
+
+/**
+ * Cluster mode: what the other host replicas last published about one member (summed over the
+ * replicas whose view is fresh). Undefined on a candidate when cluster mode is off, or no other
+ * replica's view is fresh: strategies then see this replica's traffic alone.
+ */
+export interface RemoteLoad {
+  /** Attempts the other replicas have in flight on the member. */
+  readonly inFlight: number;
+  /**
+   * Work (ms) the other replicas have in flight on the member, as their `p2c` costs it; 0 when
+   * they do not cost it (then {@link RemoteLoad.inFlight} is all there is).
+   */
+  readonly work: number;
+  /** Mean of the other replicas' latency estimates of the member (ms); 0 when none has one. */
+  readonly latency: number;
+}
