@@ -24,8 +24,9 @@ export {
   isApplicationError,
   applicationError,
   redactSecrets,
+  withPhase,
 } from './errors.js';
-export type { ConfigIssue, PluginErrorOptions } from './errors.js';
+export type { ConfigIssue, FailurePhase, PluginErrorOptions } from './errors.js';
 export { jsonCodec } from './codec.js';
 export { parseConfig, parsePluginConfig, loadConfigFile } from './builtinConfig.js';
 export { parseDuration, parseSize } from './config/index.js';

@@ -41,6 +41,7 @@ import { MetricsEndpoint } from './observe/metricsEndpoint.js';
 import { Counters, type CounterSnapshot, type MetricsOptions } from './observe/stats.js';
 import type { CallTracer } from './observe/tracing.js';
 import { Call, type CallHost, type InflightCall } from './pipeline/Call.js';
+import type { RetryRule } from './resilience/retryPolicy.js';
 import { Deadlines } from './pipeline/Deadlines.js';
 import { Targets } from './pipeline/Targets.js';
 import { PluginSlot, type PluginSnapshot, type PluginState } from './pipeline/PluginSlot.js';
@@ -76,6 +77,8 @@ export interface ManagerOptions {
    * plugin. See `createOtelTracer()`. Off by default (calls then pay nothing for tracing).
    */
   tracer?: CallTracer | undefined;
+  /** A custom retry rule for every call (docs/resilience.md); per call: `ExecuteOptions.retryRule`. */
+  retryRule?: RetryRule | undefined;
 }
 
 /** Policy sections and placement accepted by {@link Manager.register}. */
@@ -85,6 +88,8 @@ export interface RegisterOptions {
   priority?: number | undefined;
   enabled?: boolean | undefined;
   labels?: Record<string, string> | undefined;
+  /** Calls may run twice without harm (default false); see docs/resilience.md. */
+  idempotent?: boolean | undefined;
   /** Partial policy sections; durations as ms numbers or Go strings ("250ms"). */
   retry?: Record<string, unknown> | undefined;
   circuitBreaker?: Record<string, unknown> | undefined;
@@ -234,6 +239,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       events: this.bus,
       counters,
       tracer: options.tracer,
+      retryRule: options.retryRule,
       deadlines: new Deadlines(),
       onIdle: () => this.drained?.(),
       route: (target) => this.targets.route(target),
@@ -402,7 +408,9 @@ export class Manager<Req = unknown, Resp = unknown> {
       );
     }
     const changedGroups = [...diff.groups.added, ...diff.groups.updated.map((g) => g.name)];
-    for (const name of changedGroups) this.targets.setGroup(name, balancers.get(name)!);
+    for (const name of changedGroups) {
+      this.targets.setGroup(name, balancers.get(name)!, next.groups[name]);
+    }
     const result = await applyReload(this.reloadRuntime, next, diff, options);
     this.targets.dropEmptyGroups(diff.groups.removed);
     this.targets.groupConfigs = { ...next.groups };
@@ -480,6 +488,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       this.loaded = true;
       this.defaults = parsed.defaults;
       this.retryBudget = parsed.retryBudget;
+      this.targets.policyBase = { defaults: parsed.defaults, retryBudget: parsed.retryBudget };
       this.startupConcurrency = parsed.startupConcurrency;
       this.readinessTracker.lock(
         parsed.plugins.map((p) => p.name),
@@ -487,7 +496,9 @@ export class Manager<Req = unknown, Resp = unknown> {
       );
     }
     this.targets.groupConfigs = { ...this.targets.groupConfigs, ...parsed.groups };
-    for (const [name, balancer] of balancers) this.targets.setGroup(name, balancer);
+    for (const [name, balancer] of balancers) {
+      this.targets.setGroup(name, balancer, parsed.groups[name]);
+    }
   }
 
   /**

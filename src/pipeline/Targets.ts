@@ -1,7 +1,14 @@
-import { GroupRoute } from '../balance/GroupRoute.js';
+import { GroupRoute, type GroupPolicy } from '../balance/GroupRoute.js';
+import { DEFAULT_POLICY, DEFAULT_RETRY_BUDGET } from '../config/defaults.js';
+import { RetryBudget } from '../resilience/RetryBudget.js';
 import { createBalancer } from '../balance/registry.js';
 import type { Balancer } from '../balance/types.js';
-import type { GroupConfig, ManagerConfig } from '../config/types.js';
+import type {
+  GroupConfig,
+  ManagerConfig,
+  PolicyConfig,
+  RetryBudgetConfig,
+} from '../config/types.js';
 import { ErrorCode, isConfigError, type ConfigIssue } from '../errors.js';
 import type { PluginSlot, Route } from './PluginSlot.js';
 
@@ -18,6 +25,11 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   private readonly members = new Map<string, Map<string, S>>();
   /** The `groups` section in force, as a reload compares it. */
   groupConfigs: Record<string, GroupConfig> = {};
+  /** Where a group's policy comes from when its section does not set it (the first load's). */
+  policyBase: { defaults: PolicyConfig; retryBudget: RetryBudgetConfig } = {
+    defaults: DEFAULT_POLICY,
+    retryBudget: DEFAULT_RETRY_BUDGET,
+  };
 
   route(target: string): Route | undefined {
     return this.routes.get(target);
@@ -90,9 +102,21 @@ export class Targets<S extends PluginSlot = PluginSlot> {
     }
   }
 
-  /** Adds (or replaces) the group `name` with `balancer`, members taken from the plugins. */
-  setGroup(name: string, balancer: Balancer): void {
-    const group = new GroupRoute<PluginSlot>(name, this.membersOf(name), balancer);
+  /**
+   * Adds (or replaces) the group `name` with `balancer`, members taken from the plugins. Its
+   * policy comes from `config` (the `groups.<name>` section), else from `defaults`: never from
+   * a member (docs/resilience.md, "Groups").
+   */
+  setGroup(name: string, balancer: Balancer, config?: GroupConfig): void {
+    const { defaults, retryBudget } = this.policyBase;
+    const policy: GroupPolicy = {
+      retry: config?.retry ?? defaults.retry,
+      requestTimeout: config?.timeout ?? defaults.connection.requestTimeout,
+      budget: new RetryBudget(config?.retryBudget ?? retryBudget),
+      idempotent: config?.idempotent ?? false,
+      hedging: config?.hedging,
+    };
+    const group = new GroupRoute<PluginSlot>(name, this.membersOf(name), balancer, policy);
     this.groups.set(name, group);
     this.routes.set(name, group);
   }

@@ -4,7 +4,14 @@ import { Correlator } from './Correlator.js';
 import type { ReplyReader } from './Correlator.js';
 import type { WireReply, WireRequest } from './envelope.js';
 import { findRequestId } from './envelope.js';
-import { abortError, encodeError, excerpt, invalidResponseError, tooLargeError } from './errors.js';
+import {
+  abortError,
+  encodeError,
+  excerpt,
+  invalidResponseError,
+  notSent,
+  tooLargeError,
+} from './errors.js';
 import { JsonTooDeepError, parseJson, preview } from '../../internal/untrusted.js';
 import { LineReader } from './LineReader.js';
 import type { LineSink, OversizedLine } from './LineReader.js';
@@ -127,7 +134,8 @@ export class Channel implements LineSink {
     cancellation?: Cancellation,
     reader?: ReplyReader<WireReply, V>,
   ): Promise<V> {
-    if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
+    // Closed: the request is not written, whatever closed the link.
+    if (this.#closedWith !== undefined) return Promise.reject(notSent(this.#closedWith));
     // Already cancelled: the correlator rejects it at once, and nothing is sent.
     if (cancellation?.aborted) return this.#calls.track(request.request_id, cancellation, reader);
     let line: string;
@@ -169,8 +177,12 @@ export class Channel implements LineSink {
   close(error: unknown): void {
     if (this.#closedWith !== undefined) return;
     this.#closedWith = error;
+    const queued = this.#queue;
     this.#queue = [];
     this.#options.output.off('drain', this.flush);
+    // Lines still queued were never written: their calls fail as not sent.
+    for (const line of queued)
+      if (line.control !== true) this.#calls.reject(line.id, notSent(error));
     this.#calls.rejectAll(error);
   }
 

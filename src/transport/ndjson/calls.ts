@@ -61,6 +61,7 @@ export function executeCall(
     data,
     headers: ctx.headers,
     timeout_ms: timeoutMs,
+    attempt: ctx.attempt,
   };
   if (hasKeys(ctx.metadata)) wire.metadata = ctx.metadata;
   return channel.request(wire, ctx.cancellation, replies);
