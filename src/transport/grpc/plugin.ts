@@ -204,7 +204,7 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
       throw new PluginError(
         ErrorCode.PluginExecutionFailed,
         `the request for plugin "${this.name}" cannot be encoded with codec "${this.#codec.name}": ${(error as Error).message}`,
-        { plugin: this.name, retryable: false, cause: error },
+        { plugin: this.name, retryable: false, cause: error, phase: 'not-sent' },
       );
     }
   }
@@ -384,7 +384,7 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
         throw new PluginError(
           ErrorCode.PluginExecutionFailed,
           `plugin "${this.name}" failed: ${preview(reply.error, MAX_MESSAGE_CHARS)}`,
-          { plugin: this.name, retryable: true, details },
+          { plugin: this.name, retryable: true, details, phase: 'replied' },
         );
       }
       throw new PluginError(ErrorCode.ApplicationError, preview(reply.error, MAX_MESSAGE_CHARS), {

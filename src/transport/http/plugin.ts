@@ -121,7 +121,7 @@ export class HttpPlugin implements Plugin {
         new PluginError(
           ErrorCode.PluginExecutionFailed,
           `request for plugin "${this.name}" cannot be encoded`,
-          { plugin: this.name, retryable: false, cause: error },
+          { plugin: this.name, retryable: false, cause: error, phase: 'not-sent' },
         ),
       );
     }

@@ -49,7 +49,7 @@ export function executeCall(
       new PluginError(
         ErrorCode.PluginExecutionFailed,
         `${plugin}: cannot encode the request with the ${codec.name} codec`,
-        { plugin, retryable: false, cause: error },
+        { plugin, retryable: false, cause: error, phase: 'not-sent' },
       ),
     );
   }

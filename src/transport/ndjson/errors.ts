@@ -58,7 +58,7 @@ export function encodeError(plugin: string, cause: unknown): PluginError {
   return new PluginError(
     ErrorCode.PluginExecutionFailed,
     `${plugin}: cannot encode the request as JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
-    { plugin, retryable: false, cause },
+    { plugin, retryable: false, cause, phase: 'not-sent' },
   );
 }
 
