@@ -367,6 +367,26 @@ describe('execute: retries follow the failure phase', () => {
     assert.equal(manager.metrics().plugins.p?.retries, 0);
   });
 
+  test('a plugin that never accepts is retried until the deadline, without spinning', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        calls++;
+        throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+      },
+      {
+        retry: { maxRetries: 0, initialInterval: 0, maxInterval: 0 },
+        circuitBreaker: { enabled: false },
+      },
+    );
+    const error = await rejection(manager.execute('p', {}, { timeoutMs: 200 }));
+    // Ended by the deadline: during a wait (PLUGIN_1204) or on the last refusal.
+    assert.ok(error.phase === 'not-sent' || error.code === ErrorCode.PluginTimeout, error.message);
+    assert.ok(calls >= 2, 'it failed over');
+    // At least 10 ms between failovers once the only instance failed: ~20 in 200 ms, not thousands.
+    assert.ok(calls <= 25, `${calls} attempts in 200 ms`);
+  });
+
   test('a retryRule can stop what the table would retry, and is told the facts', async () => {
     const seen: Array<{ phase: string; suggested: string; attempt: number }> = [];
     let calls = 0;

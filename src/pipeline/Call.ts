@@ -367,7 +367,10 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       if (verdict === 'failover') {
         unsent++;
         const instances = this.route.members?.length ?? 1;
-        delay = unsent <= instances ? 0 : backoffMs(retry, unsent - instances - 1);
+        delay =
+          unsent <= instances
+            ? 0
+            : Math.max(FAILOVER_FLOOR_MS, backoffMs(retry, unsent - instances - 1));
         if (performance.now() + delay >= this.expiresAt) return this.fail(error);
         this.countRetry(error, 'failover');
       } else {
@@ -465,7 +468,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       }
       racing.delete(next.settled);
       if (next.ok) {
-        this.abandonRacing(HEDGE_LOST);
+        this.abandonRacing(hedgeLost());
         this.succeed(next.value as Resp);
         return;
       }
@@ -679,11 +682,17 @@ interface HedgeResult<Resp> {
 const HEDGE = Symbol('hedge');
 
 // What the losing attempts of a hedged call are abandoned with (their signals abort with it).
-const HEDGE_LOST = new PluginError(
-  ErrorCode.CallAborted,
-  'another attempt of this hedged call answered first',
-  { retryable: false, phase: 'aborted' },
-);
+function hedgeLost(): PluginError {
+  return new PluginError(
+    ErrorCode.CallAborted,
+    'another attempt of this hedged call answered first',
+    { retryable: false, phase: 'aborted' },
+  );
+}
+
+// The shortest wait between failovers once every instance failed without sending: even with
+// `initialInterval: 0`, a call never spins on a dead plugin without yielding to the event loop.
+const FAILOVER_FLOOR_MS = 10;
 
 function attemptOutcome(outcome: number, error: PluginError | undefined): Outcome {
   if (outcome === SUCCESS) return 'success';
