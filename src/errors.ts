@@ -79,8 +79,27 @@ export const ErrorCode = {
 /** One of the {@link ErrorCode} values. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * How far a failed attempt got (see docs/resilience.md, "Retries"):
+ * - `not-sent`: the request never left the host (connection refused, DNS, pool closed, queue
+ *   full, breaker open, rejected before writing). The plugin cannot have run it.
+ * - `sent`: the request was (or may have been) written, but no complete reply came (reset after
+ *   write, child exited mid-call, stream broken). The plugin may have run it.
+ * - `replied`: the plugin answered (an HTTP status, a gRPC code, an envelope error).
+ * - `timeout`: the deadline passed first.
+ * - `aborted`: the caller (or a shutdown) gave up.
+ */
+export type FailurePhase = 'not-sent' | 'sent' | 'replied' | 'timeout' | 'aborted';
+
 /** Options accepted by the {@link PluginError} constructor. */
 export interface PluginErrorOptions {
+  /** How far the attempt got; by default derived from the code (see {@link PluginError.phase}). */
+  phase?: FailurePhase | undefined;
+  /**
+   * The plugin asked to wait this long before a retry (HTTP `Retry-After`, gRPC
+   * `grpc-retry-pushback-ms`, envelope `retry_after_ms`).
+   */
+  retryAfterMs?: number | undefined;
   /** The plugin (or target) the error is about. */
   plugin?: string | undefined;
   /** Attempts made before the error was returned (0 when none was made). */
@@ -107,11 +126,19 @@ export class PluginError extends Error {
   /** Stable machine-readable code, see {@link ErrorCode}. */
   readonly code: ErrorCode;
   /** The plugin or target the error concerns, when known. */
-  plugin: string | undefined;
+  readonly plugin: string | undefined;
   /** How many attempts were made before this error was returned. */
-  attempts: number;
+  readonly attempts: number;
   /** Whether the same call may succeed if tried again. */
   readonly retryable: boolean;
+  /**
+   * How far the (last) attempt got: `not-sent`, `sent`, `replied`, `timeout` or `aborted`. The
+   * retry policy decides from it (docs/resilience.md). When a transport does not say, it is
+   * derived from the code, conservatively: a failure that may have reached the plugin is `sent`.
+   */
+  readonly phase: FailurePhase;
+  /** How long the plugin asked the host to wait before retrying (ms), when it said. */
+  readonly retryAfterMs: number | undefined;
   /** Extra structured detail, safe to log. */
   readonly details: Record<string, unknown> | undefined;
   /** @internal cross-copy marker */
@@ -128,6 +155,8 @@ export class PluginError extends Error {
     this.attempts = options.attempts ?? 0;
     this.retryable = options.retryable ?? false;
     this.details = options.details;
+    this.phase = options.phase ?? phaseOfCode(code);
+    this.retryAfterMs = options.retryAfterMs;
   }
 
   /** A JSON view safe to log or return: secrets are redacted, the cause is summarised. */
@@ -140,6 +169,8 @@ export class PluginError extends Error {
       plugin: this.plugin,
       attempts: this.attempts,
       retryable: this.retryable,
+      phase: this.phase,
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
       ...(this.details ? { details: this.details } : {}),
       ...(cause === undefined
         ? {}
@@ -156,6 +187,72 @@ export class PluginError extends Error {
           }),
     };
   }
+}
+
+/** The phase of an error whose transport did not say: conservative (`sent` when unsure). */
+function phaseOfCode(code: ErrorCode): FailurePhase {
+  switch (code) {
+    case ErrorCode.PluginTimeout:
+    case ErrorCode.HealthCheckTimeout:
+      return 'timeout';
+    case ErrorCode.CallAborted:
+    case ErrorCode.ManagerClosed:
+      return 'aborted';
+    case ErrorCode.ApplicationError:
+    case ErrorCode.InvalidResponse:
+    case ErrorCode.ResponseTooLarge:
+    case ErrorCode.HTTPTransportError:
+    case ErrorCode.GRPCTransportError:
+      return 'replied';
+    case ErrorCode.PluginConnectionFailed:
+    case ErrorCode.PluginExecutionFailed:
+    case ErrorCode.ExecTransportError:
+    case ErrorCode.HealthCheckFailed:
+      return 'sent';
+    default:
+      // Config, auth, not found, not ready, breaker open, rate limit, queue full, no member:
+      // refused before anything was written.
+      return 'not-sent';
+  }
+}
+
+/**
+ * A copy of `error` with another phase (and optionally another `retryable`): what a transport
+ * uses when the same failure (a closed link) reaches calls that were written and calls that
+ * were still queued.
+ */
+export function withPhase(
+  error: PluginError,
+  phase: FailurePhase,
+  retryable: boolean = error.retryable,
+): PluginError {
+  if (error.phase === phase && error.retryable === retryable) return error;
+  return new PluginError(error.code, error.message, {
+    plugin: error.plugin,
+    attempts: error.attempts,
+    retryable,
+    cause: error.cause,
+    details: error.details,
+    phase,
+    retryAfterMs: error.retryAfterMs,
+    redacted: true,
+  });
+}
+
+/**
+ * @internal Fills in what the pipeline learns after a transport built the error: the plugin it
+ * ran on (when the transport did not name it) and the attempts the call made. The public fields
+ * stay read-only for users.
+ */
+export function annotateError(
+  error: PluginError,
+  plugin: string | undefined,
+  attempts?: number,
+): PluginError {
+  const writable = error as { plugin: string | undefined; attempts: number };
+  if (writable.plugin === undefined && plugin !== undefined) writable.plugin = plugin;
+  if (attempts !== undefined && writable.attempts < attempts) writable.attempts = attempts;
+  return error;
 }
 
 /**

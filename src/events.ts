@@ -1,4 +1,4 @@
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode, FailurePhase } from './errors.js';
 import type { ReadinessReport } from './health/readiness.js';
 import type { ReloadResult, ReloadStep } from './reload/apply.js';
 import type { ConfigDiff } from './reload/diff.js';
@@ -60,8 +60,18 @@ export interface ManagerEvents {
   };
   /** An ejected member's time is up: it takes calls again (seen at the group's next pick). */
   'outlier-returned': { group: string; plugin: string; ejections: number; ejectedForMs: number };
-  /** A failed attempt is about to be retried. */
-  retry: { target: string; plugin: string; attempt: number; code: ErrorCode };
+  /**
+   * A failed attempt is about to be retried: `kind` `failover` is a free retry of a request
+   * that was never sent (not counted in `retries` nor the budget), `retry` a counted one.
+   */
+  retry: {
+    target: string;
+    plugin: string;
+    attempt: number;
+    code: ErrorCode;
+    phase?: FailurePhase | undefined;
+    kind?: 'retry' | 'failover' | undefined;
+  };
   /** A call was refused by the plugin's rate limiter. */
   'rate-limited': { plugin: string };
   /** A reload validated and is about to be applied. */

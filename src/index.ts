@@ -24,8 +24,11 @@ export {
   isApplicationError,
   applicationError,
   redactSecrets,
+  withPhase,
 } from './errors.js';
-export type { ConfigIssue, PluginErrorOptions } from './errors.js';
+export type { ConfigIssue, FailurePhase, PluginErrorOptions } from './errors.js';
+export { decideRetry } from './resilience/retryPolicy.js';
+export type { RetryFacts, RetryRule, RetryVerdict } from './resilience/retryPolicy.js';
 export { jsonCodec } from './codec.js';
 export { parseConfig, parsePluginConfig, loadConfigFile } from './builtinConfig.js';
 export { parseDuration, parseSize } from './config/index.js';

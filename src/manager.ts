@@ -95,6 +95,7 @@ export class Manager<Req = unknown, Resp = unknown> {
       events: this.bus,
       counters: new Counters(),
       tracer: options.tracer,
+      retryRule: options.retryRule,
       deadlines,
       onIdle: () => this.drained?.(),
       route: (target) => this.targets.route(target),

@@ -1,5 +1,6 @@
 import type { Codec, Logger } from './types.js';
 import type { CallTracer } from './observe/tracing.js';
+import type { RetryRule } from './resilience/retryPolicy.js';
 import type { StartResult } from './health/startPool.js';
 
 export type { StartResult } from './health/startPool.js';
@@ -24,6 +25,8 @@ export interface ManagerOptions {
    * plugin. See `createOtelTracer()`. Off by default (calls then pay nothing for tracing).
    */
   tracer?: CallTracer | undefined;
+  /** A custom retry rule for every call (docs/resilience.md); per call: `ExecuteOptions.retryRule`. */
+  retryRule?: RetryRule | undefined;
 }
 
 /** Policy sections and placement accepted by `manager.register()`. */
@@ -38,6 +41,8 @@ export interface RegisterOptions {
   enabled?: boolean | undefined;
   /** Free-form labels (shown in snapshots and the status page). */
   labels?: Record<string, string> | undefined;
+  /** Calls may run twice without harm (default false); see docs/resilience.md. */
+  idempotent?: boolean | undefined;
   /** Partial policy sections; durations as ms numbers or Go strings ("250ms"). */
   retry?: Record<string, unknown> | undefined;
   /** Partial circuit-breaker section. */

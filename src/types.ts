@@ -1,3 +1,4 @@
+import type { RetryRule } from './resilience/retryPolicy.js';
 import type { PluginConfig } from './config/types.js';
 import type { ErrorCode } from './errors.js';
 import type { HealthState } from './states.js';
@@ -174,4 +175,12 @@ export interface ExecuteOptions {
   operation?: string | undefined;
   headers?: Record<string, string> | undefined;
   metadata?: Record<string, string> | undefined;
+  /**
+   * This call may run twice without harm: overrides the plugin's (or group's) `idempotent`.
+   * A failure after the request was sent, or a 5xx, is retried only for idempotent calls, and
+   * only idempotent calls are hedged. See docs/resilience.md.
+   */
+  idempotent?: boolean | undefined;
+  /** A retry rule for this call only, instead of the manager's `retryRule`. */
+  retryRule?: RetryRule | undefined;
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_POLICY } from '../config/defaults.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode } from '../errors.js';
@@ -151,22 +152,39 @@ describe('GroupRoute', () => {
     assert.match(error.message, /Group 'payments' has no plugins/);
   });
 
-  test('takes retry policy, timeout and budget from the first member unless given', () => {
+  test("has a policy of its own: never the first member's retry, timeout or budget", () => {
     const members = fakeMembers(2);
     members[0]!.requestTimeout = 1_234;
-    const borrowed = group(members);
-    assert.equal(borrowed.requestTimeout, 1_234);
-    assert.equal(borrowed.budget, members[0]!.budget);
-    assert.equal(borrowed.retry, members[0]!.retry);
+    const plain = group(members);
+    assert.equal(plain.requestTimeout, DEFAULT_POLICY.connection.requestTimeout);
+    assert.notEqual(plain.budget, members[0]!.budget);
+    assert.deepEqual(plain.retry, DEFAULT_POLICY.retry);
+    assert.equal(plain.idempotent, false);
+    assert.equal(plain.hedging, undefined);
 
     const budget = new RetryBudget({ ratio: 0.1, minPerSecond: 1 });
     const retry = { ...members[0]!.retry, maxRetries: 7 };
+    const hedging = { delay: 5, maxHedges: 2 };
     const own = new GroupRoute('g', members, createBalancer(), {
       retry,
       requestTimeout: 99,
       budget,
+      idempotent: true,
+      hedging,
     });
-    assert.deepEqual([own.retry, own.requestTimeout, own.budget], [retry, 99, budget]);
+    assert.deepEqual(
+      [own.retry, own.requestTimeout, own.budget, own.idempotent, own.hedging],
+      [retry, 99, budget, true, hedging],
+    );
+  });
+
+  test('hasUntried(): only available members neither tried nor running count', () => {
+    const members = fakeMembers(3);
+    const route = group(members);
+    assert.equal(route.hasUntried([members[0]!], members[1]), true);
+    assert.equal(route.hasUntried([members[0]!, members[2]!], members[1]), false);
+    members[2]!.blocked = 'unhealthy';
+    assert.equal(route.hasUntried([members[0]!], members[1]), false);
   });
 
   test('setMembers(): new members take traffic and the strategy rebuilds', () => {

@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY, DEFAULT_RETRY_BUDGET } from '../config/defaults.js';
-import type { RetryConfig } from '../config/types.js';
+import type { HedgingConfig, RetryConfig } from '../config/types.js';
 import { ErrorCode, PluginError } from '../errors.js';
 import { RetryBudget } from '../resilience/RetryBudget.js';
 import type { BlockReason } from './availability.js';
@@ -13,9 +13,18 @@ export interface RoutePolicy {
   readonly budget: RetryBudget;
 }
 
+/** A group's own policy (the `groups.<name>` section over `defaults`). */
+export interface GroupPolicy extends RoutePolicy {
+  /** Calls to the group may run twice without harm (per call: `ExecuteOptions.idempotent`). */
+  readonly idempotent: boolean;
+  /** Hedging of idempotent calls; undefined: off. */
+  readonly hedging: HedgingConfig | undefined;
+}
+
 /**
  * What a group needs of each member: a {@link Candidate}, why it is blocked (for panic mode and
- * error messages), and its own policy (the group borrows the first member's unless given one).
+ * error messages), and its own policy (used when the member is called by name; the group has
+ * its own, see {@link GroupPolicy}).
  */
 export interface GroupMember extends Candidate, RoutePolicy {
   /** Why the member cannot take a call now; undefined exactly when `available` is true. */
@@ -115,7 +124,6 @@ export class GroupRoute<M extends GroupMember> {
   /** Picks made in panic mode (every member blocked but some only unhealthy). */
   panicPicks = 0;
   private list: readonly M[];
-  private fallbackBudget: RetryBudget | undefined;
   private readonly selection = new Selection();
   private outliers: OutlierDetector | undefined;
 
@@ -124,41 +132,40 @@ export class GroupRoute<M extends GroupMember> {
    * @param members the group's plugins, in config order (the order `priority` and `adaptive`
    *   use among equal priorities)
    * @param balancer the group's strategy, see `createBalancer()`
-   * @param policy retry policy, deadline and budget for calls to the group; by default those of
-   *   the first member, read at each call (so a reload of that member applies)
+   * @param policy retry policy, deadline, budget, idempotency and hedging of calls to the
+   *   group; by default the built-in defaults with a budget of its own (never a member's)
    */
   constructor(
     readonly name: string,
     members: readonly M[],
     readonly balancer: Balancer,
-    private readonly policy?: RoutePolicy,
+    policy?: Partial<GroupPolicy>,
   ) {
     this.list = Object.freeze([...members]);
+    this.retry = policy?.retry ?? DEFAULT_POLICY.retry;
+    this.requestTimeout = policy?.requestTimeout ?? DEFAULT_POLICY.connection.requestTimeout;
+    this.budget = policy?.budget ?? new RetryBudget(DEFAULT_RETRY_BUDGET);
+    this.idempotent = policy?.idempotent ?? false;
+    this.hedging = policy?.hedging;
     balancer.update?.(this.list);
   }
+
+  readonly retry: RetryConfig;
+  readonly requestTimeout: number;
+  readonly budget: RetryBudget;
+  readonly idempotent: boolean;
+  readonly hedging: HedgingConfig | undefined;
 
   get members(): readonly M[] {
     return this.list;
   }
 
-  get retry(): RetryConfig {
-    return this.policy?.retry ?? this.list[0]?.retry ?? DEFAULT_POLICY.retry;
-  }
-
-  get requestTimeout(): number {
-    return (
-      this.policy?.requestTimeout ??
-      this.list[0]?.requestTimeout ??
-      DEFAULT_POLICY.connection.requestTimeout
-    );
-  }
-
-  get budget(): RetryBudget {
-    return (
-      this.policy?.budget ??
-      this.list[0]?.budget ??
-      (this.fallbackBudget ??= new RetryBudget(DEFAULT_RETRY_BUDGET))
-    );
+  /** Members a call may still go to: available, and not among `tried` nor `running`. */
+  hasUntried(tried: readonly unknown[], running: unknown): boolean {
+    for (const member of this.list) {
+      if (member.available && member !== running && !tried.includes(member)) return true;
+    }
+    return false;
   }
 
   /** Replaces the members (a plugin joined, left or was swapped by a reload). */

@@ -62,6 +62,7 @@ export function pluginConfig(
 ): PluginConfig {
   return {
     enabled: true,
+    idempotent: false,
     priority: 0,
     weight: 1,
     labels: {},

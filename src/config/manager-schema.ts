@@ -12,7 +12,7 @@ import type { Problem } from './issues.js';
 import { clusterRules, clusterSchema } from './cluster-schema.js';
 import { closest, normaliseKeys, snakeCase, type KeyProblem } from './keys.js';
 import { NAME, NAME_RULE, pluginSchema, type SchemaContext } from './plugin-schema.js';
-import { policySchema } from './policy-schema.js';
+import { policySchema, retrySchema } from './policy-schema.js';
 import { outlierSchema } from './outlier-schema.js';
 import { discoverySchema } from './discovery-schema.js';
 import type { LogLevel, ManagerConfig, PolicyConfig } from './types.js';
@@ -62,7 +62,7 @@ export function normaliseRoot(
   return { value, problems };
 }
 
-function groupSchema(context: SchemaContext) {
+function groupSchema(context: SchemaContext, defaults: PolicyConfig) {
   const { kit, strategies } = context;
   // Strategy names come from the balancer registry; without one, any name passes here.
   const strategy = z.string().refine((name) => strategies === undefined || strategies.has(name), {
@@ -77,6 +77,16 @@ function groupSchema(context: SchemaContext) {
       strategy: kit.text(strategy).default('round-robin'),
       options: kit.freeform().default(() => ({})),
       outlierDetection: outlierSchema(kit).optional(),
+      idempotent: kit.boolean().optional(),
+      retry: retrySchema(kit, defaults.retry).optional(),
+      timeout: kit.duration('positive').optional(),
+      retryBudget: retryBudgetSchema(kit).optional(),
+      hedging: keyed(
+        z.strictObject({
+          delay: kit.duration('non-negative'),
+          maxHedges: kit.number(z.int().min(1).max(10)).default(1),
+        }),
+      ).optional(),
     }),
   );
 }
@@ -134,7 +144,10 @@ export function managerSchema(context: SchemaContext, defaults: PolicyConfig) {
     metricsHost: kit.text(z.string().min(1)).default(DEFAULT_METRICS_HOST),
     defaults: policySchema(kit, DEFAULT_POLICY).prefault({}),
     groups: z
-      .record(z.string().regex(NAME, { error: `group name ${NAME_RULE}` }), groupSchema(context))
+      .record(
+        z.string().regex(NAME, { error: `group name ${NAME_RULE}` }),
+        groupSchema(context, defaults),
+      )
       .default(() => ({})),
     readiness: readinessSchema(kit).prefault({}),
     retryBudget: retryBudgetSchema(kit).prefault({}),

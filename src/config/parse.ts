@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, annotateError } from '../errors.js';
 import { DEFAULT_POLICY } from './defaults.js';
 import { fieldKit, isRecord } from './fields.js';
 import { toConfigIssues, zodMessage, type IssueScope } from './issues.js';
@@ -91,7 +91,7 @@ export function parsePluginConfig(
   const result = pluginSchema(schemaContext(options), defaults).safeParse(input, PARSE_PARAMS);
   if (result.success) return result.data;
   const error = configError(result.error, 'plugin', options.source);
-  if (isRecord(input) && typeof input.name === 'string') error.plugin = input.name;
+  if (isRecord(input) && typeof input.name === 'string') annotateError(error, input.name);
   throw error;
 }
 
@@ -108,7 +108,7 @@ export function pluginConfigParser(
     const result = schema.safeParse(input, PARSE_PARAMS);
     if (result.success) return result.data;
     const error = configError(result.error, 'plugin', source);
-    if (isRecord(input) && typeof input.name === 'string') error.plugin = input.name;
+    if (isRecord(input) && typeof input.name === 'string') annotateError(error, input.name);
     throw error;
   };
 }

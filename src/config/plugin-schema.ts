@@ -43,6 +43,7 @@ export function pluginSchema(context: SchemaContext, defaults: PolicyConfig) {
       .optional(),
     socketPath: text().optional(),
     enabled: kit.boolean().default(true),
+    idempotent: kit.boolean().default(false),
     group: kit.text(z.string().regex(NAME, { error: NAME_RULE })).optional(),
     priority: kit.number(z.int()).default(0),
     weight: kit.number(z.number().positive()).default(1),

@@ -17,6 +17,11 @@ import type {
  * layering (built-in ← `defaults` ← plugin) is per field, and the output is always complete.
  */
 
+/** The `retry` section, each field defaulting to `base`. */
+export function retrySchema(kit: FieldKit, base: RetryConfig) {
+  return retry(kit, base);
+}
+
 function retry(kit: FieldKit, base: RetryConfig) {
   const schema = z.strictObject({
     maxRetries: kit.number(z.int().min(0)).default(base.maxRetries),

@@ -139,6 +139,12 @@ export interface PolicyConfig {
 export interface PluginConfig extends PolicyConfig {
   name: string;
   transport: string;
+  /**
+   * Calls to this plugin may run twice without harm (default false): a call that was sent but
+   * got no complete reply, or a 5xx, is retried only when idempotent, and only idempotent calls
+   * are hedged. `ExecuteOptions.idempotent` overrides it per call. See docs/resilience.md.
+   */
+  idempotent: boolean;
   /** URL (`http(s)://`, `grpc://host:port`, `unix:///path`) or socket path. */
   endpoint?: string | undefined;
   /** Unix transport: the socket path (alternative to `endpoint`). */
@@ -179,6 +185,31 @@ export interface GroupConfig {
   options: Record<string, unknown>;
   /** Outlier ejection (docs/balancing.md); absent = off. */
   outlierDetection?: OutlierDetectionConfig | undefined;
+  /**
+   * The group's own policy (docs/resilience.md, "Groups"): a group never borrows a member's.
+   * Calls to the group are idempotent when this says so (default false).
+   */
+  idempotent?: boolean | undefined;
+  /** Retry policy of calls to the group; default: `defaults.retry` (each field falls back to it). */
+  retry?: RetryConfig | undefined;
+  /** Deadline of a call to the group, all attempts (ms); default: `defaults.connection.requestTimeout`. */
+  timeout?: number | undefined;
+  /** The group's retry budget; default: the top-level `retryBudget`. Its own, not shared. */
+  retryBudget?: RetryBudgetConfig | undefined;
+  /** Hedging of idempotent calls (absent: off). */
+  hedging?: HedgingConfig | undefined;
+}
+
+/**
+ * Hedging (gRPC A6's hedging policy, for groups): when an idempotent call has no reply after
+ * `delay`, the same request is also sent to another member, up to `maxHedges` extra attempts;
+ * the first success wins and the others are cancelled. Each hedge takes a retry-budget token.
+ */
+export interface HedgingConfig {
+  /** Wait this long (ms) without a reply before sending the next hedge. */
+  delay: number;
+  /** Extra attempts at most (1 = one hedge beside the first attempt). */
+  maxHedges: number;
 }
 
 /**

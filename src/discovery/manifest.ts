@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { PluginConfig } from '../config/types.js';
-import { ConfigError, ErrorCode } from '../errors.js';
+import { ConfigError, ErrorCode, annotateError } from '../errors.js';
 import { checkFile, isInside } from './safety.js';
 import { errorMessage } from '../internal/errorMessage.js';
 
@@ -79,7 +79,7 @@ export async function readManifest(
   await inside('socketPath', 'any');
   if (problems.length > 0) {
     const error = new ConfigError(problems, source);
-    error.plugin = config.name;
+    annotateError(error, config.name);
     throw error;
   }
   return config;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, test } from 'node:test';
 import { ErrorCode, applicationError, type PluginError } from '../errors.js';
-import { Manager, type RegisterOptions } from '../manager.js';
+import { Manager, type ManagerOptions, type RegisterOptions } from '../manager.js';
 import { definePlugin } from '../memory.js';
 import type { ExecutionContext } from '../types.js';
 import { rejection } from '../../test/support/assertions.js';
@@ -12,8 +12,8 @@ afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.shutdown({ timeoutMs: 100 })));
 });
 
-function newManager(): Manager<unknown, unknown> {
-  const manager = new Manager({ builtinTransports: false });
+function newManager(options: ManagerOptions = {}): Manager<unknown, unknown> {
+  const manager = new Manager({ builtinTransports: false, ...options });
   managers.push(manager);
   return manager;
 }
@@ -178,6 +178,7 @@ describe('execute: deadlines and aborts', () => {
           multiplier: 1,
           randomJitter: false,
         },
+        idempotent: true,
       },
     );
     const before = Date.now();
@@ -196,14 +197,14 @@ describe('execute: deadlines and aborts', () => {
 });
 
 describe('execute: retries', () => {
-  test('a transient failure is retried and the call succeeds', async () => {
+  test('a transient failure of an idempotent plugin is retried and the call succeeds', async () => {
     let calls = 0;
     const manager = await withPlugin(
       () => {
         if (++calls < 3) throw connectionReset();
         return 'ok';
       },
-      { retry: fastRetry },
+      { retry: fastRetry, idempotent: true },
     );
     assert.equal(await manager.execute('p', {}), 'ok');
     assert.equal(calls, 3);
@@ -217,7 +218,7 @@ describe('execute: retries', () => {
         attempts.push(ctx.attempt);
         if (attempts.length < 3) throw connectionReset();
       },
-      { retry: fastRetry },
+      { retry: fastRetry, idempotent: true },
     );
     await manager.execute('p', {});
     assert.deepEqual(attempts, [1, 2, 3]);
@@ -230,7 +231,11 @@ describe('execute: retries', () => {
         calls++;
         throw connectionReset();
       },
-      { retry: { ...fastRetry, maxRetries: 2 }, circuitBreaker: { enabled: false } },
+      {
+        retry: { ...fastRetry, maxRetries: 2 },
+        circuitBreaker: { enabled: false },
+        idempotent: true,
+      },
     );
     const error = await rejection(manager.execute('p', {}));
     assert.equal(calls, 3);
@@ -298,6 +303,7 @@ describe('execute: retries', () => {
           randomJitter: false,
         },
         circuitBreaker: { enabled: false },
+        idempotent: true,
       },
     );
     const started = performance.now();
@@ -311,6 +317,113 @@ describe('execute: retries', () => {
     const allowed = 0.2 * 1_000 + 10 * Math.ceil(seconds + 1);
     assert.ok(retries > 0, 'some retries were allowed');
     assert.ok(retries <= allowed, `${retries} retries exceed the budget of ${allowed}`);
+  });
+});
+
+describe('execute: retries follow the failure phase', () => {
+  test('a reset after the request was sent is not retried when the call is not idempotent', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        calls++;
+        throw connectionReset();
+      },
+      { retry: fastRetry },
+    );
+    const error = await rejection(manager.execute('p', {}));
+    assert.equal(calls, 1);
+    assert.equal(error.phase, 'sent');
+    assert.equal(error.attempts, 1);
+  });
+
+  test('ExecuteOptions.idempotent makes one call retryable after a reset', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        if (++calls < 2) throw connectionReset();
+        return 'ok';
+      },
+      { retry: fastRetry },
+    );
+    assert.equal(await manager.execute('p', {}, { idempotent: true }), 'ok');
+    assert.equal(calls, 2);
+  });
+
+  test('a not-sent failure is retried beyond maxRetries and without the budget, until it works', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        if (++calls < 6) throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+        return 'ok';
+      },
+      {
+        retry: { ...fastRetry, maxRetries: 0 },
+        circuitBreaker: { enabled: true, failureThreshold: 2 },
+      },
+    );
+    assert.equal(await manager.execute('p', {}), 'ok');
+    assert.equal(calls, 6);
+    // Free failovers are not counted as retries; one call's repeats count once for the breaker.
+    assert.equal(manager.metrics().plugins.p?.retries, 0);
+  });
+
+  test('a plugin that never accepts is retried until the deadline, without spinning', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        calls++;
+        throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+      },
+      {
+        retry: { maxRetries: 0, initialInterval: 0, maxInterval: 0 },
+        circuitBreaker: { enabled: false },
+      },
+    );
+    const error = await rejection(manager.execute('p', {}, { timeoutMs: 200 }));
+    // Ended by the deadline: during a wait (PLUGIN_1204) or on the last refusal.
+    assert.ok(error.phase === 'not-sent' || error.code === ErrorCode.PluginTimeout, error.message);
+    assert.ok(calls >= 2, 'it failed over');
+    // At least 10 ms between failovers once the only instance failed: ~20 in 200 ms, not thousands.
+    assert.ok(calls <= 25, `${calls} attempts in 200 ms`);
+  });
+
+  test('a retryRule can stop what the table would retry, and is told the facts', async () => {
+    const seen: Array<{ phase: string; suggested: string; attempt: number }> = [];
+    let calls = 0;
+    const manager = newManager({
+      retryRule: (facts) => {
+        seen.push({ phase: facts.phase, suggested: facts.suggested, attempt: facts.attempt });
+        return 'stop';
+      },
+    });
+    await manager.register(
+      definePlugin({
+        name: 'p',
+        execute: () => {
+          calls++;
+          throw Object.assign(new Error('busy'), { retryable: true });
+        },
+      }),
+      { retry: fastRetry },
+    );
+    const error = await rejection(manager.execute('p', {}));
+    assert.equal(calls, 1);
+    assert.equal(error.phase, 'replied');
+    assert.deepEqual(seen, [{ phase: 'replied', suggested: 'retry', attempt: 1 }]);
+  });
+
+  test('a per-call retryRule cannot replay a sent request for free: failover becomes a counted retry', async () => {
+    let calls = 0;
+    const manager = await withPlugin(
+      () => {
+        calls++;
+        throw connectionReset();
+      },
+      { retry: { ...fastRetry, maxRetries: 2 } },
+    );
+    await rejection(manager.execute('p', {}, { retryRule: () => 'failover' }));
+    assert.equal(calls, 3);
+    assert.equal(manager.metrics().plugins.p?.retries, 2);
   });
 });
 

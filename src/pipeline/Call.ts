@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pRetry, { type RetryContext } from 'p-retry';
-import { ErrorCode, PluginError, isPluginError } from '../errors.js';
+import { ErrorCode, PluginError, annotateError, isPluginError } from '../errors.js';
 import type { TypedEvents } from '../events.js';
 import type { Counters } from '../observe/stats.js';
 import type { Outcome } from '../observe/outcome.js';
@@ -16,7 +15,9 @@ import {
   type AttemptMessage,
   type ExecuteMessage,
 } from '../observe/diagnostics.js';
-import { minBackoffMs } from '../resilience/backoff.js';
+import { backoffMs } from '../resilience/backoff.js';
+import { verdictFor, type RetryRule } from '../resilience/retryPolicy.js';
+import type { HedgingConfig } from '../config/types.js';
 import { PERMIT_DENIED, PERMIT_CLOSED } from '../resilience/breaker/CircuitBreaker.js';
 import type { Cancellation, ExecuteOptions, ExecutionContext } from '../types.js';
 import { raceSignal } from '../internal/raceSignal.js';
@@ -33,6 +34,8 @@ export interface CallHost {
   readonly deadlines: Deadlines;
   /** Traces calls when set; undefined (the default) costs one check per call. */
   readonly tracer: CallTracer | undefined;
+  /** The manager's custom retry rule, if any (read only after a failure). */
+  readonly retryRule?: RetryRule | undefined;
   /** Told when the last call in flight settles, so that a draining shutdown can finish. */
   onIdle(): void;
   /** The route a target name leads to now (a reload may have swapped it since the call began). */
@@ -59,6 +62,9 @@ const NONE_TRIED: readonly PluginSlot[] = Object.freeze([]);
 const SUCCESS = 0;
 const FAILURE = 1;
 const IGNORED = 2; // application error, caller abort, shutdown: the breaker must not count it
+// A not-sent failure on the instance the call's previous not-sent failure was on: a failure in
+// the counters, but the breaker counts one call's transparent retries once.
+const REPEATED = 3;
 
 /**
  * One attempt of a call, and the {@link ExecutionContext} the plugin sees. The AbortSignal is
@@ -147,10 +153,11 @@ class Attempt implements ExecutionContext, Cancellation {
       route.observe?.(slot, this.operation, elapsed, true);
       return;
     }
-    if (outcome === FAILURE) {
+    if (outcome === FAILURE || outcome === REPEATED) {
       counters.failure++;
       if (error?.code === ErrorCode.PluginTimeout) counters.timeout++;
-      breaker?.onFailure(this.permit);
+      if (outcome === FAILURE) breaker?.onFailure(this.permit);
+      else breaker?.onIgnored(this.permit);
       route.observe?.(slot, this.operation, elapsed, false);
     } else {
       breaker?.onIgnored(this.permit);
@@ -201,6 +208,10 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   private controller: AbortController | undefined;
   private requestIdValue: string | undefined;
   private triedSlots: PluginSlot[] | undefined;
+  /** Every attempt of a hedged call (undefined for the others). */
+  private racing: Attempt[] | undefined;
+  /** The instance of the call's last not-sent failure (the breaker counts repeats once). */
+  private lastUnsent: PluginSlot | undefined;
   private span: CallSpan | undefined;
   /** Set when `plugwire:execute` has subscribers (see observe/diagnostics.ts). */
   diag: ExecuteMessage | undefined;
@@ -285,12 +296,14 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   handleEvent(): void {
     const error = this.abortedError(this.options?.signal?.reason);
     this.current?.abandon(error, IGNORED);
+    this.abandonRacing(error);
     this.fail(error);
   }
 
   /** Ends the call now (shutdown gave up waiting for it). */
   abort(error: PluginError): void {
     this.current?.abandon(error, IGNORED);
+    this.abandonRacing(error);
     this.fail(error);
   }
 
@@ -312,10 +325,13 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       { plugin, attempts: this.attempts, retryable: true },
     );
     this.current?.abandon(error, FAILURE);
+    this.abandonRacing(error, FAILURE);
     this.fail(error);
   }
 
   private async start(): Promise<void> {
+    const hedging = this.route.hedging;
+    if (hedging !== undefined && this.idempotent) return this.runHedged(hedging);
     let response: Resp;
     try {
       response = await this.attemptOnce(1);
@@ -325,55 +341,148 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     this.succeed(response);
   }
 
+  /** Whether this call may run twice: `ExecuteOptions.idempotent`, else the target's. */
+  private get idempotent(): boolean {
+    return this.options?.idempotent ?? this.route.idempotent;
+  }
+
+  /**
+   * After a failed attempt: asks the retry policy (resilience/retryPolicy.ts) what to do, then
+   * fails over (free), retries (counted, after a backoff or the plugin's `Retry-After`) or
+   * fails, until an attempt succeeds or the policy stops. Off the success path.
+   */
   private async retryAfter(first: PluginError): Promise<void> {
-    const retry = this.route.retry;
-    if (
-      this.settled ||
-      !first.retryable ||
-      retry.maxRetries === 0 ||
-      first.code === ErrorCode.PluginQueueFull
-    ) {
-      return this.fail(first);
-    }
-    try {
-      const response = await pRetry(
-        (n: number) => (n === 1 ? Promise.reject(first) : this.attemptOnce(n)),
-        {
-          retries: retry.maxRetries,
-          factor: retry.multiplier,
-          minTimeout: retry.initialInterval,
-          maxTimeout: retry.maxInterval,
-          randomize: retry.randomJitter,
-          signal: this.callSignal(),
-          shouldRetry: (context: RetryContext) => this.shouldRetry(context),
-        },
-      );
-      this.succeed(response);
-    } catch (error) {
-      this.fail(error);
+    let error = first;
+    let retries = 0;
+    // Not-sent failures in a row: once every instance had one, failovers back off too.
+    let unsent = 0;
+    const idempotent = this.idempotent;
+    const rule = this.options?.retryRule ?? this.host.retryRule;
+    for (;;) {
+      if (this.settled) return;
+      const verdict = verdictFor(error, idempotent, rule, this.attempts, retries, this.route.name);
+      if (verdict === 'stop') return this.fail(error);
+      const retry = this.route.retry;
+      let delay: number;
+      if (verdict === 'failover') {
+        unsent++;
+        const instances = this.route.members?.length ?? 1;
+        delay =
+          unsent <= instances
+            ? 0
+            : Math.max(FAILOVER_FLOOR_MS, backoffMs(retry, unsent - instances - 1));
+        if (performance.now() + delay >= this.expiresAt) return this.fail(error);
+        this.countRetry(error, 'failover');
+      } else {
+        unsent = 0;
+        if (retries >= retry.maxRetries) return this.fail(error);
+        delay = backoffMs(retry, retries);
+        const hint = error.retryAfterMs;
+        if (hint !== undefined && hint > delay) delay = hint;
+        // Never start a retry that cannot finish before the deadline.
+        if (this.expiresAt - performance.now() <= delay + 1) return this.fail(error);
+        if (!this.route.budget.tryWithdraw()) return this.fail(error);
+        retries++;
+        this.countRetry(error, 'retry');
+      }
+      if (delay > 0) {
+        try {
+          await sleep(delay, undefined, { signal: this.callSignal() });
+        } catch {
+          return; // the call ended while waiting
+        }
+      }
+      try {
+        const response = await this.attemptOnce(this.attempts + 1);
+        this.succeed(response);
+        return;
+      } catch (thrown) {
+        error = isPluginError(thrown) ? thrown : toPluginError(thrown, this.route.name);
+      }
     }
   }
 
-  private shouldRetry({ error, retriesConsumed }: RetryContext): boolean {
-    if (this.settled || !isPluginError(error) || !error.retryable) return false;
-    // Retryable elsewhere, not here: waiting for a slot in the queue is what it refuses.
-    if (error.code === ErrorCode.PluginQueueFull) return false;
-    // Never start a retry that cannot finish: its shortest backoff must end before the deadline.
-    const timeLeft = this.expiresAt - performance.now();
-    if (timeLeft <= minBackoffMs(this.route.retry, retriesConsumed) + 1) return false;
-    if (!this.route.budget.tryWithdraw()) return false;
+  private countRetry(error: PluginError, kind: 'retry' | 'failover'): void {
     const plugin = this.current?.slot;
-    if (plugin !== undefined) plugin.counters.retries++;
-    this.host.counters.retries++;
+    if (kind === 'retry') {
+      if (plugin !== undefined) plugin.counters.retries++;
+      this.host.counters.retries++;
+    }
     if (this.host.events.has('retry')) {
       this.host.events.emit('retry', {
         target: this.route.name,
         plugin: plugin?.name ?? this.route.name,
         attempt: this.attempts + 1,
         code: error.code,
+        phase: error.phase,
+        kind,
       });
     }
-    return true;
+  }
+
+  /**
+   * A hedged call (idempotent, on a group with `hedging`): the first attempt starts now; each
+   * `hedging.delay` without a reply starts one more on a member not tried yet, up to
+   * `maxHedges`, each paid with a retry-budget token. The first success wins and the other
+   * attempts are abandoned (their signals abort, so transports cancel them). When every attempt
+   * failed, the usual retry policy takes over from the last error.
+   */
+  private async runHedged(hedging: HedgingConfig): Promise<void> {
+    const racing = new Set<Promise<HedgeResult<Resp>>>();
+    const launch = (n: number): void => {
+      const settled: Promise<HedgeResult<Resp>> = this.attemptOnce(n).then(
+        (value) => ({ ok: true, value, error: undefined, settled }),
+        (error: unknown) => ({ ok: false, value: undefined, error, settled }),
+      );
+      racing.add(settled);
+    };
+    this.racing = [];
+    launch(1);
+    let hedges = 0;
+    let last: unknown;
+    while (!this.settled && racing.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const candidates: Array<Promise<HedgeResult<Resp> | typeof HEDGE>> = [...racing];
+      if (hedges < hedging.maxHedges) {
+        candidates.push(
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, hedging.delay, HEDGE);
+          }),
+        );
+      }
+      const next = await Promise.race(candidates);
+      clearTimeout(timer);
+      if (this.settled) return;
+      if (next === HEDGE) {
+        if (
+          this.route.hasUntried?.(this.tried, this.current?.slot) === true &&
+          this.route.budget.tryWithdraw()
+        ) {
+          hedges++;
+          this.host.counters.retries++;
+          launch(this.attempts + 1);
+        } else {
+          hedges = hedging.maxHedges; // no member or no budget left: wait for what runs
+        }
+        continue;
+      }
+      racing.delete(next.settled);
+      if (next.ok) {
+        this.abandonRacing(hedgeLost());
+        this.succeed(next.value as Resp);
+        return;
+      }
+      last = next.error;
+    }
+    if (this.settled) return;
+    return this.retryAfter(isPluginError(last) ? last : toPluginError(last, this.route.name));
+  }
+
+  /** Ends every attempt of a hedged call still running (the call is over). */
+  private abandonRacing(reason: PluginError, outcome = IGNORED): void {
+    const racing = this.racing;
+    if (racing === undefined) return;
+    for (const attempt of racing) if (!attempt.finished) attempt.abandon(reason, outcome);
   }
 
   private async attemptOnce(n: number): Promise<Resp> {
@@ -420,6 +529,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     if (startedAt < 0) startedAt = performance.now();
     const attempt = new Attempt(this, this.route, slot as PluginSlot, permit, n, trace, startedAt);
     this.current = attempt;
+    if (this.racing !== undefined) this.racing.push(attempt);
     slot.counters.inFlight++;
     let response: Resp;
     try {
@@ -457,7 +567,13 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   private attemptFailed(attempt: Attempt, thrown: unknown): PluginError {
     const error = toPluginError(thrown, attempt.slot.name);
     if (!attempt.finished) {
-      attempt.finish(error.code === ErrorCode.ApplicationError ? IGNORED : FAILURE, error);
+      let outcome = FAILURE;
+      if (error.code === ErrorCode.ApplicationError) outcome = IGNORED;
+      else if (error.phase === 'not-sent') {
+        if (this.lastUnsent === attempt.slot) outcome = REPEATED;
+        this.lastUnsent = attempt.slot;
+      }
+      attempt.finish(outcome, error);
     }
     return error;
   }
@@ -517,7 +633,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     if (this.settled) return;
     this.settle();
     const error = isPluginError(thrown) ? thrown : toPluginError(thrown, this.route.name);
-    if (error.attempts < this.attempts) error.attempts = this.attempts;
+    annotateError(error, undefined, this.attempts);
     const counters = this.host.counters;
     switch (error.code) {
       case ErrorCode.ApplicationError:
@@ -553,8 +669,35 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   }
 }
 
+/** How one attempt of a hedged call ended. */
+interface HedgeResult<Resp> {
+  ok: boolean;
+  value: Resp | undefined;
+  error: unknown;
+  /** The promise this result settled (to drop it from the race). */
+  settled: Promise<HedgeResult<Resp>>;
+}
+
+// The hedging timer's value in the race.
+const HEDGE = Symbol('hedge');
+
+// What the losing attempts of a hedged call are abandoned with (their signals abort with it).
+function hedgeLost(): PluginError {
+  return new PluginError(
+    ErrorCode.CallAborted,
+    'another attempt of this hedged call answered first',
+    { retryable: false, phase: 'aborted' },
+  );
+}
+
+// The shortest wait between failovers once every instance failed without sending: even with
+// `initialInterval: 0`, a call never spins on a dead plugin without yielding to the event loop.
+const FAILOVER_FLOOR_MS = 10;
+
 function attemptOutcome(outcome: number, error: PluginError | undefined): Outcome {
   if (outcome === SUCCESS) return 'success';
-  if (outcome === FAILURE) return error?.code === ErrorCode.PluginTimeout ? 'timeout' : 'failure';
+  if (outcome === FAILURE || outcome === REPEATED) {
+    return error?.code === ErrorCode.PluginTimeout ? 'timeout' : 'failure';
+  }
   return error?.code === ErrorCode.ApplicationError ? 'application_error' : 'aborted';
 }

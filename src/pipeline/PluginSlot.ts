@@ -1,5 +1,6 @@
 import type {
   HealthCheckConfig,
+  HedgingConfig,
   PluginConfig,
   RetryBudgetConfig,
   RetryConfig,
@@ -35,6 +36,14 @@ export interface Route {
   readonly retry: RetryConfig;
   readonly requestTimeout: number;
   readonly budget: RetryBudget;
+  /** Calls may run twice without harm (the plugin's or group's `idempotent`). */
+  readonly idempotent: boolean;
+  /** Hedging of idempotent calls (groups only); undefined: off. */
+  readonly hedging?: HedgingConfig | undefined;
+  /** Groups: the members (a failover backs off once every one had a not-sent failure). */
+  readonly members?: readonly PluginSlot[];
+  /** Groups: whether a member is available that the call has not tried and is not running on. */
+  hasUntried?(tried: readonly PluginSlot[], running: PluginSlot | undefined): boolean;
   /** The instance for the next attempt, or undefined when none can take it. */
   pick(request: RouteRequest): PluginSlot | undefined;
   /** The error to return when {@link Route.pick} found nothing: says why. */
@@ -137,6 +146,10 @@ export class PluginSlot<Req = unknown, Resp = unknown> implements Route, GroupMe
 
   get requestTimeout(): number {
     return this.config.connection.requestTimeout;
+  }
+
+  get idempotent(): boolean {
+    return this.config.idempotent;
   }
 
   /**

@@ -1,8 +1,15 @@
-import { GroupRoute } from '../balance/GroupRoute.js';
+import { GroupRoute, type GroupPolicy } from '../balance/GroupRoute.js';
 import { OutlierDetector, type OutlierEvent } from '../balance/OutlierDetector.js';
 import { BalancerRegistry } from '../balance/registry.js';
+import { DEFAULT_POLICY, DEFAULT_RETRY_BUDGET } from '../config/defaults.js';
+import { RetryBudget } from '../resilience/RetryBudget.js';
 import type { Balancer } from '../balance/types.js';
-import type { GroupConfig, ManagerConfig } from '../config/types.js';
+import type {
+  GroupConfig,
+  ManagerConfig,
+  PolicyConfig,
+  RetryBudgetConfig,
+} from '../config/types.js';
 import { ErrorCode, isConfigError, type ConfigIssue } from '../errors.js';
 import type { PluginSlot, Route } from './PluginSlot.js';
 
@@ -25,6 +32,11 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   private readonly groups = new Map<string, GroupRoute<PluginSlot>>();
   /** Each group's members by name, in the order of `slots`: a join or leave is O(1). */
   private readonly members = new Map<string, Map<string, S>>();
+  /** Where a group's policy comes from when its section does not set it (the first load's). */
+  policyBase: { defaults: PolicyConfig; retryBudget: RetryBudgetConfig } = {
+    defaults: DEFAULT_POLICY,
+    retryBudget: DEFAULT_RETRY_BUDGET,
+  };
 
   private readonly strategies: BalancerRegistry;
 
@@ -109,11 +121,21 @@ export class Targets<S extends PluginSlot = PluginSlot> {
   }
 
   /**
-   * Adds (or replaces) the group `name` with `balancer`, members taken from the plugins; with
-   * `config.outlierDetection` enabled, the group ejects outliers.
+   * Adds (or replaces) the group `name` with `balancer`, members taken from the plugins. Its
+   * policy comes from `config` (the `groups.<name>` section), else from `defaults`: never from
+   * a member (docs/resilience.md, "Groups"). With `config.outlierDetection` enabled, the group
+   * ejects outliers.
    */
   setGroup(name: string, balancer: Balancer, config?: GroupConfig): void {
-    const group = new GroupRoute<PluginSlot>(name, this.membersOf(name), balancer);
+    const { defaults, retryBudget } = this.policyBase;
+    const policy: GroupPolicy = {
+      retry: config?.retry ?? defaults.retry,
+      requestTimeout: config?.timeout ?? defaults.connection.requestTimeout,
+      budget: new RetryBudget(config?.retryBudget ?? retryBudget),
+      idempotent: config?.idempotent ?? false,
+      hedging: config?.hedging,
+    };
+    const group = new GroupRoute<PluginSlot>(name, this.membersOf(name), balancer, policy);
     const outliers = config?.outlierDetection;
     if (outliers?.enabled === true) {
       const onOutlier = this.options.onOutlier;

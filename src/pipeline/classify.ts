@@ -1,16 +1,34 @@
-import { ErrorCode, PluginError, errnoCode, isPluginError, isTransientError } from '../errors.js';
+import {
+  ErrorCode,
+  PluginError,
+  annotateError,
+  errnoCode,
+  isPluginError,
+  isTransientError,
+} from '../errors.js';
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'ENOENT']);
+// Errnos that mean no connection was made, so nothing was sent.
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * Turns whatever a plugin threw into a {@link PluginError}. Errors the plugin already typed keep
- * their code; anything else is a failure, retryable when it looks transient (connection refused or
- * reset, socket hang-up, `retryable: true`).
+ * their code (and phase); anything else is a failure, retryable when it looks transient
+ * (connection refused or reset, socket hang-up, `retryable: true`). Its phase: `not-sent` for an
+ * errno that means no connection was made (ECONNREFUSED, ENOENT, DNS), `replied` for an error
+ * the plugin marked `retryable: true` (its own "try again"), else `sent`: the plugin ran.
  */
 export function toPluginError(error: unknown, plugin: string): PluginError {
   if (isPluginError(error)) {
-    if (error.plugin === undefined) error.plugin = plugin;
-    return error;
+    return annotateError(error, plugin);
   }
   const retryable = isTransientError(error);
   const errno = errnoCode(error);
@@ -19,9 +37,16 @@ export function toPluginError(error: unknown, plugin: string): PluginError {
       ? ErrorCode.PluginConnectionFailed
       : ErrorCode.PluginExecutionFailed;
   const reason = error instanceof Error ? error.message : String(error);
+  const phase =
+    errno !== undefined && NOT_SENT_CODES.has(errno)
+      ? 'not-sent'
+      : (error as { retryable?: unknown } | null)?.retryable === true
+        ? 'replied'
+        : 'sent';
   return new PluginError(code, `Plugin '${plugin}' failed: ${reason}`, {
     plugin,
     retryable,
     cause: error,
+    phase,
   });
 }

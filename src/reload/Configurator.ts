@@ -137,6 +137,7 @@ export class Configurator {
       // The first configuration sets the defaults, budgets and the locked initial set.
       this.loaded = true;
       const { defaults, retryBudget, startupConcurrency, readiness } = parsed;
+      this.targets.policyBase = { defaults, retryBudget };
       this.settings = { ...this.settings, defaults, retryBudget, startupConcurrency, readiness };
       this.readiness.lock(
         parsed.plugins.map((p) => p.name),

@@ -14,3 +14,15 @@ export function minBackoffMs(retry: RetryConfig, retryIndex: number): number {
   const delay = Math.round(retry.initialInterval * factor ** Math.max(0, retryIndex));
   return Math.min(delay, retry.maxInterval);
 }
+
+/**
+ * The delay before the retry with 0-based index `retryIndex`: `initialInterval ×
+ * multiplier^retryIndex`, times a random factor in [1, 2) when `randomJitter` is on (the same
+ * schedule as p-retry, so that {@link minBackoffMs} is its lower bound), capped by `maxInterval`.
+ */
+export function backoffMs(retry: RetryConfig, retryIndex: number): number {
+  const jitter = retry.randomJitter ? 1 + Math.random() : 1;
+  const factor = retry.multiplier > 0 ? retry.multiplier : 1;
+  const delay = Math.round(jitter * retry.initialInterval * factor ** Math.max(0, retryIndex));
+  return Math.min(delay, retry.maxInterval);
+}

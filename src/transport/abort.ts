@@ -1,4 +1,4 @@
-import { ErrorCode, PluginError, isPluginError } from '../errors.js';
+import { ErrorCode, PluginError, annotateError, isPluginError } from '../errors.js';
 
 /**
  * The error an attempt rejects with when its cancellation fires, the same for every transport:
@@ -8,10 +8,7 @@ import { ErrorCode, PluginError, isPluginError } from '../errors.js';
  * `PLUGIN_1204`; anything else is the caller giving up, `PLUGIN_1206`.
  */
 export function abortError(plugin: string, reason: unknown): PluginError {
-  if (isPluginError(reason)) {
-    reason.plugin ??= plugin;
-    return reason;
-  }
+  if (isPluginError(reason)) return annotateError(reason, plugin);
   if ((reason as { name?: unknown } | null | undefined)?.name === 'TimeoutError') {
     return new PluginError(ErrorCode.PluginTimeout, `call to plugin "${plugin}" timed out`, {
       plugin,

@@ -11,7 +11,7 @@ import type {
 } from '../../types.js';
 import { ExecuteReplies, executeCall, healthCall, infoCall } from '../ndjson/calls.js';
 import type { Handshake } from '../ndjson/envelope.js';
-import { connectionError } from '../ndjson/errors.js';
+import { connectionError, notSent } from '../ndjson/errors.js';
 import { untilAborted } from '../ndjson/untilAborted.js';
 import { childEnv } from './env.js';
 import { ExecChild } from './ExecChild.js';
@@ -105,7 +105,14 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
   }
 
   async #executeOnceStarted(request: Req, ctx: ExecutionContext): Promise<Resp> {
-    const child = await this.#childForCall(ctx.cancellation);
+    let child: ExecChild;
+    try {
+      child = await this.#childForCall(ctx.cancellation);
+    } catch (error) {
+      // No child took the request: whatever went wrong (down, restarting, failed handshake),
+      // it was not sent. An abort stays an abort.
+      throw isPluginError(error) && error.phase === 'sent' ? notSent(error) : error;
+    }
     return (await executeCall(child.channel, this.#replies, request, ctx)) as Resp;
   }
 

@@ -21,12 +21,14 @@ import { channelOptions, grpcOptions } from './options.js';
 import type { GrpcOptions } from './options.js';
 import { abortError } from '../abort.js';
 import { grpcCallError } from './status.js';
+import { attemptText } from '../../internal/attempt.js';
 import { grpcTarget } from './target.js';
 import { MAX_MESSAGE_CHARS, preview } from '../../internal/untrusted.js';
 
 // Metadata the transport sets itself, or that HTTP/2 and gRPC reserve: never copied from headers.
 const RESERVED_METADATA = new Set([
   'x-request-id',
+  'x-request-attempt',
   'content-type',
   'te',
   'host',
@@ -202,7 +204,7 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
       throw new PluginError(
         ErrorCode.PluginExecutionFailed,
         `the request for plugin "${this.name}" cannot be encoded with codec "${this.#codec.name}": ${(error as Error).message}`,
-        { plugin: this.name, retryable: false, cause: error },
+        { plugin: this.name, retryable: false, cause: error, phase: 'not-sent' },
       );
     }
   }
@@ -342,6 +344,7 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
   #callMetadata(ctx: ExecutionContext): Metadata {
     const metadata = this.#authKeys.size > 0 ? this.#auth.clone() : new Metadata();
     if (ctx.requestId) metadata.set('x-request-id', ctx.requestId);
+    metadata.set('x-request-attempt', attemptText(ctx.attempt));
     const headers = ctx.headers;
     for (const name in headers) {
       const key = name.toLowerCase();
@@ -381,7 +384,7 @@ export class GrpcPlugin implements Plugin<unknown, unknown> {
         throw new PluginError(
           ErrorCode.PluginExecutionFailed,
           `plugin "${this.name}" failed: ${preview(reply.error, MAX_MESSAGE_CHARS)}`,
-          { plugin: this.name, retryable: true, details },
+          { plugin: this.name, retryable: true, details, phase: 'replied' },
         );
       }
       throw new PluginError(ErrorCode.ApplicationError, preview(reply.error, MAX_MESSAGE_CHARS), {

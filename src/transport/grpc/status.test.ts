@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { status as Status } from '@grpc/grpc-js';
+import { Metadata, status as Status } from '@grpc/grpc-js';
 import { ErrorCode } from '../../errors.js';
 import { grpcCallError } from './status.js';
 
@@ -123,4 +123,49 @@ test('a thrown value without a gRPC status is a transport error, retryable when 
   const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
   assert.equal(grpcCallError(reset, call).retryable, true);
   assert.equal(grpcCallError(new Error('odd'), call).code, ErrorCode.GRPCTransportError);
+});
+
+describe('the phase of a gRPC failure, and the server pushback', () => {
+  const phaseOf = (code: number, details: string) =>
+    grpcCallError(failure(code, details), call).phase;
+
+  test('no connection, no resolution, a refused stream: not sent', () => {
+    assert.equal(
+      phaseOf(Status.UNAVAILABLE, 'No connection established. Last error: x'),
+      'not-sent',
+    );
+    assert.equal(
+      phaseOf(Status.UNAVAILABLE, 'Name resolution failed for target dns:x'),
+      'not-sent',
+    );
+    assert.equal(phaseOf(Status.UNAVAILABLE, 'Stream refused by server'), 'not-sent');
+  });
+
+  test('a dropped connection or a reset without status: sent', () => {
+    assert.equal(phaseOf(Status.UNAVAILABLE, 'Connection dropped'), 'sent');
+    assert.equal(
+      phaseOf(Status.INTERNAL, 'Received RST_STREAM with code 2 (Call ended without gRPC status)'),
+      'sent',
+    );
+  });
+
+  test('a status the server sent: replied; DEADLINE_EXCEEDED: timeout', () => {
+    assert.equal(phaseOf(Status.UNAVAILABLE, 'overloaded'), 'replied');
+    assert.equal(phaseOf(Status.INVALID_ARGUMENT, 'bad'), 'replied');
+    assert.equal(phaseOf(Status.DEADLINE_EXCEEDED, 'Deadline exceeded'), 'timeout');
+  });
+
+  test('grpc-retry-pushback-ms is the retry hint; a negative one means do not retry (A6)', () => {
+    const withPushback = (value: string) => {
+      const metadata = new Metadata();
+      metadata.set('grpc-retry-pushback-ms', value);
+      return Object.assign(failure(Status.RESOURCE_EXHAUSTED, 'slow down'), { metadata });
+    };
+    const wait = grpcCallError(withPushback('250'), call);
+    assert.equal(wait.retryable, true);
+    assert.equal(wait.retryAfterMs, 250);
+    const stop = grpcCallError(withPushback('-1'), call);
+    assert.equal(stop.retryable, false);
+    assert.equal(stop.retryAfterMs, undefined);
+  });
 });

@@ -1,5 +1,5 @@
 import { status as Status } from '@grpc/grpc-js';
-import { ErrorCode, PluginError, isTransientError } from '../../errors.js';
+import { ErrorCode, PluginError, isTransientError, type FailurePhase } from '../../errors.js';
 import type { Cancellation } from '../../types.js';
 import { MAX_MESSAGE_CHARS, preview } from '../../internal/untrusted.js';
 import { abortError } from '../abort.js';
@@ -16,6 +16,11 @@ export interface FailedCall {
 // grpc-js's own wording for statuses it makes up when the connection, not the plugin, failed.
 const CONNECTION_FAILED =
   /No connection established|failed to connect|Name resolution failed|Connection dropped|Stream refused|Channel closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOENT|EHOSTUNREACH|ENETUNREACH|socket hang up|Socket closed/i;
+// grpc-js's wording when the call never reached the server: no connection, no resolution, a
+// stream that could not start or that the server refused before reading it (REFUSED_STREAM,
+// which gRPC's retry design A6 also treats as never seen by the server).
+const NEVER_SENT =
+  /No connection established|failed to connect|Name resolution failed|Channel closed before call started|Failed to start HTTP\/2 stream|Stream refused/i;
 const CONNECTION_DROPPED =
   /RST_STREAM|Connection dropped|ECONNRESET|EPIPE|session|socket|Call ended without gRPC status/i;
 const TLS_FAILURE =
@@ -55,11 +60,24 @@ export function grpcCallError(error: unknown, call: FailedCall): PluginError {
     MAX_MESSAGE_CHARS,
   );
   const name = Status[code] ?? `code ${code}`;
+  // Where the call got to: never sent (see NEVER_SENT), cut after it was sent (a dropped
+  // connection, a stream reset without status), or answered with this status by the server.
+  const phase: FailurePhase = NEVER_SENT.test(details)
+    ? 'not-sent'
+    : code === Status.DEADLINE_EXCEEDED
+      ? 'timeout'
+      : CONNECTION_DROPPED.test(details) && code !== Status.RESOURCE_EXHAUSTED
+        ? 'sent'
+        : 'replied';
+  const pushback = phase === 'replied' ? retryPushback(error) : undefined;
   const options = (retryable: boolean) => ({
     plugin: call.plugin,
-    retryable,
+    // A6: a pushback that is not a non-negative integer means "do not retry".
+    retryable: retryable && pushback !== STOP,
     cause: error,
     details: { grpcCode: code, grpcStatus: name },
+    phase,
+    retryAfterMs: pushback === STOP ? undefined : pushback,
   });
   const say = (hint = '') =>
     `plugin "${call.plugin}" answered gRPC ${name}: ${details || '(no details)'}${hint}`;
@@ -142,6 +160,20 @@ export function grpcCallError(error: unknown, call: FailedCall): PluginError {
     default:
       return new PluginError(ErrorCode.GRPCTransportError, say(), options(false));
   }
+}
+
+const STOP = -1;
+
+/**
+ * The server's `grpc-retry-pushback-ms` trailer (gRPC A6): ms to wait before a retry, `STOP`
+ * when it says not to retry (a negative or non-integer value), undefined when absent.
+ */
+export function retryPushback(error: unknown): number | undefined {
+  const metadata = (error as { metadata?: { get?: (key: string) => unknown[] } } | null)?.metadata;
+  const values = typeof metadata?.get === 'function' ? metadata.get('grpc-retry-pushback-ms') : [];
+  if (!Array.isArray(values) || values.length === 0) return undefined;
+  const text = String(values[0]);
+  return /^\d+$/.test(text) ? Number(text) : STOP;
 }
 
 function messageOf(error: unknown): string {

@@ -10,6 +10,8 @@ export interface HttpReply {
   readonly contentType: string | string[] | undefined;
   /** The request id the exchange was sent with ('' for health and info). */
   readonly requestId: string;
+  /** The `Retry-After` header of a 429 or 503 reply, as sent. */
+  readonly retryAfter: string | undefined;
 }
 
 /**
@@ -54,6 +56,9 @@ export function tooLarge(plugin: string, limit: number, announced?: number): Plu
 export class Exchange<T> implements Dispatcher.DispatchHandler, HttpReply {
   statusCode = 0;
   contentType: string | string[] | undefined = undefined;
+  retryAfter: string | undefined = undefined;
+  /** Set once undici handed the request a connection: from then on it may have been written. */
+  #written = false;
   readonly promise: Promise<T>;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
@@ -94,7 +99,10 @@ export class Exchange<T> implements Dispatcher.DispatchHandler, HttpReply {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     if (this.#abortWith !== undefined) controller.abort(this.#abortWith);
-    else this.#controller = controller;
+    else {
+      this.#controller = controller;
+      this.#written = true;
+    }
   }
 
   onResponseStart(
@@ -106,6 +114,10 @@ export class Exchange<T> implements Dispatcher.DispatchHandler, HttpReply {
     this.#controller = controller;
     this.statusCode = statusCode;
     this.contentType = headers['content-type'];
+    if (statusCode === 429 || statusCode === 503) {
+      const retryAfter = headers['retry-after'];
+      this.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+    }
     const length = headers['content-length'];
     if (typeof length === 'string') {
       const announced = Number(length);
@@ -147,7 +159,7 @@ export class Exchange<T> implements Dispatcher.DispatchHandler, HttpReply {
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     if (this.#done) return;
     this.#settle();
-    this.#reject(requestFailure(this.reader.plugin, error, this.cancellation));
+    this.#reject(requestFailure(this.reader.plugin, error, this.cancellation, this.#written));
   }
 
   /** Fails now; a request undici has not started yet is aborted when it does. */

@@ -14,11 +14,17 @@ import { abortError } from '../abort.js';
  * problems (refused, reset, closed socket, connect timeout, a TLS handshake that failed) are
  * `PLUGIN_1205`, retryable when transient; a request undici refuses to send (a header value with a
  * newline, say) is `PLUGIN_1203` and never retried.
+ *
+ * The phase comes from where undici was: before it handed the request a connection (`written`
+ * false: undici calls the handler's `onRequestStart` right before it writes the request line)
+ * nothing reached the plugin, so the failure is `not-sent` (refused, DNS, connect timeout, pool
+ * closed); after, the plugin may have read the request (`sent`: reset after write, hang-up).
  */
 export function requestFailure(
   plugin: string,
   error: unknown,
   signal: Cancellation | undefined,
+  written = true,
 ): PluginError {
   if (signal?.aborted) return abortError(plugin, signal.reason);
   if (isPluginError(error)) return error;
@@ -27,14 +33,19 @@ export function requestFailure(
     return new PluginError(
       ErrorCode.PluginExecutionFailed,
       `request to plugin "${plugin}" could not be sent: ${(error as Error).message}`,
-      { plugin, retryable: false, cause: error },
+      { plugin, retryable: false, cause: error, phase: 'not-sent' },
     );
   }
   const reason = error instanceof Error ? error.message : String(error);
   return new PluginError(
     ErrorCode.PluginConnectionFailed,
     `connection to plugin "${plugin}" failed: ${code ? `${code} ` : ''}${reason}`,
-    { plugin, retryable: isTransientError(error), cause: error },
+    {
+      plugin,
+      retryable: isTransientError(error),
+      cause: error,
+      phase: written ? 'sent' : 'not-sent',
+    },
   );
 }
 

@@ -25,6 +25,7 @@ import { loadTlsOptions } from './tls.js';
 import { hasKeys } from '../../internal/records.js';
 import { formatGoDuration } from '../../internal/goDuration.js';
 import { timeLeft } from '../../internal/timeLeft.js';
+import { attemptText } from '../../internal/attempt.js';
 
 /**
  * A plugin reached over HTTP(S): each `execute` is one `POST` of the JSON request envelope to the
@@ -120,7 +121,7 @@ export class HttpPlugin implements Plugin {
         new PluginError(
           ErrorCode.PluginExecutionFailed,
           `request for plugin "${this.name}" cannot be encoded`,
-          { plugin: this.name, retryable: false, cause: error },
+          { plugin: this.name, retryable: false, cause: error, phase: 'not-sent' },
         ),
       );
     }
@@ -131,8 +132,13 @@ export class HttpPlugin implements Plugin {
       for (const name in callerHeaders) headers[name.toLowerCase()] = callerHeaders[name]!;
       Object.assign(headers, this.#fixedHeaders);
       headers['x-request-id'] = requestId;
+      headers['x-request-attempt'] = attemptText(ctx.attempt);
     } else {
-      headers = { ...this.#fixedHeaders, 'x-request-id': requestId };
+      headers = {
+        ...this.#fixedHeaders,
+        'x-request-id': requestId,
+        'x-request-attempt': attemptText(ctx.attempt),
+      };
     }
     return new Exchange(this.#replies, requestId, ctx.cancellation).send(pool, {
       path: this.#routes.executePath,

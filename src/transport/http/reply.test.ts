@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { jsonCodec } from '../../codec.js';
 import { ErrorCode, isPluginError } from '../../errors.js';
 import type { Codec } from '../../types.js';
-import { decodeReply } from './reply.js';
+import { decodeReply, parseRetryAfter } from './reply.js';
 
 const decode = (status: number, body: string, codec: Codec = jsonCodec): unknown =>
   decodeReply('p', status, Buffer.from(body), 'application/json', 'id-1', codec);
@@ -124,4 +124,25 @@ test('an error object within the depth limit is the plugin\'s "no", previewed in
 test('a foreign request_id of any shape is refused without serialising it whole', () => {
   const body = `{"request_id":${'['.repeat(500)}${']'.repeat(500)},"data":1}`;
   assert.equal(codeOf(() => decode(200, body)).code, ErrorCode.InvalidResponse);
+});
+
+test('Retry-After reads as delay-seconds or an HTTP date; unreadable or past dates are ignored', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  assert.equal(parseRetryAfter('1', now), 1_000);
+  assert.equal(parseRetryAfter(' 120 ', now), 120_000);
+  assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:00:02 GMT', now), 2_000);
+  assert.equal(parseRetryAfter('Wed, 31 Dec 2025 23:59:00 GMT', now), undefined);
+  assert.equal(parseRetryAfter('soon', now), undefined);
+});
+
+test('a 503 with Retry-After is a replied failure carrying the hint', () => {
+  try {
+    decodeReply('p', 503, Buffer.alloc(0), undefined, 'id', jsonCodec, '2');
+    assert.fail('no error');
+  } catch (error) {
+    assert.ok(isPluginError(error));
+    assert.equal(error.phase, 'replied');
+    assert.equal(error.retryAfterMs, 2_000);
+    assert.equal(error.retryable, true);
+  }
 });

@@ -1,5 +1,5 @@
 import { fromEnvelopeData } from '../../codec.js';
-import { ErrorCode, PluginError, applicationError } from '../../errors.js';
+import { ErrorCode, PluginError, annotateError, applicationError } from '../../errors.js';
 import type { Codec } from '../../types.js';
 import {
   JsonTooDeepError,
@@ -16,6 +16,8 @@ export interface ReplyEnvelope {
   error?: unknown;
   /** plugwire extension: the failure is worth retrying. */
   retryable?: unknown;
+  /** plugwire extension: wait this long (ms) before retrying. */
+  retry_after_ms?: unknown;
   request_id?: unknown;
   metadata?: unknown;
 }
@@ -45,16 +47,19 @@ export function decodeReply(
   contentType: string | string[] | undefined,
   requestId: string,
   codec: Codec,
+  retryAfter?: string,
 ): unknown {
   const ok = status >= 200 && status < 300;
-  if (!ok && body.length === 0) throw statusFailure(plugin, status, undefined);
+  if (!ok && body.length === 0) throw statusFailure(plugin, status, undefined, retryAfter);
 
   let envelope: ReplyEnvelope;
   try {
     envelope = parseJson(body.toString('utf8')) as ReplyEnvelope;
   } catch (error) {
     // A body too deep to read: a failed status still says what happened, a 2xx cannot be used.
-    if (error instanceof JsonTooDeepError && !ok) throw statusFailure(plugin, status, undefined);
+    if (error instanceof JsonTooDeepError && !ok) {
+      throw statusFailure(plugin, status, undefined, retryAfter);
+    }
     throw invalidReply(
       plugin,
       status,
@@ -66,7 +71,7 @@ export function decodeReply(
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
     throw invalidReply(plugin, status, 'is not a JSON object', contentType);
   }
-  if (!ok) throw statusFailure(plugin, status, envelope);
+  if (!ok) throw statusFailure(plugin, status, envelope, retryAfter);
 
   const replyId = envelope.request_id;
   if (replyId !== undefined && replyId !== null && replyId !== '' && replyId !== requestId) {
@@ -84,11 +89,11 @@ export function decodeReply(
         plugin,
         retryable: true,
         details: { status },
+        phase: 'replied',
+        retryAfterMs: retryAfterField(envelope.retry_after_ms),
       });
     }
-    const error = applicationError(message);
-    error.plugin = plugin;
-    throw error;
+    throw annotateError(applicationError(message), plugin);
   }
 
   try {
@@ -118,6 +123,7 @@ export class ExecuteReplies implements ReplyReader<unknown> {
       reply.contentType,
       reply.requestId,
       this.codec,
+      reply.retryAfter,
     );
   }
 }
@@ -139,6 +145,7 @@ function statusFailure(
   plugin: string,
   status: number,
   envelope: ReplyEnvelope | undefined,
+  retryAfter?: string,
 ): PluginError {
   const message = envelope ? errorText(envelope.error) : undefined;
   // The body may veto a retry (the SDK knows whether its handler's error was transient), never
@@ -147,8 +154,35 @@ function statusFailure(
   return new PluginError(
     ErrorCode.HTTPTransportError,
     `plugin "${plugin}" replied HTTP ${status}${message ? `: ${message}` : ''}`,
-    { plugin, retryable, details: { status } },
+    {
+      plugin,
+      retryable,
+      details: { status },
+      phase: 'replied',
+      retryAfterMs:
+        retryAfter !== undefined
+          ? parseRetryAfter(retryAfter)
+          : retryAfterField(envelope?.retry_after_ms),
+    },
   );
+}
+
+/**
+ * `Retry-After` in ms: delay-seconds (`"1"`) or an HTTP date. Undefined when unreadable or in
+ * the past (the normal backoff applies then), as undici's RetryHandler reads it.
+ */
+export function parseRetryAfter(value: string, now = Date.now()): number | undefined {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  const wait = at - now;
+  return wait > 0 ? wait : undefined;
+}
+
+/** The envelope's `retry_after_ms` (plugwire extension): a non-negative number, else ignored. */
+export function retryAfterField(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 function invalidReply(

@@ -4,6 +4,10 @@ import { PassThrough, Writable } from 'node:stream';
 import { ErrorCode } from '../../errors.js';
 import type { Logger } from '../../types.js';
 import { Channel } from './Channel.js';
+import { ExecuteReplies, executeCall } from './calls.js';
+import { connectionError } from './errors.js';
+import { jsonCodec } from '../../codec.js';
+import { callContext } from '../../../test/support/context.js';
 
 function recordingLogger(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
@@ -226,4 +230,45 @@ test('lines batched in a tick are written before the output is ended, and none a
   await assert.rejects(late, /link down/);
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(closed.written, [], 'a closed channel writes nothing batched');
+});
+
+test('when the link closes, written calls fail as sent and calls still queued as not sent', async () => {
+  const output = new Writable({ highWaterMark: 1, write: () => undefined }); // never drains
+  const ch = new Channel({
+    plugin: 'p',
+    logger: recordingLogger(),
+    output,
+    maxLineBytes: 1024,
+    source: 'test',
+  });
+  const written = ch.request({ type: 'execute', request_id: 'w' });
+  await new Promise((r) => setImmediate(r)); // the tick's batch is written: the output is full
+  const queued = ch.request({ type: 'execute', request_id: 'q' });
+  ch.close(connectionError('p', 'plugin process exited'));
+  const [first, second] = await Promise.allSettled([written, queued]);
+  assert.equal((first as PromiseRejectedResult).reason.phase, 'sent');
+  assert.equal((second as PromiseRejectedResult).reason.phase, 'not-sent');
+  const after = await ch.request({ type: 'execute', request_id: 'late' }).catch((e: unknown) => e);
+  assert.equal((after as { phase: string }).phase, 'not-sent');
+});
+
+test('the execute envelope carries the attempt number', async () => {
+  const { ch, written } = channel();
+  void executeCall(
+    ch,
+    new ExecuteReplies('p', jsonCodec),
+    { a: 1 },
+    { ...callContext(), attempt: 3 },
+  ).catch(() => undefined);
+  await new Promise((r) => setImmediate(r));
+  assert.equal((written[0] as { attempt: number }).attempt, 3);
+  ch.close(new Error('done'));
+});
+
+test('a call batched in this tick when the link closes fails as not sent', async () => {
+  const { ch } = channel();
+  const batched = ch.request({ type: 'execute', request_id: 'b' });
+  ch.close(connectionError('p', 'plugin process exited'));
+  const error = await batched.catch((e: unknown) => e);
+  assert.equal((error as { phase: string }).phase, 'not-sent');
 });

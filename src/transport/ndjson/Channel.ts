@@ -4,7 +4,14 @@ import { Correlator } from './Correlator.js';
 import type { ReplyReader } from './Correlator.js';
 import type { WireReply, WireRequest } from './envelope.js';
 import { findRequestId } from './envelope.js';
-import { abortError, encodeError, excerpt, invalidResponseError, tooLargeError } from './errors.js';
+import {
+  abortError,
+  encodeError,
+  excerpt,
+  invalidResponseError,
+  notSent,
+  tooLargeError,
+} from './errors.js';
 import { JsonTooDeepError, parseJson, preview } from '../../internal/untrusted.js';
 import { LineReader } from './LineReader.js';
 import type { LineSink, OversizedLine } from './LineReader.js';
@@ -43,6 +50,8 @@ interface QueuedLine {
   id: string;
   line: string;
   control: boolean;
+  /** A tick's batch that waits whole: the ids of the requests in it (not sent yet). */
+  ids?: string[];
 }
 
 /**
@@ -64,6 +73,8 @@ export class Channel implements LineSink {
   #batching = false;
   /** The lines of this tick, sent together by {@link writeBatch} at its end. */
   #batch = '';
+  /** The request ids in {@link #batch} (cancels left out): not sent until it is written. */
+  #batchIds: string[] = [];
   #closedWith: unknown = undefined;
   #seq = 0;
   /** When the reply line now half received began (epoch ms). */
@@ -132,7 +143,8 @@ export class Channel implements LineSink {
     cancellation?: Cancellation,
     reader?: ReplyReader<WireReply, V>,
   ): Promise<V> {
-    if (this.#closedWith !== undefined) return Promise.reject(this.#closedWith);
+    // Closed: the request is not written, whatever closed the link.
+    if (this.#closedWith !== undefined) return Promise.reject(notSent(this.#closedWith));
     // Already cancelled: the correlator rejects it at once, and nothing is sent.
     if (cancellation?.aborted) return this.#calls.track(request.request_id, cancellation, reader);
     let line: string;
@@ -160,6 +172,7 @@ export class Channel implements LineSink {
     }
     if (this.#batching) {
       this.#batch += line;
+      if (!control) this.#batchIds.push(id);
       return;
     }
     const output = this.#options.output;
@@ -170,6 +183,7 @@ export class Channel implements LineSink {
     }
     this.#batching = true;
     this.#batch = line;
+    if (!control) this.#batchIds.push(id);
     process.nextTick(this.writeBatch);
   }
 
@@ -182,14 +196,27 @@ export class Channel implements LineSink {
     const text = this.#batch;
     if (text === '') return;
     this.#batch = '';
+    const ids = this.#batchIds;
     const output = this.#options.output;
-    if (this.#closedWith !== undefined || output.destroyed || output.writableEnded) return;
+    if (this.#closedWith !== undefined) {
+      this.#batchIds = [];
+      for (const id of ids) this.#calls.reject(id, notSent(this.#closedWith));
+      return;
+    }
+    if (output.destroyed || output.writableEnded) {
+      // The link is going: its close() fails these calls as not sent.
+      this.#batchIds = [];
+      this.#queue.push({ id: '', line: text, control: true, ids });
+      return;
+    }
     if (this.#queue.length > 0 || output.writableNeedDrain) {
       // The output is full: the batch waits for `drain` like any line (sent whole).
       if (this.#queue.length === 0) output.once('drain', this.flush);
-      this.#queue.push({ id: '', line: text, control: true });
+      this.#batchIds = [];
+      this.#queue.push({ id: '', line: text, control: true, ids });
       return;
     }
+    ids.length = 0;
     output.write(text);
   }
 
@@ -212,9 +239,18 @@ export class Channel implements LineSink {
   close(error: unknown): void {
     if (this.#closedWith !== undefined) return;
     this.#closedWith = error;
+    const queued = this.#queue;
+    const batched = this.#batchIds;
     this.#queue = [];
     this.#batch = '';
+    this.#batchIds = [];
     this.#options.output.off('drain', this.flush);
+    // Lines still queued or batched were never written: their calls fail as not sent.
+    for (const line of queued) {
+      if (line.control !== true) this.#calls.reject(line.id, notSent(error));
+      for (const id of line.ids ?? []) this.#calls.reject(id, notSent(error));
+    }
+    for (const id of batched) this.#calls.reject(id, notSent(error));
     this.#calls.rejectAll(error);
   }
 

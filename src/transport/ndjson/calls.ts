@@ -49,7 +49,7 @@ export function executeCall(
       new PluginError(
         ErrorCode.PluginExecutionFailed,
         `${plugin}: cannot encode the request with the ${codec.name} codec`,
-        { plugin, retryable: false, cause: error },
+        { plugin, retryable: false, cause: error, phase: 'not-sent' },
       ),
     );
   }
@@ -61,6 +61,7 @@ export function executeCall(
     data,
     headers: ctx.headers,
     timeout_ms: timeoutMs,
+    attempt: ctx.attempt,
   };
   if (hasKeys(ctx.metadata)) wire.metadata = ctx.metadata;
   return channel.request(wire, ctx.cancellation, replies);

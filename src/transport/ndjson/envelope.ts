@@ -26,6 +26,8 @@ export interface WireRequest {
   metadata?: Readonly<Record<string, string>> | undefined;
   /** Milliseconds the host still allows for this call. */
   timeout_ms?: number | undefined;
+  /** plugwire: which attempt of the call this is (1 = first), `execute` only. */
+  attempt?: number | undefined;
 }
 
 /** One reply line, plugin → host. Only `request_id` is required to route it. */
@@ -37,6 +39,8 @@ export interface WireReply {
   error?: string;
   /** With `success: false`: the failure is transient, the host may retry the call. */
   retryable?: boolean;
+  /** plugwire: with `retryable: true`, wait this long (ms) before the retry. */
+  retry_after_ms?: number;
   headers?: Record<string, string>;
 }
 
@@ -71,7 +75,9 @@ export function replyFailed(plugin: string, reply: WireReply): boolean {
 
 /** The decoded response of an `execute` reply, or the PluginError it stands for. */
 export function executeResult(plugin: string, codec: Codec, reply: WireReply): unknown {
-  if (replyFailed(plugin, reply)) throw replyError(plugin, reply.error, reply.retryable === true);
+  if (replyFailed(plugin, reply)) {
+    throw replyError(plugin, reply.error, reply.retryable === true, retryAfter(reply));
+  }
   try {
     return fromEnvelopeData(codec, reply.data);
   } catch (error) {
@@ -172,4 +178,10 @@ function stringRecord(value: unknown): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(value)) if (typeof v === 'string') out[key] = v;
   return out;
+}
+
+/** The reply's `retry_after_ms`: a non-negative number, else ignored. */
+function retryAfter(reply: WireReply): number | undefined {
+  const value: unknown = reply.retry_after_ms;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }

@@ -1,4 +1,11 @@
-import { ErrorCode, PluginError, errnoCode } from '../../errors.js';
+import {
+  ErrorCode,
+  PluginError,
+  errnoCode,
+  isPluginError,
+  withPhase,
+  type FailurePhase,
+} from '../../errors.js';
 import { MAX_MESSAGE_CHARS, PREVIEW_CHARS, preview } from '../../internal/untrusted.js';
 import type { Cancellation } from '../../types.js';
 import { abortError as sharedAbortError } from '../abort.js';
@@ -8,14 +15,28 @@ import { abortError as sharedAbortError } from '../abort.js';
  * classify the same situation the same way.
  */
 
-/** The link to the plugin failed or went away: retryable, possibly on another instance. */
-export function connectionError(plugin: string, message: string, cause?: unknown): PluginError {
+/**
+ * The link to the plugin failed or went away: retryable, possibly on another instance. `phase`
+ * says whether the calls it fails may have been written (`sent`, the default: the plugin may
+ * have run them) or certainly were not (`not-sent`: no link yet, plugin closed or down).
+ */
+export function connectionError(
+  plugin: string,
+  message: string,
+  cause?: unknown,
+  phase: FailurePhase = 'sent',
+): PluginError {
   const code = errnoCode(cause);
   return new PluginError(
     ErrorCode.PluginConnectionFailed,
     `${plugin}: ${message}${code ? ` (${code})` : ''}`,
-    { plugin, retryable: true, cause },
+    { plugin, retryable: true, cause, phase },
   );
+}
+
+/** `error` for a call that was never written (still queued, or sent after the link closed). */
+export function notSent(error: unknown): unknown {
+  return isPluginError(error) ? withPhase(error, 'not-sent') : error;
 }
 
 /** The error a call rejects with when its cancellation fires (see the shared {@link sharedAbortError}). */
@@ -37,7 +58,7 @@ export function encodeError(plugin: string, cause: unknown): PluginError {
   return new PluginError(
     ErrorCode.PluginExecutionFailed,
     `${plugin}: cannot encode the request as JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
-    { plugin, retryable: false, cause },
+    { plugin, retryable: false, cause, phase: 'not-sent' },
   );
 }
 
@@ -67,7 +88,12 @@ export function invalidResponseError(
  * The plugin answered `success: false`. Its own "no" (`PLUGIN_1208`) unless it marked the failure
  * `retryable: true` (`PLUGIN_1203`, retried by the manager).
  */
-export function replyError(plugin: string, message: unknown, retryable: boolean): PluginError {
+export function replyError(
+  plugin: string,
+  message: unknown,
+  retryable: boolean,
+  retryAfterMs?: number,
+): PluginError {
   const text =
     typeof message === 'string' && message !== ''
       ? preview(message, MAX_MESSAGE_CHARS)
@@ -75,7 +101,7 @@ export function replyError(plugin: string, message: unknown, retryable: boolean)
   return new PluginError(
     retryable ? ErrorCode.PluginExecutionFailed : ErrorCode.ApplicationError,
     retryable ? `${plugin}: ${text}` : text,
-    { plugin, retryable },
+    { plugin, retryable, phase: 'replied', retryAfterMs: retryable ? retryAfterMs : undefined },
   );
 }
 

@@ -65,6 +65,7 @@ export class UnixConnection {
               options.plugin,
               `cannot connect to unix socket ${options.path}`,
               this.#lastError,
+              'not-sent',
             ),
           );
         }
@@ -130,8 +131,14 @@ export class UnixConnection {
         connectionError(this.#options.plugin, 'connection to the plugin closed', this.#lastError),
       );
     } else {
+      // Nothing is written before the socket connects.
       this.channel.close(
-        connectionError(this.#options.plugin, 'connection to the plugin failed', this.#lastError),
+        connectionError(
+          this.#options.plugin,
+          'connection to the plugin failed',
+          this.#lastError,
+          'not-sent',
+        ),
       );
     }
     if (!wasGone) this.#options.onGone(this);

@@ -47,7 +47,9 @@ export class UnixPool {
    * Synchronous, so that a call picked here is counted as in flight before the next pick.
    */
   pick(): UnixConnection {
-    if (this.#closed) throw connectionError(this.#options.plugin, 'plugin is closed');
+    if (this.#closed) {
+      throw connectionError(this.#options.plugin, 'plugin is closed', undefined, 'not-sent');
+    }
     const idle = this.#idle;
     while (idle.length > 0) {
       const connection = idle.pop()!;
