@@ -62,9 +62,6 @@ const NONE_TRIED: readonly PluginSlot[] = Object.freeze([]);
 const SUCCESS = 0;
 const FAILURE = 1;
 const IGNORED = 2; // application error, caller abort, shutdown: the breaker must not count it
-// A not-sent failure on the instance the call's previous not-sent failure was on: a failure in
-// the counters, but the breaker counts one call's transparent retries once.
-const REPEATED = 3;
 
 /**
  * One attempt of a call, and the {@link ExecutionContext} the plugin sees. The AbortSignal is
@@ -153,11 +150,10 @@ class Attempt implements ExecutionContext, Cancellation {
       route.observe?.(slot, this.operation, elapsed, true);
       return;
     }
-    if (outcome === FAILURE || outcome === REPEATED) {
+    if (outcome === FAILURE) {
       counters.failure++;
       if (error?.code === ErrorCode.PluginTimeout) counters.timeout++;
-      if (outcome === FAILURE) breaker?.onFailure(this.permit);
-      else breaker?.onIgnored(this.permit);
+      breaker?.onFailure(this.permit);
       route.observe?.(slot, this.operation, elapsed, false);
     } else {
       breaker?.onIgnored(this.permit);
@@ -210,8 +206,6 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   private triedSlots: PluginSlot[] | undefined;
   /** Every attempt of a hedged call (undefined for the others). */
   private racing: Attempt[] | undefined;
-  /** The instance of the call's last not-sent failure (the breaker counts repeats once). */
-  private lastUnsent: PluginSlot | undefined;
   private span: CallSpan | undefined;
   /** Set when `plugwire:execute` has subscribers (see observe/diagnostics.ts). */
   diag: ExecuteMessage | undefined;
@@ -567,13 +561,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   private attemptFailed(attempt: Attempt, thrown: unknown): PluginError {
     const error = toPluginError(thrown, attempt.slot.name);
     if (!attempt.finished) {
-      let outcome = FAILURE;
-      if (error.code === ErrorCode.ApplicationError) outcome = IGNORED;
-      else if (error.phase === 'not-sent') {
-        if (this.lastUnsent === attempt.slot) outcome = REPEATED;
-        this.lastUnsent = attempt.slot;
-      }
-      attempt.finish(outcome, error);
+      attempt.finish(error.code === ErrorCode.ApplicationError ? IGNORED : FAILURE, error);
     }
     return error;
   }
@@ -696,7 +684,7 @@ const FAILOVER_FLOOR_MS = 10;
 
 function attemptOutcome(outcome: number, error: PluginError | undefined): Outcome {
   if (outcome === SUCCESS) return 'success';
-  if (outcome === FAILURE || outcome === REPEATED) {
+  if (outcome === FAILURE) {
     return error?.code === ErrorCode.PluginTimeout ? 'timeout' : 'failure';
   }
   return error?.code === ErrorCode.ApplicationError ? 'application_error' : 'aborted';

@@ -97,7 +97,10 @@ describe('diagnostics_channel', () => {
           throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
         return 'ok';
       },
-      { retry: { maxRetries: 2, initialInterval: 1, maxInterval: 2, randomJitter: false } },
+      {
+        retry: { maxRetries: 2, initialInterval: 1, maxInterval: 2, randomJitter: false },
+        idempotent: true,
+      },
     );
     const seen = record();
     assert.equal(await m.execute('p', null), 'ok');

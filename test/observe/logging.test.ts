@@ -141,13 +141,15 @@ async function failingPluginScenario(auth: AuthConfig) {
         healthCheck: { enabled: true, interval: '20ms', timeout: '500ms', failureLimit: 1 },
       },
       {
-        // Same server, no breaker and no retry: its last error is the refused connection.
+        // Same server, no breaker and no retry: its last error is the refused connection
+        // (refused = not sent: failed over until the deadline, hence a short one).
         name: 'vault-direct',
         transport: 'http',
         endpoint: served.endpoint,
         auth,
         retry: { maxRetries: 0 },
         circuitBreaker: { enabled: false },
+        connection: { requestTimeout: '300ms' },
         healthCheck: { enabled: false },
       },
     ],

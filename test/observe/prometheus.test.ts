@@ -159,7 +159,11 @@ describe('collectPrometheus', () => {
           return n;
         },
       }),
-      { retry: { maxRetries: 2, initialInterval: 1 }, healthCheck: { enabled: false } },
+      {
+        retry: { maxRetries: 2, initialInterval: 1 },
+        healthCheck: { enabled: false },
+        idempotent: true,
+      },
     );
     await manager.execute('flaky', 1);
     const families = await scrape(registry);

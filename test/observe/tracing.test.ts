@@ -249,7 +249,7 @@ describe('a traced call through an HTTP plugin', () => {
         return n;
       },
       await hostTracer(),
-      { retry: { maxRetries: 2, initialInterval: '1ms' } },
+      { retry: { maxRetries: 2, initialInterval: '1ms' }, idempotent: true },
     );
     assert.equal(await manager.execute('echo', 7), 7);
     const attempts = exporter
