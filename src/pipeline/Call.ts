@@ -182,6 +182,12 @@ class Attempt implements ExecutionContext, Cancellation {
   }
 }
 
+/** Refusals by plugwire's own guards, which end a failover with the failure that led to it. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  ErrorCode.CircuitBreakerOpen,
+  ErrorCode.NoAvailablePlugins,
+]);
+
 /**
  * One `execute()` call: a single deadline over every attempt, the caller's signal, retries.
  *
@@ -366,6 +372,9 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
             ? 0
             : Math.max(FAILOVER_FLOOR_MS, backoffMs(retry, unsent - instances - 1));
         if (performance.now() + delay >= this.expiresAt) return this.fail(error);
+        // A lone plugin whose breaker this failure opened: nothing to fail over to.
+        const breaker = this.route.members === undefined ? this.current?.slot.breaker : undefined;
+        if (breaker !== undefined && !breaker.canAcquire()) return this.fail(error);
         this.countRetry(error, 'failover');
       } else {
         unsent = 0;
@@ -391,7 +400,11 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
         this.succeed(response);
         return;
       } catch (thrown) {
-        error = isPluginError(thrown) ? thrown : toPluginError(thrown, this.route.name);
+        const next = isPluginError(thrown) ? thrown : toPluginError(thrown, this.route.name);
+        // A failover that our own guards refused (the breaker the failure just opened, no
+        // member left) says less than the failure itself: the call ends with that.
+        if (verdict === 'failover' && REFUSALS.has(next.code)) return this.fail(error);
+        error = next;
       }
     }
   }

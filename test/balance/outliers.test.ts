@@ -57,6 +57,9 @@ test(
         groups: {
           api: {
             strategy: 'round-robin',
+            // A 500 is retried (on another member) only for idempotent calls.
+            idempotent: true,
+            retry: { maxRetries: 2, initialInterval: 1, maxInterval: 2 },
             outlier_detection: {
               consecutive_failures: 3,
               base_ejection_time: '300ms',
@@ -69,7 +72,6 @@ test(
           group: 'api',
           transport: 'http',
           endpoint,
-          retry: { maxRetries: 2, initialInterval: 1, maxInterval: 2 },
           // The breaker would take it out too: off, so that ejection alone is seen.
           circuitBreaker: { enabled: false },
           healthCheck: { enabled: false },

@@ -12,6 +12,10 @@ export async function threePlugins(): Promise<Manager> {
   const fail = (): never => {
     throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
   };
+  // Failed after the request went out (not retried: not idempotent, no retries).
+  const reset = (): never => {
+    throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+  };
   const noRetry = { retry: { maxRetries: 0 } };
   await manager.register(definePlugin({ name: 'ledger', execute: (req) => ({ ok: req }) }), {
     group: 'payments',
@@ -20,7 +24,7 @@ export async function threePlugins(): Promise<Manager> {
   await manager.register(
     definePlugin({
       name: 'mailer',
-      execute: fail,
+      execute: reset,
       health: () => ({
         status: 'degraded',
         message: `smtp relay refused login password=${LEAKY_PASSWORD}`,
