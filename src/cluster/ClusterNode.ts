@@ -12,6 +12,7 @@ import { Membership } from './Membership.js';
 import { createRedisClient, loadRedis } from './redis.js';
 import { HEARTBEAT_SCRIPT, LEASE_SCRIPT, LEAVE_SCRIPT } from './scripts.js';
 import type { ClusterStatus, RedisState } from './status.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 export type { ClusterStatus, RedisState } from './status.js';
 
@@ -142,7 +143,7 @@ export class ClusterNode {
       return [granted, wait];
     } catch (error) {
       this.stats.leaseFailures++;
-      this.down(error instanceof Error ? error.message : String(error));
+      this.down(errorMessage(error));
       throw error;
     }
   }
@@ -202,7 +203,7 @@ export class ClusterNode {
         this.hooks.events.emit('cluster-replicas', { live: this.liveReplicas, previous });
       }
     } catch (error) {
-      this.down(error instanceof Error ? error.message : String(error));
+      this.down(errorMessage(error));
     }
   }
 

@@ -191,9 +191,9 @@ const REFUSALS: ReadonlySet<string> = new Set([
 /**
  * One `execute()` call: a single deadline over every attempt, the caller's signal, retries.
  *
- * The success path stays off the retry machinery: the first attempt runs directly, and p-retry is
- * entered only after a retryable failure (the first failure is replayed into it, so its backoff
- * schedule starts from retry 1). Every call settles exactly once: the `settled` flag guards the
+ * The success path stays off the retry machinery: the first attempt runs directly, and the retry
+ * loop ({@link Call.retryAfter}, deciding by resilience/retryPolicy.ts, waiting by
+ * resilience/backoff.ts) is entered only after a failure. Every call settles exactly once: the `settled` flag guards the
  * four ways to end (response, failure, deadline, caller abort / shutdown).
  */
 export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {

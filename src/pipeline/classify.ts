@@ -6,6 +6,7 @@ import {
   isPluginError,
   isTransientError,
 } from '../errors.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'ENOENT']);
 // Errnos that mean no connection was made, so nothing was sent.
@@ -36,7 +37,7 @@ export function toPluginError(error: unknown, plugin: string): PluginError {
     errno !== undefined && CONNECTION_CODES.has(errno)
       ? ErrorCode.PluginConnectionFailed
       : ErrorCode.PluginExecutionFailed;
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorMessage(error);
   const phase =
     errno !== undefined && NOT_SENT_CODES.has(errno)
       ? 'not-sent'

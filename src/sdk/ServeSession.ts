@@ -11,6 +11,7 @@ import type { Codec, Logger } from '../types.js';
 import { excerpt } from '../transport/ndjson/errors.js';
 import { LineReader } from '../transport/ndjson/LineReader.js';
 import type { LineSink, OversizedLine } from '../transport/ndjson/LineReader.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** How a {@link ServeSession} is set up. */
 export interface ServeSessionOptions {
@@ -203,7 +204,7 @@ export class ServeSession implements LineSink {
     try {
       input = fromEnvelopeData(codec, request.data);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       this.#write({
         type: 'execute',
         request_id: id,
@@ -260,7 +261,7 @@ export class ServeSession implements LineSink {
         type: reply.type,
         request_id: reply.request_id,
         success: false,
-        error: `cannot encode the response: ${error instanceof Error ? error.message : String(error)}`,
+        error: `cannot encode the response: ${errorMessage(error)}`,
       })}\n`;
     }
     // The replies of one tick (the handlers that finished together) leave in one write at its

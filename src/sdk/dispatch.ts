@@ -4,6 +4,7 @@ import type { HandlerTracing } from '../observe/sdkTracing.js';
 import type { HealthStatus } from '../types.js';
 import type { Handler, HandlerContext, ServeOptions } from './types.js';
 import type { HandlerCall } from './HandlerCall.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /** The outcome of one handler run, ready to be written into any transport's reply. */
 export type HandlerOutcome<Resp> =
@@ -38,7 +39,7 @@ export async function runHandler<Req, Resp>(
           );
     return { ok: true, value };
   } catch (error) {
-    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    const message = redactSecrets(errorMessage(error));
     if (isApplicationError(error))
       return { ok: false, error: message, retryable: false, application: true };
     return {

@@ -1,5 +1,6 @@
 import { ErrorCode, PluginError } from '../errors.js';
 import type { ExecutionContext, HealthStatus, Plugin, PluginInfo } from '../types.js';
+import { errorMessage } from '../internal/errorMessage.js';
 
 /**
  * A transport's implementation, imported on first need: `import 'plugwire'` loads no transport
@@ -44,7 +45,7 @@ export class LazyModule<M> {
 
   private explain(error: unknown): unknown {
     const code = (error as { code?: unknown } | undefined)?.code;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const missing = this.packages.find((name) => message.includes(`'${name}'`));
     if (code !== 'ERR_MODULE_NOT_FOUND' || missing === undefined) return error;
     return new PluginError(

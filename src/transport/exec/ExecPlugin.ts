@@ -18,6 +18,7 @@ import { ExecChild } from './ExecChild.js';
 import type { ExitInfo } from './ExecChild.js';
 import { DEFAULT_RESTART_POLICY, restartDelay } from './restartDelay.js';
 import type { RestartPolicy } from './restartDelay.js';
+import { errorMessage } from '../../internal/errorMessage.js';
 
 /** Timings of an {@link ExecPlugin}; the defaults suit production, tests shorten them. */
 export interface ExecTimings extends RestartPolicy {
@@ -306,7 +307,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
     else if (!this.#supervising) parts.push('plugin process not started');
     if (this.#lastStartError !== undefined) {
       const reason = this.#lastStartError;
-      parts.push(`last start failed: ${reason instanceof Error ? reason.message : String(reason)}`);
+      parts.push(`last start failed: ${errorMessage(reason)}`);
     }
     if (this.#restartTimer !== undefined)
       parts.push(`restarting in ${Math.max(0, this.#restartAt - Date.now())} ms`);

@@ -3,6 +3,7 @@ import { ErrorCode, PluginError, isTransientError, type FailurePhase } from '../
 import type { Cancellation } from '../../types.js';
 import { MAX_MESSAGE_CHARS, preview } from '../../internal/untrusted.js';
 import { abortError } from '../abort.js';
+import { errorMessage } from '../../internal/errorMessage.js';
 
 /** What the status mapping needs to know about the call that failed. */
 export interface FailedCall {
@@ -177,5 +178,5 @@ export function retryPushback(error: unknown): number | undefined {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

@@ -8,6 +8,7 @@ import {
 } from '../../errors.js';
 import type { Cancellation } from '../../types.js';
 import { abortError } from '../abort.js';
+import { errorMessage } from '../../internal/errorMessage.js';
 
 /**
  * Maps what undici throws while sending a request or reading its reply. Connection-level
@@ -36,7 +37,7 @@ export function requestFailure(
       { plugin, retryable: false, cause: error, phase: 'not-sent' },
     );
   }
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorMessage(error);
   return new PluginError(
     ErrorCode.PluginConnectionFailed,
     `connection to plugin "${plugin}" failed: ${code ? `${code} ` : ''}${reason}`,

@@ -7,6 +7,7 @@ import { executeResult, healthFromReply, infoFromReply, msLeft } from './envelop
 import type { WireReply, WireRequest } from './envelope.js';
 import { timeoutError } from './errors.js';
 import { hasKeys } from '../../internal/records.js';
+import { errorMessage } from '../../internal/errorMessage.js';
 
 /**
  * The three calls a newline-JSON plugin answers, written once over a {@link Channel} and used by
@@ -90,7 +91,7 @@ export function healthFailure(error: unknown, started: number): HealthStatus {
   const offline = isPluginError(error) && error.code === ErrorCode.PluginConnectionFailed;
   return {
     status: offline ? 'offline' : 'unhealthy',
-    message: error instanceof Error ? error.message : String(error),
+    message: errorMessage(error),
     lastCheck: now,
     responseTimeMs: now - started,
   };

@@ -9,6 +9,7 @@ import {
 import { MAX_MESSAGE_CHARS, PREVIEW_CHARS, preview } from '../../internal/untrusted.js';
 import type { Cancellation } from '../../types.js';
 import { abortError as sharedAbortError } from '../abort.js';
+import { errorMessage } from '../../internal/errorMessage.js';
 
 /**
  * The errors the newline-JSON transports (Unix socket, exec) produce, in one place so that both
@@ -57,7 +58,7 @@ export function timeoutError(plugin: string, cause?: unknown): PluginError {
 export function encodeError(plugin: string, cause: unknown): PluginError {
   return new PluginError(
     ErrorCode.PluginExecutionFailed,
-    `${plugin}: cannot encode the request as JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
+    `${plugin}: cannot encode the request as JSON: ${errorMessage(cause)}`,
     { plugin, retryable: false, cause, phase: 'not-sent' },
   );
 }
