@@ -25,7 +25,12 @@ await manager.register(
       return { fee: Math.round(quote.amount * 0.029 * 100) / 100 };
     },
   }),
-  { retry: { maxRetries: 2, initialInterval: '10ms' }, circuitBreaker: { failureThreshold: 3 } },
+  {
+    // A quote is a pure computation: running it twice does no harm, so a reset is retried.
+    idempotent: true,
+    retry: { maxRetries: 2, initialInterval: '10ms' },
+    circuitBreaker: { failureThreshold: 3 },
+  },
 );
 
 console.log('fee for 100:', await manager.execute('pricing', { amount: 100 }));

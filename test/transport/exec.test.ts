@@ -181,7 +181,7 @@ test('a reply larger than maxResponseBytes fails that call with PLUGIN_1210 and 
 
 test('a child killed with SIGKILL mid-load fails in-flight calls retryably, reports offline, and is restarted', async () => {
   // The restart waits 2 s, so the checks made while it is down stay inside that window.
-  const plugin = raw({}, silentLogger, { ...FAST, initialMs: 2_000 });
+  const plugin = raw({}, silentLogger, { ...FAST, initialMs: 2_000, maxMs: 2_000 });
   await plugin.start(AbortSignal.timeout(10_000));
   const firstPid = plugin.pid!;
   const inFlight = Array.from({ length: 20 }, (_, i) =>
@@ -200,12 +200,15 @@ test('a child killed with SIGKILL mid-load fails in-flight calls retryably, repo
   const health = await plugin.health(AbortSignal.timeout(1_000));
   assert.equal(health.status, 'offline');
   assert.equal(health.metadata?.signal, 'SIGKILL');
-  await assert.rejects(plugin.execute({ op: 'echo', value: 'x' }, callContext()), {
-    code: ErrorCode.PluginConnectionFailed,
-    retryable: true,
-  });
-  await eventually(() => plugin.running, 10_000, 'the restart');
+  // A call whose deadline comes before the restart fails at once, as not sent.
+  await assert.rejects(
+    plugin.execute({ op: 'echo', value: 'x' }, callContext({ deadline: Date.now() + 500 })),
+    { code: ErrorCode.PluginConnectionFailed, retryable: true, phase: 'not-sent' },
+  );
+  // One whose deadline leaves room waits for the scheduled restart and is answered.
+  assert.equal(await plugin.execute({ op: 'echo', value: 'waited' }, callContext()), 'waited');
   assert.notEqual(plugin.pid, firstPid);
+  await eventually(() => plugin.running, 10_000, 'the restart');
   assert.equal(await plugin.execute({ op: 'echo', value: 'back' }, callContext()), 'back');
   assert.equal((await plugin.health(AbortSignal.timeout(5_000))).status, 'healthy');
   await plugin.close();

@@ -19,6 +19,7 @@ import type { ExitInfo } from './ExecChild.js';
 import { DEFAULT_RESTART_POLICY, restartDelay } from './restartDelay.js';
 import type { RestartPolicy } from './restartDelay.js';
 import { errorMessage } from '../../internal/errorMessage.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Timings of an {@link ExecPlugin}; the defaults suit production, tests shorten them. */
 export interface ExecTimings extends RestartPolicy {
@@ -108,7 +109,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
   async #executeOnceStarted(request: Req, ctx: ExecutionContext): Promise<Resp> {
     let child: ExecChild;
     try {
-      child = await this.#childForCall(ctx.cancellation);
+      child = await this.#childForCall(ctx.cancellation, ctx.deadline);
     } catch (error) {
       // No child took the request: whatever went wrong (down, restarting, failed handshake),
       // it was not sent. An abort stays an abort.
@@ -196,10 +197,18 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
     return this.#starting;
   }
 
-  async #childForCall(signal: Cancellation): Promise<ExecChild> {
+  async #childForCall(signal: Cancellation, deadline: number): Promise<ExecChild> {
     // Never started: start on first use. Starting (or restarting): wait for it, within the call.
     if (this.#starting !== undefined || (!this.#supervising && !this.#closing)) {
       return untilAborted(this.#ensureStarted(undefined), signal, this.name);
+    }
+    // A restart is scheduled (the child exited a moment ago): when it comes before the call's
+    // deadline, the call waits for it instead of failing; the backoff itself is kept.
+    if (this.#restartTimer !== undefined && !this.#closing && this.#restartAt < deadline) {
+      await untilAborted(restartSoon(this.#restartAt), signal, this.name);
+      const child = this.#child;
+      if (child !== undefined && child.exit === undefined) return child;
+      if (this.#starting !== undefined) return untilAborted(this.#starting, signal, this.name);
     }
     throw connectionError(this.name, this.#downReason());
   }
@@ -313,4 +322,9 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
       parts.push(`restarting in ${Math.max(0, this.#restartAt - Date.now())} ms`);
     return parts.join('; ');
   }
+}
+
+/** Resolves just after `at` (epoch ms), when a scheduled restart has begun. */
+function restartSoon(at: number): Promise<void> {
+  return sleep(Math.max(0, at - Date.now()) + 1);
 }
