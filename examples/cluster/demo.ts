@@ -78,7 +78,15 @@ async function host(me: string, url: string): Promise<void> {
         },
       },
     },
-    groups: { workers: { strategy: 'least-connections' } },
+    // The workers' operation can run twice without harm: a call in flight on the killed
+    // instance is retried on another one (without `idempotent`, only unsent calls are).
+    groups: {
+      workers: {
+        strategy: 'least-connections',
+        idempotent: true,
+        retry: { maxRetries: 2, initialInterval: '20ms' },
+      },
+    },
     plugins: [],
   });
   say(`started with ${manager.plugins().length} members`);
