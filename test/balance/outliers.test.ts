@@ -79,7 +79,7 @@ test(
       });
       // Round robin: every third attempt reaches api-0 and fails; the retry goes elsewhere.
       for (let i = 0; i < 30; i++) assert.equal(await manager.execute('api', i), 'ok');
-      assert.equal(ejected.length, 1, 'ejected once');
+      assert.ok(ejected.length >= 1, 'ejected');
       assert.deepEqual(
         { ...ejected[0], durationMs: undefined },
         {
@@ -90,17 +90,28 @@ test(
           consecutiveFailures: 3,
         },
       );
-      assert.equal(counts[0]!.calls, 3, 'no call reached it after its third failure');
+      // A loaded machine may outlast an ejection with 30 calls: each ejection took 3 new failures,
+      // and no call reached the member while it was out.
+      const between = counts[0]!.calls - 3 * ejected.length;
+      assert.ok(between >= 0 && between <= 2, `calls on it: ${counts[0]!.calls}`);
       const text = await registry.metrics();
-      assert.match(text, /plugwire_outlier_ejections_total\{plugin="api-0",group="api"\} 1/);
-      assert.match(text, /plugwire_outlier_ejected\{plugin="api-0",group="api"\} 1/);
+      assert.ok(
+        text.includes(
+          `plugwire_outlier_ejections_total{plugin="api-0",group="api"} ${ejected.length}`,
+        ),
+        text,
+      );
 
       broken = false;
-      await sleep(350); // past the 300 ms ejection
+      // An ejection ends at the group's first pick after its time: keep calling until it has.
+      while (returned.length < ejected.length) {
+        assert.equal(await manager.execute('api', 0), 'ok');
+        await sleep(50);
+      }
+      assert.equal(returned.at(-1)?.plugin, 'api-0');
+      const before = counts[0]!.calls;
       for (let i = 0; i < 30; i++) assert.equal(await manager.execute('api', i), 'ok');
-      assert.equal(returned.length, 1);
-      assert.equal(returned[0]?.plugin, 'api-0');
-      assert.ok(counts[0]!.calls >= 3 + 9, `back in rotation: ${counts[0]!.calls} calls`);
+      assert.equal(counts[0]!.calls - before, 10, 'back in rotation: a third of the calls');
       assert.match(
         await registry.metrics(),
         /plugwire_outlier_ejected\{plugin="api-0",group="api"\} 0/,
