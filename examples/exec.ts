@@ -17,6 +17,9 @@ await manager.load({
       args: ['--loader', 'ts-node/esm', '--no-warnings', 'examples/plugins/stdio-plugin.ts'],
       env: ['TS_NODE_TRANSPILE_ONLY=true'],
       startup: { timeout: '20s' },
+      // Upper-casing text can run twice without harm: a call written to a child that was
+      // dying is retried on the restarted one (a call made while it is down waits for it).
+      idempotent: true,
       retry: { maxRetries: 5, initialInterval: '200ms', maxInterval: '2s' },
       connection: { requestTimeout: '20s' },
     },
@@ -31,7 +34,8 @@ console.log(`killing the plugin process ${pid}…`);
 process.kill(pid, 'SIGKILL');
 await sleep(50);
 
-// The call is retried until the supervisor has restarted the child.
+// The call waits for the supervisor's restart of the child (or, sent to the dying child, is
+// retried: the plugin is idempotent).
 const again = await manager.execute('text', { op: 'upper', text: 'after a crash' });
 console.log(again, again.servedBy === first.servedBy ? '(same process?!)' : '(a new process)');
 
