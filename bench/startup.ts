@@ -5,7 +5,7 @@
  * Run: npm run bench -- startup   Env: BENCH_PLUGIN (sdk: plugins written with serveStdio),
  * BENCH_RUNS (3), BENCH_CONCURRENCIES (8,32,50)
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Manager } from '../src/index.js';
 import { median, printTable } from './stats.js';
 
@@ -53,7 +53,42 @@ async function once(concurrency: number): Promise<number> {
   return ms;
 }
 
+/**
+ * The limit: the same children spawned bare (no plugwire, all at once), timed until each has
+ * written its handshake line. What spawning 50 Node processes costs this machine.
+ */
+async function bare(): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    Array.from(
+      { length: PLUGINS },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const child = spawn(process.execPath, [FIXTURE], {
+            env: { ...process.env, START_MS: String(START_MS) },
+            stdio: ['pipe', 'pipe', 'inherit'],
+          });
+          child.once('error', reject);
+          child.stdout.once('data', () => {
+            resolve();
+            child.stdin.end();
+          });
+        }),
+    ),
+  );
+  return performance.now() - started;
+}
+
 const rows = [];
+{
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) times.push(await bare());
+  rows.push({
+    startupConcurrency: 'bare spawns, no plugwire (the limit)',
+    'load() → ready, ms (median)': median(times).toFixed(0),
+    'sum of start times, ms': PLUGINS * START_MS,
+  });
+}
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? '8,32,50').split(',').map(Number);
 for (const concurrency of CONCURRENCIES) {
   const times: number[] = [];
