@@ -50,8 +50,11 @@ const CALLS = Number(process.env.BENCH_CALLS ?? 20_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-/** HTTP pool size and Unix socket count, the same for the manager and the bare client. */
-const CONNECTIONS = 64;
+/**
+ * HTTP pool size and Unix socket count, the same for the manager and the bare client
+ * (BENCH_CONNECTIONS, default 64; 10 is the manager's default `maxConnections`).
+ */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const GOAL_RATIO = 0.9;
 type Side = 'raw' | 'plugin' | 'manager';
 const ALL_SIDES: Side[] = ['raw', 'plugin', 'manager'];
@@ -263,7 +266,7 @@ try {
   }
 
   printTable(
-    `Transports at ${CONCURRENCY} calls in flight${MINIMAL ? ', Unix/exec against the minimal server' : ''} (Node ${process.version}, ${cpus().length} CPUs, ` +
+    `Transports at ${CONCURRENCY} calls in flight, ${CONNECTIONS} connections${MINIMAL ? ', Unix/exec against the minimal server' : ''} (Node ${process.version}, ${cpus().length} CPUs, ` +
       `${CALLS.toLocaleString('en-US')} calls x ${RUNS} runs, median run)`,
     rows,
   );
