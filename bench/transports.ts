@@ -23,7 +23,7 @@
  *      BENCH_TRANSPORTS (http,grpc,unix,exec: any subset, comma-separated),
  *      BENCH_ONLY (raw, plugin or manager: run one side only, e.g. under --cpu-prof),
  *      BENCH_SIDES (which sides, comma-separated: raw,manager by default; raw,plugin,manager),
- *      BENCH_SERVER (minimal: Unix and exec against bench/transports/minimal.mjs).
+ *      BENCH_SERVER (minimal: HTTP, Unix and exec against bench/transports/minimal.mjs).
  * Profile: node --cpu-prof --cpu-prof-dir=/tmp/prof --loader ts-node/esm --no-warnings \
  *   bench/transports.ts, then bench/transports/profile-summary.ts on the main thread's profile
  *   (`CPU.*.0.001.cpuprofile`; the other one is ts-node's loader thread).
@@ -74,10 +74,10 @@ const selected = (process.env.BENCH_TRANSPORTS ?? ALL.join(','))
 
 const REQUEST: TextRequest = { op: 'upper', text: 'hello plugwire' };
 /**
- * BENCH_SERVER=minimal: Unix and exec talk to the minimal hand-written server
+ * BENCH_SERVER=minimal: HTTP, Unix and exec talk to the minimal hand-written server
  * (bench/transports/minimal.mjs, plain Node) instead of the SDK's text-tools plugin, so that the
- * server is never the bottleneck and the ratio shows the client side's full cost. HTTP and gRPC
- * keep the SDK servers.
+ * server is never the bottleneck and the ratio shows the client side's full cost. gRPC keeps
+ * the SDK server.
  */
 const MINIMAL = process.env.BENCH_SERVER === 'minimal';
 const EXEC_SCRIPT = MINIMAL ? MINIMAL_SCRIPT : 'examples/plugins/stdio-plugin.ts';
@@ -176,7 +176,7 @@ try {
         const server = await startServer(
           transport,
           transport === 'unix' ? join(dir, 'text.sock') : undefined,
-          MINIMAL && transport === 'unix',
+          MINIMAL && transport !== 'grpc',
         );
         servers.push(server);
         endpoints.set(transport, server.endpoint);
@@ -266,7 +266,7 @@ try {
   }
 
   printTable(
-    `Transports at ${CONCURRENCY} calls in flight, ${CONNECTIONS} connections${MINIMAL ? ', Unix/exec against the minimal server' : ''} (Node ${process.version}, ${cpus().length} CPUs, ` +
+    `Transports at ${CONCURRENCY} calls in flight, ${CONNECTIONS} connections${MINIMAL ? ', HTTP/Unix/exec against the minimal server' : ''} (Node ${process.version}, ${cpus().length} CPUs, ` +
       `${CALLS.toLocaleString('en-US')} calls x ${RUNS} runs, median run)`,
     rows,
   );

@@ -62,6 +62,12 @@ if (mode === 'unix') {
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 } else if (mode === 'http') {
   const server = createHttpServer((req, res) => {
+    if (req.method === 'GET') {
+      // GET <endpoint>/health (docs/protocol/http.md): the host's health check.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"healthy"}');
+      return;
+    }
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {

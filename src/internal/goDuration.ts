@@ -12,10 +12,16 @@ export function formatGoDuration(ms: number): string {
   const minutes = Math.floor((total % 3_600_000) / 60_000);
   const inMinute = total % 60_000;
   const fraction = inMinute % 1_000;
+  const whole = (inMinute - fraction) / 1_000;
+  // On every HTTP call (the time left): digits by arithmetic, no regex or padding.
   const seconds =
     fraction === 0
-      ? `${(inMinute - fraction) / 1_000}`
-      : `${(inMinute - fraction) / 1_000}.${String(fraction).padStart(3, '0').replace(/0+$/, '')}`;
+      ? `${whole}`
+      : fraction % 100 === 0
+        ? `${whole}.${fraction / 100}`
+        : fraction % 10 === 0
+          ? `${whole}.${fraction < 100 ? '0' : ''}${fraction / 10}`
+          : `${whole}.${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}`;
   if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
   if (minutes > 0) return `${minutes}m${seconds}s`;
   return `${seconds}s`;
