@@ -112,11 +112,11 @@ export function linePrefix(name: string, shared: Labels, s: Series): string {
   return parts.length === 0 ? sampleName : `${sampleName}{${parts.join(',')}}`;
 }
 
-/** A series' `name{labels}` as written, and whether it is all ASCII (one byte a character). */
-interface Prefix {
-  text: string;
-  ascii: boolean;
-}
+/**
+ * A series' `name{labels}` as written: the string itself when it is all ASCII (one byte a
+ * character, the common case), boxed when it is not (written as UTF-8).
+ */
+type Prefix = string | { readonly utf8: string };
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -124,32 +124,56 @@ const NON_ASCII = /[^\x00-\x7f]/;
 const CHUNK_BYTES = 32 * 1024;
 
 /**
- * The formatted `name{labels}` of each series of one metric, by shared labels then series.
- * Weak: a plugin's entries go with its shared labels object (plugin removed, group changed).
+ * The formatted `name{labels}` of each series of one exporter's metrics, by shared labels: per
+ * plugin, one array holding the lines of all its series, each metric's series at places of
+ * their own (see {@link LineCache.metric}). Weak: a plugin's entries go with its shared labels
+ * object (plugin removed, group changed).
  */
 export class LineCache {
-  private readonly byShared = new WeakMap<Labels, Map<Series, Prefix>>();
-  private lastShared: Labels | undefined;
-  private lastLines: Map<Series, Prefix> | undefined;
+  private readonly byShared = new WeakMap<Labels, Array<Prefix | undefined>>();
+  private places = 0;
 
-  constructor(private readonly name: string) {}
+  /** The lines of one metric, written under `name`. */
+  metric(name: string): MetricLines {
+    return new MetricLines(name, this.byShared, () => this.places++);
+  }
+}
+
+/** One metric's view of a {@link LineCache}. */
+export class MetricLines {
+  /** Where each series of this metric sits in a plugin's array. */
+  private readonly place = new Map<Series, number>();
+  private lastShared: Labels | undefined;
+  private lastLines: Array<Prefix | undefined> | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly byShared: WeakMap<Labels, Array<Prefix | undefined>>,
+    private readonly newPlace: () => number,
+  ) {}
 
   prefix(shared: Labels, s: Series): Prefix {
     let lines = this.lastLines;
     if (shared !== this.lastShared || lines === undefined) {
       lines = this.byShared.get(shared);
       if (lines === undefined) {
-        lines = new Map();
+        lines = [];
         this.byShared.set(shared, lines);
       }
       this.lastShared = shared;
       this.lastLines = lines;
     }
-    let line = lines.get(s);
+    let at = this.place.get(s);
+    if (at === undefined) {
+      at = this.newPlace();
+      this.place.set(s, at);
+    }
+    let line = lines[at];
     if (line === undefined) {
       const text = linePrefix(this.name, shared, s);
-      line = { text, ascii: !NON_ASCII.test(text) };
-      lines.set(s, line);
+      line = NON_ASCII.test(text) ? { utf8: text } : text;
+      while (lines.length < at) lines.push(undefined); // no holes: a packed array
+      lines[at] = line;
     }
     return line;
   }
@@ -176,23 +200,24 @@ export class TextSink implements Sink {
   private lastValue = 0;
   private ascii = true;
 
-  constructor(private readonly cache: LineCache) {}
+  constructor(private readonly cache: MetricLines) {}
 
   add(shared: Labels, s: Series, value: number): void {
     const prefix = this.cache.prefix(shared, s);
+    const text = typeof prefix === 'string' ? prefix : prefix.utf8;
     let at = this.length;
     // A UTF-16 unit is at most 3 bytes of UTF-8; a number at most 24 characters.
-    const room = at + prefix.text.length * 3 + 32;
+    const room = at + text.length * 3 + 32;
     if (room > scratch.length) {
       const bigger = Buffer.allocUnsafe(Math.max(room, scratch.length * 2));
       scratch.copy(bigger, 0, 0, at);
       scratch = bigger;
     }
     const buffer = scratch;
-    if (prefix.ascii) {
-      at += buffer.write(prefix.text, at, 'latin1');
+    if (typeof prefix === 'string') {
+      at += buffer.write(text, at, 'latin1');
     } else {
-      at += buffer.write(prefix.text, at, 'utf8');
+      at += buffer.write(text, at, 'utf8');
       this.ascii = false;
     }
     this.lastEnd = at;

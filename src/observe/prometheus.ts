@@ -18,6 +18,7 @@ import type { CounterSnapshot, LatencyBuckets, MetricsOptions } from './stats.js
 import {
   LineCache,
   MergedLabels,
+  MetricLines,
   NO_LABELS,
   PLAIN,
   SampleSink,
@@ -176,6 +177,8 @@ class Exporter implements PrometheusCollector {
   private readonly shared = new Map<string, { group: string | undefined; labels: Labels }>();
   private readonly constant: Labels;
   private readonly boundsMs: readonly number[];
+  /** The formatted `name{labels}` of every series, kept from scrape to scrape. */
+  private readonly lines = new LineCache();
   private scrape: ScrapeData | undefined;
   private stopped = false;
 
@@ -213,7 +216,8 @@ class Exporter implements PrometheusCollector {
     const metric = (name: string, help: string, type: MetricType, read: Reader): void => {
       const full = prefix + name;
       // prom-client's registry takes any object with its metric shape (name, get(), reset()).
-      registry.registerMetric(new ReadMetric(full, help, type, read, registry));
+      const text = this.lines.metric(full);
+      registry.registerMetric(new ReadMetric(full, help, type, read, registry, text));
       this.names.push(full);
     };
     const perPlugin =
@@ -478,7 +482,6 @@ const outcomeSeries = new Map<string, Series>();
 class ReadMetric {
   readonly aggregator = 'sum';
   private readonly registeredName: string;
-  private readonly lines: LineCache;
   private readonly merged = new MergedLabels();
 
   constructor(
@@ -488,9 +491,9 @@ class ReadMetric {
     readonly type: MetricType,
     private readonly read: Reader,
     private readonly registry: object,
+    private readonly lines: MetricLines,
   ) {
     this.registeredName = name;
-    this.lines = new LineCache(name);
   }
 
   async getForPromString(): Promise<MetricValues> {
