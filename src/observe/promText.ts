@@ -3,10 +3,11 @@
  * (`getForPromString()`, read by `registry.metrics()`):
  *
  * - {@link TextSink}: the exposition lines written here, each line's `name{labels}` formatted once
- *   per series and kept from scrape to scrape, so a scrape costs one string per line. The lines
- *   go to the registry as the name of a single value (the registry prints `name labels value`),
- *   which prints them as they are. Only when the registry adds nothing to a line: no default
- *   labels, and no `_total` suffix of OpenMetrics on a counter (see {@link textSafe}).
+ *   per series and kept from scrape to scrape, so a scrape writes one string and one number per
+ *   line into a buffer. The lines go to the registry in chunks, each as the name of one value
+ *   (the registry prints `name labels value`), which it prints as they are. Only when the
+ *   registry adds nothing to a line: no default labels, and no `_total` suffix of OpenMetrics on
+ *   a counter (see {@link textSafe}).
  * - {@link SampleSink}: one value per series, formatted by prom-client itself; each series'
  *   labels are one object kept from scrape to scrape, which prom-client formats once and caches.
  *
