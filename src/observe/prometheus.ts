@@ -50,7 +50,10 @@ export interface MetricsSource {
 export interface PrometheusOptions {
   /**
    * The prom-client `Registry` to register the metrics in. Default: prom-client's global
-   * registry (`register`).
+   * registry (`register`). Its default labels (`setDefaultLabels()`) are added to every series;
+   * set them on this registry, not on one merged from it later (`Registry.merge()`): the
+   * exporter writes its own lines for a registry without default labels, and prom-client would
+   * append a merged registry's to the end of some of those lines.
    */
   registry?: PrometheusRegistryLike | undefined;
   /** Prefix of every metric name. Default `plugwire_`. */
