@@ -15,6 +15,21 @@ import { clusterMetrics } from './prometheusCluster.js';
 import type { ClusterStatus } from '../cluster/status.js';
 import type { PrometheusRegistryLike } from './peerTypes.js';
 import type { CounterSnapshot, LatencyBuckets, MetricsOptions } from './stats.js';
+import {
+  LineCache,
+  MergedLabels,
+  MetricLines,
+  NO_LABELS,
+  PLAIN,
+  SampleSink,
+  TextSink,
+  series,
+  textSafe,
+  type Labels,
+  type MetricValue,
+  type Series,
+  type Sink,
+} from './promText.js';
 
 /** Default `le` bounds of the duration histograms, seconds: 1 ms to 30 s. */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -35,7 +50,10 @@ export interface MetricsSource {
 export interface PrometheusOptions {
   /**
    * The prom-client `Registry` to register the metrics in. Default: prom-client's global
-   * registry (`register`).
+   * registry (`register`). Its default labels (`setDefaultLabels()`) are added to every series;
+   * set them on this registry, not on one merged from it later (`Registry.merge()`): the
+   * exporter writes its own lines for a registry without default labels, and prom-client would
+   * append a merged registry's to the end of some of those lines.
    */
   registry?: PrometheusRegistryLike | undefined;
   /** Prefix of every metric name. Default `plugwire_`. */
@@ -59,23 +77,6 @@ export interface PrometheusCollector {
 interface HealthCheckEvent {
   plugin: string;
   status: HealthState;
-}
-
-type Labels = Record<string, string | number>;
-
-/** One series value as prom-client's registry prints it. */
-interface Sample {
-  /** The labels of this series alone: `le`, `status`, `outcome`… Never written to. */
-  labels: Labels;
-  /**
-   * The labels it shares with the other series of its plugin: `plugin`, `group` and the constant
-   * labels. One object per plugin kept from scrape to scrape: prom-client formats it once and
-   * caches the text by object (its `sharedLabels`, as its own histograms use).
-   */
-  sharedLabels: Labels;
-  value: number;
-  /** For histograms: `<name>_bucket`, `_sum`, `_count`. */
-  metricName?: string;
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -171,9 +172,16 @@ class Exporter implements PrometheusCollector {
   private readonly unsubscribe: Array<() => void> = [];
   /** Group of each plugin, for the labels of event counters. */
   private readonly groups = new Map<string, string | undefined>();
-  /** The shared labels of each plugin (see {@link Sample}), kept while its group stays. */
+  /**
+   * The labels each plugin's series share (`plugin`, `group`, the constant labels): one frozen
+   * object per plugin, kept while its group stays; the formatted text of its series is cached
+   * by this object.
+   */
   private readonly shared = new Map<string, { group: string | undefined; labels: Labels }>();
+  private readonly constant: Labels;
   private readonly boundsMs: readonly number[];
+  /** The formatted `name{labels}` of every series, kept from scrape to scrape. */
+  private readonly lines = new LineCache();
   private scrape: ScrapeData | undefined;
   private stopped = false;
 
@@ -189,9 +197,10 @@ class Exporter implements PrometheusCollector {
     private readonly source: MetricsSource,
     private readonly registry: PrometheusRegistryLike,
     prefix: string,
-    private readonly constant: Labels,
+    constant: Record<string, string>,
     private readonly buckets: readonly number[],
   ) {
+    this.constant = Object.freeze({ ...constant });
     this.boundsMs = buckets.map((s) => s * 1000);
     for (const p of source.plugins()) this.groups.set(p.name, p.group);
     try {
@@ -204,58 +213,55 @@ class Exporter implements PrometheusCollector {
   }
 
   private register(prefix: string): void {
-    const { registry, constant, buckets } = this;
-    const le = bucketLabels(buckets);
+    const { registry, constant } = this;
+    const le = bucketSeries(this.buckets);
 
     const metric = (name: string, help: string, type: MetricType, read: Reader): void => {
       const full = prefix + name;
       // prom-client's registry takes any object with its metric shape (name, get(), reset()).
-      registry.registerMetric(new ReadMetric(full, help, type, read));
+      const text = this.lines.metric(full);
+      registry.registerMetric(new ReadMetric(full, help, type, read, registry, text));
       this.names.push(full);
     };
-    const labelsOf = (plugin: string): Labels => this.labelsFor(plugin);
-    const perPlugin = (pick: (c: CounterSnapshot) => number) => (): Sample[] =>
-      Object.entries(this.data().metrics.plugins).map(([name, c]) => ({
-        labels: NO_LABELS,
-        sharedLabels: this.labelsFor(name),
-        value: pick(c),
-      }));
+    const perPlugin =
+      (pick: (c: CounterSnapshot) => number): Reader =>
+      (sink) => {
+        for (const [name, c] of Object.entries(this.data().metrics.plugins)) {
+          sink.add(this.labelsFor(name), PLAIN, pick(c));
+        }
+      };
 
     metric(
       'requests_total',
       'Attempts sent to each plugin, by outcome and error code (retries count once each).',
       'counter',
-      () => {
-        const out: Sample[] = [];
+      (sink) => {
         for (const [name, c] of Object.entries(this.data().metrics.plugins)) {
-          outcomes(out, this.labelsFor(name), c);
+          outcomes(sink, this.labelsFor(name), c);
         }
-        return out;
       },
     );
     metric(
       'request_duration_seconds',
       'Duration of the attempts on each plugin, seconds.',
       'histogram',
-      (full) => {
-        const out: Sample[] = [];
+      (sink) => {
         for (const [name, c] of Object.entries(this.data().metrics.plugins)) {
-          histogram(out, full, this.labelsFor(name), c, le);
+          histogram(sink, this.labelsFor(name), c, le);
         }
-        return out;
       },
     );
     metric(
       'calls_total',
       'Calls to execute() as their callers saw them (after retries), by outcome and error code.',
       'counter',
-      () => outcomes([], constant, this.data().metrics.global),
+      (sink) => outcomes(sink, constant, this.data().metrics.global),
     );
     metric(
       'call_duration_seconds',
       'Duration of execute() calls, all attempts and backoff included, seconds.',
       'histogram',
-      (full) => histogram([], full, constant, this.data().metrics.global, le),
+      (sink) => histogram(sink, constant, this.data().metrics.global, le),
     );
     metric(
       'in_flight',
@@ -291,83 +297,84 @@ class Exporter implements PrometheusCollector {
       'circuit_state',
       'Circuit breaker state of each plugin: 0 closed, 1 half-open, 2 open.',
       'gauge',
-      () =>
-        this.data().plugins.flatMap((p) =>
-          p.breaker === undefined
-            ? []
-            : [
-                {
-                  labels: NO_LABELS,
-                  sharedLabels: this.labelsFor(p.name),
-                  value: CIRCUIT_VALUE[p.breaker.state],
-                },
-              ],
-        ),
+      (sink) => {
+        for (const p of this.data().plugins) {
+          if (p.breaker !== undefined) {
+            sink.add(this.labelsFor(p.name), PLAIN, CIRCUIT_VALUE[p.breaker.state]);
+          }
+        }
+      },
     );
     metric(
       'circuit_transitions_total',
       'Circuit breaker transitions of each plugin, by the state entered.',
       'counter',
-      () => this.circuitTransitions.samples(),
+      (sink) => this.circuitTransitions.write(sink),
     );
     metric(
       'health_status',
       'Last known health of each plugin: 1 for its current status, 0 for the others.',
       'gauge',
-      () =>
-        stateSet(this.data().plugins, 'status', HEALTH_STATES, (p) => p.health.status, labelsOf),
+      (sink) => {
+        for (const p of this.data().plugins) {
+          stateSet(sink, this.labelsFor(p.name), HEALTH_SERIES, p.health.status);
+        }
+      },
     );
     metric(
       'health_transitions_total',
       'Health status changes of each plugin, by the status entered.',
       'counter',
-      () => this.healthTransitions.samples(),
+      (sink) => this.healthTransitions.write(sink),
     );
     metric(
       'health_checks_total',
       'Health checks run on each plugin, by result (success: healthy or degraded).',
       'counter',
-      () => this.healthChecks.samples(),
+      (sink) => this.healthChecks.write(sink),
     );
     metric(
       'outlier_ejections_total',
       'Times each plugin was ejected from its group by outlier detection.',
       'counter',
-      () => this.ejections.samples(),
+      (sink) => this.ejections.write(sink),
     );
     metric(
       'outlier_ejected',
       'Whether each plugin is ejected from its group now (1) or back (0); plugins ever ejected only.',
       'gauge',
-      () =>
-        [...this.ejected].map(([plugin, value]) => ({
-          labels: NO_LABELS,
-          sharedLabels: this.labelsFor(plugin),
-          value,
-        })),
+      (sink) => {
+        for (const [plugin, value] of this.ejected) sink.add(this.labelsFor(plugin), PLAIN, value);
+      },
     );
     metric(
       'plugin_state',
       'Lifecycle state of each plugin: 1 for its current state, 0 for the others.',
       'gauge',
-      () => stateSet(this.data().plugins, 'state', PLUGIN_STATES, (p) => p.state, labelsOf),
+      (sink) => {
+        for (const p of this.data().plugins) {
+          stateSet(sink, this.labelsFor(p.name), PLUGIN_STATE_SERIES, p.state);
+        }
+      },
     );
     metric(
       'startup_attempts_total',
       'Start attempts of each plugin (connect or spawn, then a first health check), by result.',
       'counter',
-      () => this.startupAttempts.samples(),
+      (sink) => this.startupAttempts.write(sink),
     );
     metric(
       'ready',
       'Whether the manager is ready (see readiness()): 1 ready, 0 not.',
       'gauge',
-      () => [{ labels: NO_LABELS, sharedLabels: constant, value: this.data().ready ? 1 : 0 }],
+      (sink) => sink.add(constant, PLAIN, this.data().ready ? 1 : 0),
     );
     if (this.source.cluster?.() !== undefined) {
       // The cluster's series carry the constant labels like every other series.
       const define: Parameters<typeof clusterMetrics>[0] = (name, help, type, read) =>
-        metric(name, help, type, () => read().map((s) => ({ ...s, sharedLabels: constant })));
+        metric(name, help, type, (sink) => {
+          for (const s of read()) sink.add(constant, series(s.labels), s.value);
+        });
       clusterMetrics(define, () => this.source.cluster?.());
     }
   }
@@ -385,17 +392,23 @@ class Exporter implements PrometheusCollector {
     };
     on('plugin-added', (e) => this.groups.set(e.plugin, e.group));
     const transition = (e: { plugin: string; to: CircuitState }): void =>
-      this.circuitTransitions.inc(this.labelsFor(e.plugin), { to: e.to });
+      this.circuitTransitions.inc(this.labelsFor(e.plugin), series({ to: e.to }));
     on('circuit-open', transition);
     on('circuit-half-open', transition);
     on('circuit-close', transition);
-    on('health-change', (e) => this.healthTransitions.inc(this.labelsFor(e.plugin), { to: e.to }));
+    on('health-change', (e) =>
+      this.healthTransitions.inc(this.labelsFor(e.plugin), series({ to: e.to })),
+    );
     on('outlier-ejected', (e) => {
-      this.ejections.inc(this.labelsFor(e.plugin), NO_LABELS);
+      this.ejections.inc(this.labelsFor(e.plugin), PLAIN);
       this.ejected.set(e.plugin, 1);
     });
     on('outlier-returned', (e) => this.ejected.set(e.plugin, 0));
-    on('plugin-removed', (e) => this.ejected.delete(e.plugin));
+    on('plugin-removed', (e) => {
+      this.ejected.delete(e.plugin);
+      // Its cached text goes with this object (the counters from events keep their own).
+      this.shared.delete(e.plugin);
+    });
     on('startup-attempt-failed', (e) =>
       this.startupAttempts.inc(this.labelsFor(e.plugin), FAILURE),
     );
@@ -434,13 +447,12 @@ class Exporter implements PrometheusCollector {
     return this.scrape;
   }
 
-  /** `{ plugin, group }` (group only when the plugin has one). */
+  /** `{ plugin, group }` (group only when the plugin has one) and the constant labels. */
   private labelsFor(plugin: string): Labels {
     const group = this.groups.get(plugin);
     const cached = this.shared.get(plugin);
     if (cached !== undefined && cached.group === group) return cached.labels;
     const own: Labels = group === undefined ? { plugin } : { plugin, group };
-    // Frozen: prom-client caches its text by this object.
     const labels = Object.freeze({ ...own, ...this.constant });
     this.shared.set(plugin, { group, labels });
     return labels;
@@ -448,54 +460,68 @@ class Exporter implements PrometheusCollector {
 }
 
 type MetricType = 'counter' | 'gauge' | 'histogram';
-type Reader = (name: string) => Sample[];
+/** Writes a metric's series for one scrape. */
+type Reader = (sink: Sink) => void;
 
-const NO_LABELS: Labels = Object.freeze({});
-const SUCCESS: Labels = Object.freeze({ result: 'success' });
-const FAILURE: Labels = Object.freeze({ result: 'failure' });
-const OUTCOME_SUCCESS: Labels = Object.freeze({ outcome: 'success' });
+const SUCCESS = series({ result: 'success' });
+const FAILURE = series({ result: 'failure' });
+const OUTCOME_SUCCESS = series({ outcome: 'success' });
+const SUM = series(NO_LABELS, '_sum');
+const COUNT = series(NO_LABELS, '_count');
+const HEALTH_SERIES = stateSeries('status', HEALTH_STATES);
+const PLUGIN_STATE_SERIES = stateSeries('state', PLUGIN_STATES);
 /** `{ outcome, code }` of each error code seen; codes are a bounded set. */
-const outcomeLabels = new Map<string, Labels>();
-/** `{ [label]: state }` of each state of a state set. */
-const stateLabels = new Map<string, Labels[]>();
+const outcomeSeries = new Map<string, Series>();
 
 /**
  * A metric whose values are read at scrape time. It has the shape prom-client's registry reads
  * (`name`, `help`, `type`, `aggregator`, `get()`, `reset()`), so histograms can be exposed from
  * counts kept elsewhere, which prom-client's own Histogram cannot do. The text exposition reads
- * `getForPromString()` (labels apart from the shared ones, as prom-client's own metrics give
- * them); `get()` (JSON, cluster aggregation, prom-client versions without that path) has every
- * label of a series in `labels`.
+ * `getForPromString()`: the lines written here when the registry prints them unchanged, else one
+ * value per series with its labels in one cached object (see promText.ts). `get()` (JSON,
+ * cluster aggregation, prom-client versions without `getForPromString`) has every label of a
+ * series in `labels`.
  */
 class ReadMetric {
   readonly aggregator = 'sum';
+  private readonly registeredName: string;
+  private readonly merged = new MergedLabels();
 
   constructor(
+    /** prom-client's registry renames counters in OpenMetrics format (drops `_total`). */
     public name: string,
     readonly help: string,
     readonly type: MetricType,
     private readonly read: Reader,
-  ) {}
+    private readonly registry: object,
+    private readonly lines: MetricLines,
+  ) {
+    this.registeredName = name;
+  }
 
   async getForPromString(): Promise<MetricValues> {
-    return this.values(this.read(this.name));
+    const text =
+      this.name === this.registeredName && textSafe(this.registry, this.type === 'counter');
+    if (text) {
+      const sink = new TextSink(this.lines);
+      this.read(sink);
+      return this.values(sink.values());
+    }
+    const sink = new SampleSink(this.name, this.merged, true);
+    this.read(sink);
+    return this.values(sink.values);
   }
 
   async get(): Promise<MetricValues> {
-    return this.values(
-      this.read(this.name).map(({ labels, sharedLabels, value, metricName }) => ({
-        labels: { ...sharedLabels, ...labels },
-        sharedLabels: NO_LABELS,
-        value,
-        ...(metricName === undefined ? {} : { metricName }),
-      })),
-    );
+    const sink = new SampleSink(this.name, this.merged, false);
+    this.read(sink);
+    return this.values(sink.values);
   }
 
   /** Values come from the manager: there is nothing here to reset. */
   reset(): void {}
 
-  private values(values: Sample[]): MetricValues {
+  private values(values: MetricValue[]): MetricValues {
     return {
       name: this.name,
       help: this.help,
@@ -511,92 +537,72 @@ interface MetricValues {
   help: string;
   type: MetricType;
   aggregator: string;
-  values: Sample[];
+  values: MetricValue[];
 }
 
-/** Counts of events by label set; a counter that only grows. */
+/** Counts of events by plugin and series; a counter that only grows. */
 class Tally {
-  private readonly counts = new Map<string, Sample>();
+  private readonly counts = new Map<string, { shared: Labels; series: Series; value: number }>();
 
-  inc(sharedLabels: Labels, labels: Labels): void {
-    const key = JSON.stringify([sharedLabels, labels]);
-    const sample = this.counts.get(key);
-    if (sample === undefined) this.counts.set(key, { labels, sharedLabels, value: 1 });
-    else sample.value++;
+  inc(shared: Labels, s: Series): void {
+    const key = JSON.stringify([shared, s]);
+    const entry = this.counts.get(key);
+    if (entry === undefined) this.counts.set(key, { shared, series: s, value: 1 });
+    else entry.value++;
   }
 
-  samples(): Sample[] {
-    return [...this.counts.values()].map((s) => ({ ...s }));
+  write(sink: Sink): void {
+    for (const { shared, series: s, value } of this.counts.values()) sink.add(shared, s, value);
   }
 }
 
 /** `success` plus one series per error code, each under the outcome that code stands for. */
-function outcomes(out: Sample[], sharedLabels: Labels, c: CounterSnapshot): Sample[] {
-  out.push({ labels: OUTCOME_SUCCESS, sharedLabels, value: c.success });
-  for (const [code, value] of Object.entries(c.byCode)) {
-    let labels = outcomeLabels.get(code);
-    if (labels === undefined) {
-      labels = Object.freeze({ outcome: outcomeOfCode(code), code });
-      outcomeLabels.set(code, labels);
+function outcomes(sink: Sink, shared: Labels, c: CounterSnapshot): void {
+  sink.add(shared, OUTCOME_SUCCESS, c.success);
+  for (const code of Object.keys(c.byCode)) {
+    let s = outcomeSeries.get(code);
+    if (s === undefined) {
+      s = series({ outcome: outcomeOfCode(code), code });
+      outcomeSeries.set(code, s);
     }
-    out.push({ labels, sharedLabels, value });
+    sink.add(shared, s, c.byCode[code]!);
   }
-  return out;
 }
 
-/** The `le` labels of a histogram's buckets, `+Inf` last. */
-function bucketLabels(buckets: readonly number[]): Labels[] {
-  return [...buckets, '+Inf'].map((le) => Object.freeze({ le }));
+/** The `_bucket` series of a histogram's bounds, `+Inf` last. */
+function bucketSeries(buckets: readonly number[]): Series[] {
+  return [...buckets, '+Inf'].map((le) => series({ le }, '_bucket'));
 }
 
 /**
  * A histogram's `_bucket`, `_sum` and `_count` series, in seconds. A source that reports no
  * bucket counts still gets a valid histogram: the `+Inf` bucket, sum and count.
  */
-function histogram(
-  out: Sample[],
-  name: string,
-  sharedLabels: Labels,
-  c: CounterSnapshot,
-  le: readonly Labels[],
-): Sample[] {
+function histogram(sink: Sink, shared: Labels, c: CounterSnapshot, le: readonly Series[]): void {
   const h: LatencyBuckets | undefined = c.histogram;
-  const bucket = `${name}_bucket`;
   const finite = le.length - 1;
   if (h !== undefined) {
-    for (let i = 0; i < finite; i++) {
-      out.push({ labels: le[i]!, sharedLabels, value: h.cumulative[i]!, metricName: bucket });
-    }
+    for (let i = 0; i < finite; i++) sink.add(shared, le[i]!, h.cumulative[i]!);
   }
   const count = h?.count ?? c.latency.count;
   const sumMs = h?.sumMs ?? c.latency.avg * c.latency.count;
-  out.push({ labels: le[finite]!, sharedLabels, value: count, metricName: bucket });
-  out.push({ labels: NO_LABELS, sharedLabels, value: sumMs / 1000, metricName: `${name}_sum` });
-  out.push({ labels: NO_LABELS, sharedLabels, value: count, metricName: `${name}_count` });
-  return out;
+  sink.add(shared, le[finite]!, count);
+  sink.add(shared, SUM, sumMs / 1000);
+  sink.add(shared, COUNT, count);
+}
+
+interface StateSeries<S extends string> {
+  states: readonly S[];
+  series: readonly Series[];
+}
+
+function stateSeries<S extends string>(label: string, states: readonly S[]): StateSeries<S> {
+  return { states, series: states.map((state) => series({ [label]: state })) };
 }
 
 /** One series per possible state, 1 for the current one: `sum by (status)` counts plugins. */
-function stateSet<S extends string>(
-  plugins: PluginSnapshot[],
-  label: string,
-  states: readonly S[],
-  current: (p: PluginSnapshot) => S,
-  labelsOf: (plugin: string) => Labels,
-): Sample[] {
-  const key = `${label}:${states.join(',')}`;
-  let labels = stateLabels.get(key);
-  if (labels === undefined) {
-    labels = states.map((state) => Object.freeze({ [label]: state }));
-    stateLabels.set(key, labels);
+function stateSet<S extends string>(sink: Sink, shared: Labels, set: StateSeries<S>, now: S): void {
+  for (let i = 0; i < set.states.length; i++) {
+    sink.add(shared, set.series[i]!, set.states[i] === now ? 1 : 0);
   }
-  const out: Sample[] = [];
-  for (const p of plugins) {
-    const sharedLabels = labelsOf(p.name);
-    const now = current(p);
-    for (let i = 0; i < states.length; i++) {
-      out.push({ labels: labels[i]!, sharedLabels, value: states[i] === now ? 1 : 0 });
-    }
-  }
-  return out;
 }

@@ -4,7 +4,7 @@
  * because the npm parsers are unmaintained and lenient (parse-prometheus-text-format: last
  * release 2018-era, merges histogram series by position).
  *
- * Checked: name and label syntax, escapes, values (floats, ±Inf, NaN), one HELP and one TYPE per
+ * Checked: name and label syntax, escapes, values (floats, ±Inf, NaN in any case), one HELP and one TYPE per
  * family before its samples, families contiguous, sample names that belong to their family
  * (`_bucket`/`_sum`/`_count` for histograms), no duplicate series, and for histograms: `le` on
  * every bucket, buckets cumulative, a `+Inf` bucket equal to `_count`, and a `_sum`.
@@ -177,7 +177,8 @@ function parseSample(line: string, fail: (why: string) => never): Sample {
 function parseValue(text: string, fail: (why: string) => never): number {
   if (text === '+Inf' || text === 'Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  // Any case, as Prometheus' own parsers (Go's strconv.ParseFloat) read it: prom-client writes `Nan`.
+  if (text.toLowerCase() === 'nan') return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) fail(`bad value ${text}`);
   return Number(text);
 }
