@@ -9,12 +9,15 @@
  *   serializers) for gRPC;
  * - client: the bare clients of the transport benchmark (bench/transports/raw.ts), no plugwire.
  * Rounds alternate SDK and hand-written runs; the table gives the median run, the median of
- * each round's SDK/hand-written ratio, and CPU per call of the client (host) and of the server
- * process (/proc), the figure that holds on a busy machine.
+ * each round's SDK/hand-written ratio, and CPU per call of the client (host, median of the
+ * rounds) and of the server process (/proc, whose 10 ms ticks are too coarse for one round:
+ * the mean over all rounds), the figure that holds on a busy machine.
+ * Many short rounds rather than a few long ones: on a shared machine, a round's neighbour runs
+ * under nearly the same load, so the median of many paired ratios settles where a few do not.
  * Goal: every SDK server at ≥ 90% of the hand-written server's throughput.
  *
  * Run: npm run bench -- sdk-servers
- * Env: BENCH_CALLS (5000), BENCH_RUNS (11), BENCH_WARMUP (2000), BENCH_CONCURRENCY (64),
+ * Env: BENCH_CALLS (5000), BENCH_RUNS (21), BENCH_WARMUP (2000), BENCH_CONCURRENCY (64),
  *      BENCH_TRANSPORTS (unix,exec,http,grpc),
  *      BENCH_SERVER_PROFILE (a directory: each server writes its CPU profile into
  *      <dir>/<transport>-<sdk|hand-written>/; summarise with bench/transports/profile-summary.ts)
@@ -37,7 +40,7 @@ import {
 } from './transports/servers.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 5_000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 11);
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const CONNECTIONS = 64;
@@ -115,7 +118,9 @@ try {
             : `hand-written (${transport === 'grpc' ? 'minimal-grpc.ts' : 'minimal.mjs'})`,
         'calls/s': Math.round(median(series.map(throughput))).toLocaleString('en-US'),
         'SDK / hand-written, paired rounds': side === 'sdk' ? `${(paired * 100).toFixed(1)}%` : '',
-        'server CPU µs/call': median(series.map((run) => run.childCpuMicrosPerCall)).toFixed(1),
+        'server CPU µs/call': (
+          series.reduce((sum, run) => sum + run.childCpuMicrosPerCall, 0) / series.length
+        ).toFixed(1),
         'client CPU µs/call': median(series.map((run) => run.cpuMicrosPerCall)).toFixed(1),
         errors,
       });

@@ -81,9 +81,12 @@ export class ServeSession implements LineSink {
     this.#refusing = true;
   }
 
-  /** Resolves once no request is being handled. */
+  /** Resolves once no request is being handled, with every reply written. */
   idle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
+    if (this.#inFlight === 0) {
+      this.writeBatch();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -153,6 +156,10 @@ export class ServeSession implements LineSink {
       });
       return;
     }
+    if (request.type === 'execute') {
+      this.#execute(request);
+      return;
+    }
     this.#inFlight++;
     void this.#dispatch(request).finally(() => this.#done());
   }
@@ -164,8 +171,6 @@ export class ServeSession implements LineSink {
     const { request_id: id, type } = request;
     try {
       switch (type) {
-        case 'execute':
-          return await this.#execute(request);
         case 'health': {
           const signal = timeoutSignal(this.#abort.signal, request.timeout_ms);
           const status = await runHealth(this.#options.serve, signal);
@@ -197,7 +202,12 @@ export class ServeSession implements LineSink {
     }
   }
 
-  async #execute(request: IncomingRequest): Promise<void> {
+  /**
+   * Starts an `execute` request. Its handler runs at once; the reply is written when the handler
+   * settles (in the same tick when it returns a plain value), with no promise of the session's
+   * own in between.
+   */
+  #execute(request: IncomingRequest): void {
     const { codec } = this.#options;
     const id = request.request_id;
     let input: unknown;
@@ -225,28 +235,50 @@ export class ServeSession implements LineSink {
     // Ids are unique among a connection's requests in flight; a duplicate only loses its cancel.
     const tracked = !this.#running.has(id);
     if (tracked) this.#running.set(id, call);
-    let outcome: HandlerOutcome<unknown>;
-    try {
-      outcome = await runHandler(this.#options.handler, input, call, this.#options.tracing);
-    } finally {
-      if (tracked) this.#running.delete(id);
-    }
-    if (outcome.ok) {
-      this.#write({
-        type: 'execute',
-        request_id: id,
-        success: true,
-        data: toEnvelopeData(codec, outcome.value),
-      });
+    this.#inFlight++;
+    const outcome = runHandler(this.#options.handler, input, call, this.#options.tracing);
+    if (outcome instanceof Promise) {
+      void outcome.then((settled) => this.#executed(call, tracked, settled));
     } else {
+      this.#executed(call, tracked, outcome);
+    }
+  }
+
+  /** Writes the reply to an `execute` whose handler has settled. */
+  #executed(call: HandlerCall, tracked: boolean, outcome: HandlerOutcome<unknown>): void {
+    const id = call.requestId;
+    if (tracked) this.#running.delete(id);
+    try {
+      if (outcome.ok) {
+        this.#write({
+          type: 'execute',
+          request_id: id,
+          success: true,
+          data: toEnvelopeData(this.#options.codec, outcome.value),
+        });
+      } else {
+        this.#write({
+          type: 'execute',
+          request_id: id,
+          success: false,
+          error: outcome.error,
+          ...(outcome.retryable ? { retryable: true } : {}),
+        });
+      }
+    } catch (error) {
+      // The codec cannot encode what the handler returned.
+      this.#options.logger.error(
+        { requestId: id, error: redactSecrets(String(error)) },
+        'failed to answer a request',
+      );
       this.#write({
         type: 'execute',
         request_id: id,
         success: false,
-        error: outcome.error,
-        ...(outcome.retryable ? { retryable: true } : {}),
+        error: 'plugin failed to reply',
       });
     }
+    this.#done();
   }
 
   #write(reply: Record<string, unknown>): void {
@@ -288,7 +320,7 @@ export class ServeSession implements LineSink {
 
   #done(): void {
     this.#inFlight--;
-    if (this.#inFlight === 0) {
+    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
       // Whoever waits for idle (close, shutdown) finds every reply written.
       this.writeBatch();
       const waiters = this.#idleWaiters;

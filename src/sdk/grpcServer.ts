@@ -25,6 +25,7 @@ import {
 } from '../transport/grpc/methods.js';
 import type { Codec, Logger } from '../types.js';
 import { runHandler, runHealth } from './dispatch.js';
+import type { HandlerOutcome } from './dispatch.js';
 import { HandlerCall } from './HandlerCall.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
 
@@ -141,11 +142,17 @@ class GrpcPluginService {
     call: ServerUnaryCall<ExecuteRequestMessage, ExecuteResponseMessage>,
     callback: sendUnaryData<ExecuteResponseMessage>,
   ): void => {
-    this.#execute(call, callback).catch((error: unknown) => {
-      this.#logger.error({ error: (error as Error).message }, 'gRPC execute failed');
-      callback({ code: Status.INTERNAL, details: 'internal error in the plugin server' });
-    });
+    try {
+      this.#execute(call, callback);
+    } catch (error) {
+      this.#failed(callback, error);
+    }
   };
+
+  #failed(callback: sendUnaryData<ExecuteResponseMessage>, error: unknown): void {
+    this.#logger.error({ error: (error as Error).message }, 'gRPC execute failed');
+    callback({ code: Status.INTERNAL, details: 'internal error in the plugin server' });
+  }
 
   readonly info = (
     _call: ServerUnaryCall<unknown, InfoResponseMessage>,
@@ -179,10 +186,14 @@ class GrpcPluginService {
     );
   };
 
-  async #execute(
+  /**
+   * Runs an `execute`; the reply is sent when the handler settles (at once when it returns a
+   * plain value): no promise of the server's own in between.
+   */
+  #execute(
     call: ServerUnaryCall<ExecuteRequestMessage, ExecuteResponseMessage>,
     callback: sendUnaryData<ExecuteResponseMessage>,
-  ): Promise<void> {
+  ): void {
     const message = call.request;
     let request: unknown;
     try {
@@ -206,7 +217,28 @@ class GrpcPluginService {
     // The listener is on this call's own object: one per call, removed once it is answered.
     const onCancelled = (): void => handlerCall.abort(new Error('the host cancelled the call'));
     call.once('cancelled', onCancelled);
-    const outcome = await runHandler(this.#handler, request, handlerCall, this.#tracing);
+    const outcome = runHandler(this.#handler, request, handlerCall, this.#tracing);
+    if (outcome instanceof Promise) {
+      void outcome.then((settled) => {
+        try {
+          this.#answer(call, callback, onCancelled, requestId, settled);
+        } catch (error) {
+          this.#failed(callback, error);
+        }
+      });
+    } else {
+      this.#answer(call, callback, onCancelled, requestId, outcome);
+    }
+  }
+
+  /** Sends the reply to an `execute` whose handler has settled. */
+  #answer(
+    call: ServerUnaryCall<ExecuteRequestMessage, ExecuteResponseMessage>,
+    callback: sendUnaryData<ExecuteResponseMessage>,
+    onCancelled: () => void,
+    requestId: string,
+    outcome: HandlerOutcome<unknown>,
+  ): void {
     call.removeListener('cancelled', onCancelled);
     if (call.cancelled) return;
     if (outcome.ok) {
