@@ -6,6 +6,7 @@ import type { HandlerTracing } from '../observe/sdkTracing.js';
 import { runHandler, runHealth } from './dispatch.js';
 import type { HandlerOutcome } from './dispatch.js';
 import { HandlerCall } from './HandlerCall.js';
+import { addStrings } from './records.js';
 import type { Handler, ServeOptions } from './types.js';
 import type { Codec, Logger } from '../types.js';
 import { excerpt } from '../transport/ndjson/errors.js';
@@ -227,8 +228,8 @@ export class ServeSession implements LineSink {
     // request, the session aborts the call itself.
     const call = new HandlerCall({
       requestId: id,
-      headers: stringRecord(request.headers),
-      metadata: stringRecord(request.metadata),
+      headers: addStrings({}, request.headers),
+      metadata: addStrings({}, request.metadata),
       timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
     });
     if (this.#abort.signal.aborted) call.abort(this.#abort.signal.reason);
@@ -341,11 +342,4 @@ export class ServeSession implements LineSink {
 function timeoutSignal(parent: AbortSignal, timeoutMs: unknown): AbortSignal {
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) return parent;
   return AbortSignal.any([parent, AbortSignal.timeout(timeoutMs)]);
-}
-
-function stringRecord(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof value !== 'object' || value === null) return out;
-  for (const [key, v] of Object.entries(value)) if (typeof v === 'string') out[key] = v;
-  return out;
 }

@@ -25,6 +25,7 @@ import {
 } from '../transport/grpc/methods.js';
 import type { Codec, Logger } from '../types.js';
 import { runHandler, runHealth } from './dispatch.js';
+import { addStrings } from './records.js';
 import type { HandlerOutcome } from './dispatch.js';
 import { HandlerCall } from './HandlerCall.js';
 import type { Handler, ServeOptions, ServedPlugin } from './types.js';
@@ -210,7 +211,7 @@ class GrpcPluginService {
     const handlerCall = new HandlerCall({
       requestId,
       // The call metadata (auth, trace context) with the message's own headers on top.
-      headers: { ...metadataHeaders(call.metadata), ...message.headers },
+      headers: addStrings(metadataHeaders(call.metadata), message.headers),
       metadata: message.metadata,
       timeoutMs: timeLeft(call),
     });
@@ -244,7 +245,7 @@ class GrpcPluginService {
     if (outcome.ok) {
       let data: Uint8Array;
       try {
-        data = this.#codec.encode(outcome.value);
+        data = encodeReply(this.#codec, outcome.value);
       } catch (error) {
         this.#logger.error({ requestId, error: (error as Error).message }, 'cannot encode reply');
         callback({ code: Status.INTERNAL, details: 'the plugin response cannot be encoded' });
@@ -305,9 +306,21 @@ function firstValue(metadata: Metadata, key: string): string | undefined {
 function metadataHeaders(metadata: Metadata): Record<string, string> {
   const out: Record<string, string> = {};
   const map = metadata.getMap();
-  for (const key of Object.keys(map)) {
+  for (const key in map) {
     const value = map[key];
     if (typeof value === 'string' && !key.startsWith('grpc-')) out[key] = value;
   }
   return out;
+}
+
+/**
+ * The reply's bytes. With the JSON codec, a Buffer from the JSON text: the same bytes as
+ * `jsonCodec.encode` (UTF-8 JSON), without TextEncoder's new ArrayBuffer per reply (~0.5 µs);
+ * the encoder copies them into the message at once, so the shared pool never leaves here.
+ */
+function encodeReply(codec: Codec, value: unknown): Uint8Array {
+  if (codec !== jsonCodec) return codec.encode(value);
+  // undefined for a function or symbol: jsonCodec encodes that as no bytes.
+  const text = JSON.stringify(value ?? null) as string | undefined;
+  return text === undefined ? EMPTY : Buffer.from(text);
 }

@@ -15,7 +15,7 @@ import { tempDir } from '../support/tmp.js';
 const tmp = tempDir('plugwire-sdk-replies-');
 after(() => tmp.remove());
 
-type Kind = 'plain' | 'async' | 'throw' | 'reject' | 'bigint' | 'bigint-async';
+type Kind = 'plain' | 'async' | 'throw' | 'reject' | 'bigint' | 'bigint-async' | 'function';
 
 function handler(request: { kind: Kind; n: number }): unknown {
   switch (request.kind) {
@@ -33,12 +33,17 @@ function handler(request: { kind: Kind; n: number }): unknown {
       return { n: BigInt(request.n) };
     case 'bigint-async':
       return Promise.resolve({ n: BigInt(request.n) });
+    case 'function':
+      return () => request.n;
   }
 }
 
 /** What each kind of call ends in, as the host sees it. */
-async function outcomes(manager: Manager, name: string): Promise<Record<Kind, unknown>> {
-  const kinds: Kind[] = ['plain', 'async', 'throw', 'reject', 'bigint', 'bigint-async'];
+async function outcomes(
+  manager: Manager,
+  name: string,
+): Promise<Record<Exclude<Kind, 'function'>, unknown>> {
+  const kinds = ['plain', 'async', 'throw', 'reject', 'bigint', 'bigint-async'] as const;
   // All in flight together, each kind several times, interleaved.
   const calls = Array.from({ length: 24 }, (_, i) => {
     const kind = kinds[i % kinds.length]!;
@@ -49,7 +54,7 @@ async function outcomes(manager: Manager, name: string): Promise<Record<Kind, un
     );
   });
   const settled = await Promise.all(calls);
-  const byKind = {} as Record<Kind, unknown>;
+  const byKind = {} as Record<Exclude<Kind, 'function'>, unknown>;
   for (const result of settled) {
     const seen =
       'value' in result
@@ -112,6 +117,8 @@ for (const transport of ['http', 'grpc', 'unix'] as const) {
       const failure = seen.bigint as { code: string; retryable: boolean; message: string };
       assert.equal(failure.retryable, false);
       assert.match(failure.message, /encode/);
+      // A value JSON writes as nothing (a function) arrives as no value, as jsonCodec encodes it.
+      assert.equal(await manager.execute(transport, { kind: 'function', n: 1 }), undefined);
       // The server goes on serving.
       assert.deepEqual(await manager.execute(transport, { kind: 'plain', n: 7 }), {
         n: 7,
