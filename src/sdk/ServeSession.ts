@@ -61,6 +61,8 @@ export class ServeSession implements LineSink {
   #idleWaiters: Array<() => void> = [];
   /** Replies finished in this tick, written together by {@link writeBatch} at its end. */
   #batch = '';
+  /** Set while a chunk of input is being read: its replies are written when it has been read. */
+  #reading = false;
 
   constructor(options: ServeSessionOptions) {
     this.#options = options;
@@ -107,7 +109,14 @@ export class ServeSession implements LineSink {
 
   /** @internal */
   onData(chunk: Buffer | string): void {
-    this.#reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    this.#reading = true;
+    try {
+      this.#reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    } finally {
+      this.#reading = false;
+    }
+    // The replies of handlers that answered at once, in one write.
+    this.writeBatch();
   }
 
   /** @internal */
@@ -232,7 +241,8 @@ export class ServeSession implements LineSink {
       metadata: addStrings({}, request.metadata),
       timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
     });
-    if (this.#abort.signal.aborted) call.abort(this.#abort.signal.reason);
+    const session = this.#abort.signal;
+    if (session.aborted) call.abort(session.reason);
     // Ids are unique among a connection's requests in flight; a duplicate only loses its cancel.
     const tracked = !this.#running.has(id);
     if (tracked) this.#running.set(id, call);
@@ -283,8 +293,6 @@ export class ServeSession implements LineSink {
   }
 
   #write(reply: Record<string, unknown>): void {
-    const output = this.#options.output;
-    if (output.destroyed || output.writableEnded) return;
     let line: string;
     try {
       line = `${JSON.stringify(reply)}\n`;
@@ -298,10 +306,12 @@ export class ServeSession implements LineSink {
       })}\n`;
     }
     // The replies of one tick (the handlers that finished together) leave in one write at its
-    // end: one syscall and one wake-up of the host instead of one per reply.
+    // end: one syscall and one wake-up of the host instead of one per reply. Replies made while
+    // a chunk is read leave when it has been read (onData), without a tick of their own.
+    // (A reply to an output that is gone is dropped by writeBatch.)
     if (this.#batch === '') {
       this.#batch = line;
-      process.nextTick(this.writeBatch);
+      if (!this.#reading) process.nextTick(this.writeBatch);
     } else {
       this.#batch += line;
     }
