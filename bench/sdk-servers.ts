@@ -1,45 +1,55 @@
 /**
  * The SDK's servers against a minimal hand-written server, with the same bare client: what
- * `serveUnix`, `serveStdio` and `serveHttp` cost a plugin beside the least a server can do.
- * - SDK: bench/transports/sdk-server.mjs, `serveUnix`/`serveStdio`/`serveHttp` from the built
- *   package (dist/, built first) with the hand-written server's handler;
- * - hand-written: bench/transports/minimal.mjs (plain Node, the same reply);
+ * `serveUnix`, `serveStdio`, `serveHttp` and `serveGrpc` cost a plugin beside the least a server
+ * can do.
+ * - SDK: bench/transports/sdk-server.mjs, `serveUnix`/`serveStdio`/`serveHttp`/`serveGrpc` from
+ *   the built package (dist/, built first) with the hand-written server's handler;
+ * - hand-written: bench/transports/minimal.mjs (plain Node, the same reply) for Unix, exec and
+ *   HTTP; bench/transports/minimal-grpc.ts (a plain grpc-js `Server` with the transport's
+ *   serializers) for gRPC;
  * - client: the bare clients of the transport benchmark (bench/transports/raw.ts), no plugwire.
  * Rounds alternate SDK and hand-written runs; the table gives the median run, the median of
- * each round's SDK/hand-written ratio, and CPU per call of the client (host) and of the server
- * process (/proc), the figure that holds on a busy machine.
+ * each round's SDK/hand-written ratio, and CPU per call of the client (host, median of the
+ * rounds) and of the server process (/proc, whose 10 ms ticks are too coarse for one round:
+ * the mean over all rounds), the figure that holds on a busy machine.
+ * Many short rounds rather than a few long ones: on a shared machine, a round's neighbour runs
+ * under nearly the same load, so the median of many paired ratios settles where a few do not.
  * Goal: every SDK server at ≥ 90% of the hand-written server's throughput.
  *
  * Run: npm run bench -- sdk-servers
- * Env: BENCH_CALLS (5000), BENCH_RUNS (11), BENCH_WARMUP (2000), BENCH_CONCURRENCY (64),
- *      BENCH_TRANSPORTS (unix,exec,http)
+ * Env: BENCH_CALLS (5000), BENCH_RUNS (21), BENCH_WARMUP (2000), BENCH_CONCURRENCY (64),
+ *      BENCH_TRANSPORTS (unix,exec,http,grpc),
+ *      BENCH_SERVER_PROFILE (a directory: each server writes its CPU profile into
+ *      <dir>/<transport>-<sdk|hand-written>/; summarise with bench/transports/profile-summary.ts)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, printTable } from './stats.js';
 import { runLoad, type LoadRun } from './transports/load.js';
-import { RawExec, RawHttp, RawUnix, type RawClient } from './transports/raw.js';
+import { RawExec, RawGrpc, RawHttp, RawUnix, type RawClient } from './transports/raw.js';
 import { spawnSync } from 'node:child_process';
 import {
+  MINIMAL_GRPC_SCRIPT,
   MINIMAL_SCRIPT,
   ROOT,
   SDK_SCRIPT,
+  serverProfileArgs,
   startServer,
   type ServerProcess,
 } from './transports/servers.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 5_000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 11);
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const CONNECTIONS = 64;
 const GOAL = 0.9;
-type Transport = 'unix' | 'exec' | 'http';
-const selected = (process.env.BENCH_TRANSPORTS ?? 'unix,exec,http')
+type Transport = 'unix' | 'exec' | 'http' | 'grpc';
+const selected = (process.env.BENCH_TRANSPORTS ?? 'unix,exec,http,grpc')
   .split(',')
   .map((t) => t.trim())
-  .filter((t): t is Transport => ['unix', 'exec', 'http'].includes(t));
+  .filter((t): t is Transport => ['unix', 'exec', 'http', 'grpc'].includes(t));
 const REQUEST = { op: 'upper', text: 'hello plugwire' };
 
 async function client(
@@ -48,15 +58,18 @@ async function client(
   dir: string,
   servers: ServerProcess[],
 ): Promise<RawClient> {
+  const nodeArgs = serverProfileArgs(`${transport}-${sdk ? 'sdk' : 'hand-written'}`);
   if (transport === 'exec') {
-    return RawExec.spawn(sdk ? SDK_SCRIPT : MINIMAL_SCRIPT);
+    return RawExec.spawn(sdk ? SDK_SCRIPT : MINIMAL_SCRIPT, nodeArgs);
   }
   const server = await startServer(
     transport,
     transport === 'unix' ? join(dir, `${sdk ? 'sdk' : 'minimal'}.sock`) : undefined,
-    sdk ? SDK_SCRIPT : MINIMAL_SCRIPT,
+    sdk ? SDK_SCRIPT : transport === 'grpc' ? MINIMAL_GRPC_SCRIPT : MINIMAL_SCRIPT,
+    nodeArgs,
   );
   servers.push(server);
+  if (transport === 'grpc') return new RawGrpc(server.endpoint);
   return transport === 'unix'
     ? RawUnix.connect(server.endpoint, CONNECTIONS)
     : new RawHttp(server.endpoint, CONNECTIONS);
@@ -99,10 +112,15 @@ try {
       const errors = series.reduce((sum, run) => sum + run.errors, 0);
       rows.push({
         transport,
-        server: side === 'sdk' ? 'SDK (sdk-server.mjs)' : 'hand-written (minimal.mjs)',
+        server:
+          side === 'sdk'
+            ? 'SDK (sdk-server.mjs)'
+            : `hand-written (${transport === 'grpc' ? 'minimal-grpc.ts' : 'minimal.mjs'})`,
         'calls/s': Math.round(median(series.map(throughput))).toLocaleString('en-US'),
         'SDK / hand-written, paired rounds': side === 'sdk' ? `${(paired * 100).toFixed(1)}%` : '',
-        'server CPU µs/call': median(series.map((run) => run.childCpuMicrosPerCall)).toFixed(1),
+        'server CPU µs/call': (
+          series.reduce((sum, run) => sum + run.childCpuMicrosPerCall, 0) / series.length
+        ).toFixed(1),
         'client CPU µs/call': median(series.map((run) => run.cpuMicrosPerCall)).toFixed(1),
         errors,
       });

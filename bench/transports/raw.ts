@@ -242,10 +242,10 @@ export class RawExec implements RawClient {
   readonly #link: NdjsonLink;
   readonly #exited: Promise<void>;
 
-  private constructor(script: string) {
+  private constructor(script: string, nodeArgs: readonly string[]) {
     // A TypeScript plugin runs under ts-node; a plain .mjs one (the minimal server) does not.
     const args = script.endsWith('.ts') ? [...TS_NODE_ARGS, script] : [script, 'stdio'];
-    this.#child = spawn(process.execPath, args, {
+    this.#child = spawn(process.execPath, [...nodeArgs, ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', TS_NODE_TRANSPILE_ONLY: 'true' },
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -254,8 +254,9 @@ export class RawExec implements RawClient {
     this.#link = new NdjsonLink(this.#child.stdout!, this.#child.stdin!);
   }
 
-  static async spawn(script: string): Promise<RawExec> {
-    const client = new RawExec(script);
+  /** `nodeArgs` go before the script (e.g. `--cpu-prof`). */
+  static async spawn(script: string, nodeArgs: readonly string[] = []): Promise<RawExec> {
+    const client = new RawExec(script, nodeArgs);
     await client.#link.greeted;
     return client;
   }

@@ -3,9 +3,9 @@
  * reply, no look at `ctx.signal`), run from the built package (dist/, plain Node, as a
  * published plugin runs): what the SDK costs beside a hand-written server, handler aside.
  *
- *   node bench/transports/sdk-server.mjs unix <socket path> | stdio | http
+ *   node bench/transports/sdk-server.mjs unix <socket path> | stdio | http | grpc
  */
-import { serveHttp, serveStdio, serveUnix } from '../../dist/sdk/index.js';
+import { serveGrpc, serveHttp, serveStdio, serveUnix } from '../../dist/sdk/index.js';
 
 const servedBy = `sdk pid ${process.pid}`;
 const handler = (request) => ({
@@ -18,7 +18,11 @@ if (mode === 'stdio') {
   await serveStdio(handler, { info: { name: 'sdk-minimal', version: '1.0.0' } });
 } else {
   const served =
-    mode === 'unix' ? await serveUnix(handler, { path }) : await serveHttp(handler, {});
+    mode === 'unix'
+      ? await serveUnix(handler, { path })
+      : mode === 'grpc'
+        ? await serveGrpc(handler, {})
+        : await serveHttp(handler, {});
   console.log(JSON.stringify({ endpoint: served.endpoint }));
   process.on('SIGTERM', () => void served.close({ timeoutMs: 500 }).then(() => process.exit(0)));
 }

@@ -14,8 +14,23 @@ export const TS_NODE_ENV = 'TS_NODE_TRANSPILE_ONLY=true';
 /** The minimal hand-written newline-JSON server (plain Node, no plugwire): `unix <path>` or `stdio`. */
 export const MINIMAL_SCRIPT = 'bench/transports/minimal.mjs';
 
+/** The minimal hand-written gRPC server (grpc-js and the transport's serializers, no SDK). */
+export const MINIMAL_GRPC_SCRIPT = 'bench/transports/minimal-grpc.ts';
+
 /** The SDK's servers with the minimal server's handler, from dist/ (plain Node). */
 export const SDK_SCRIPT = 'bench/transports/sdk-server.mjs';
+
+/**
+ * Node arguments that make a server process write its CPU profiles into `<dir>/<name>/`, where
+ * `dir` is what `BENCH_SERVER_PROFILE` names (none when it is unset): profile the plugin side of
+ * a benchmark with `BENCH_SERVER_PROFILE=/tmp/prof`, then summarise the main thread's profile
+ * (`CPU.<date>.<time>.<pid>.0.<seq>.cpuprofile`; a ts-node server also writes one for its loader
+ * thread) with profile-summary.ts.
+ */
+export function serverProfileArgs(name: string): string[] {
+  const dir = process.env.BENCH_SERVER_PROFILE;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}/${name}`] : [];
+}
 
 /** A plugin server process that has printed its endpoint. */
 export interface ServerProcess {
@@ -26,20 +41,24 @@ export interface ServerProcess {
 
 /**
  * Starts `examples/plugins/serve.ts <transport> [socketPath]` (with `minimal`, the hand-written
- * {@link MINIMAL_SCRIPT} instead, or the plain-Node script it names; Unix and HTTP) and waits for its
+ * {@link MINIMAL_SCRIPT} instead, or the script it names: plain Node, or TypeScript through ts-node) and waits for its
  * `{"endpoint": ...}` line. Its stderr is the benchmark's, so a crash is visible.
  */
 export async function startServer(
   transport: 'http' | 'grpc' | 'unix',
   socketPath?: string,
   minimal: boolean | string = false,
+  nodeArgs: readonly string[] = [],
 ): Promise<ServerProcess> {
   const script = minimal === true ? MINIMAL_SCRIPT : minimal;
-  const args = script
-    ? [script, transport]
-    : [...TS_NODE_ARGS, 'examples/plugins/serve.ts', transport];
+  // A TypeScript script runs under ts-node, a plain .mjs one does not.
+  const args = !script
+    ? [...TS_NODE_ARGS, 'examples/plugins/serve.ts', transport]
+    : script.endsWith('.ts')
+      ? [...TS_NODE_ARGS, script, transport]
+      : [script, transport];
   if (socketPath) args.push(socketPath);
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
     stdio: ['ignore', 'pipe', 'inherit'],

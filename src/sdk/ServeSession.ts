@@ -6,6 +6,7 @@ import type { HandlerTracing } from '../observe/sdkTracing.js';
 import { runHandler, runHealth } from './dispatch.js';
 import type { HandlerOutcome } from './dispatch.js';
 import { HandlerCall } from './HandlerCall.js';
+import { addStrings } from './records.js';
 import type { Handler, ServeOptions } from './types.js';
 import type { Codec, Logger } from '../types.js';
 import { excerpt } from '../transport/ndjson/errors.js';
@@ -60,6 +61,8 @@ export class ServeSession implements LineSink {
   #idleWaiters: Array<() => void> = [];
   /** Replies finished in this tick, written together by {@link writeBatch} at its end. */
   #batch = '';
+  /** Set while a chunk of input is being read: its replies are written when it has been read. */
+  #reading = false;
 
   constructor(options: ServeSessionOptions) {
     this.#options = options;
@@ -81,9 +84,12 @@ export class ServeSession implements LineSink {
     this.#refusing = true;
   }
 
-  /** Resolves once no request is being handled. */
+  /** Resolves once no request is being handled, with every reply written. */
   idle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
+    if (this.#inFlight === 0) {
+      this.writeBatch();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -103,7 +109,14 @@ export class ServeSession implements LineSink {
 
   /** @internal */
   onData(chunk: Buffer | string): void {
-    this.#reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    this.#reading = true;
+    try {
+      this.#reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    } finally {
+      this.#reading = false;
+    }
+    // The replies of handlers that answered at once, in one write.
+    this.writeBatch();
   }
 
   /** @internal */
@@ -153,6 +166,10 @@ export class ServeSession implements LineSink {
       });
       return;
     }
+    if (request.type === 'execute') {
+      this.#execute(request);
+      return;
+    }
     this.#inFlight++;
     void this.#dispatch(request).finally(() => this.#done());
   }
@@ -164,8 +181,6 @@ export class ServeSession implements LineSink {
     const { request_id: id, type } = request;
     try {
       switch (type) {
-        case 'execute':
-          return await this.#execute(request);
         case 'health': {
           const signal = timeoutSignal(this.#abort.signal, request.timeout_ms);
           const status = await runHealth(this.#options.serve, signal);
@@ -197,7 +212,12 @@ export class ServeSession implements LineSink {
     }
   }
 
-  async #execute(request: IncomingRequest): Promise<void> {
+  /**
+   * Starts an `execute` request. Its handler runs at once; the reply is written when the handler
+   * settles (in the same tick when it returns a plain value), with no promise of the session's
+   * own in between.
+   */
+  #execute(request: IncomingRequest): void {
     const { codec } = this.#options;
     const id = request.request_id;
     let input: unknown;
@@ -217,41 +237,62 @@ export class ServeSession implements LineSink {
     // request, the session aborts the call itself.
     const call = new HandlerCall({
       requestId: id,
-      headers: stringRecord(request.headers),
-      metadata: stringRecord(request.metadata),
+      headers: addStrings({}, request.headers),
+      metadata: addStrings({}, request.metadata),
       timeoutMs: typeof request.timeout_ms === 'number' ? request.timeout_ms : undefined,
     });
-    if (this.#abort.signal.aborted) call.abort(this.#abort.signal.reason);
+    const session = this.#abort.signal;
+    if (session.aborted) call.abort(session.reason);
     // Ids are unique among a connection's requests in flight; a duplicate only loses its cancel.
     const tracked = !this.#running.has(id);
     if (tracked) this.#running.set(id, call);
-    let outcome: HandlerOutcome<unknown>;
-    try {
-      outcome = await runHandler(this.#options.handler, input, call, this.#options.tracing);
-    } finally {
-      if (tracked) this.#running.delete(id);
-    }
-    if (outcome.ok) {
-      this.#write({
-        type: 'execute',
-        request_id: id,
-        success: true,
-        data: toEnvelopeData(codec, outcome.value),
-      });
+    this.#inFlight++;
+    const outcome = runHandler(this.#options.handler, input, call, this.#options.tracing);
+    if (outcome instanceof Promise) {
+      void outcome.then((settled) => this.#executed(call, tracked, settled));
     } else {
+      this.#executed(call, tracked, outcome);
+    }
+  }
+
+  /** Writes the reply to an `execute` whose handler has settled. */
+  #executed(call: HandlerCall, tracked: boolean, outcome: HandlerOutcome<unknown>): void {
+    const id = call.requestId;
+    if (tracked) this.#running.delete(id);
+    try {
+      if (outcome.ok) {
+        this.#write({
+          type: 'execute',
+          request_id: id,
+          success: true,
+          data: toEnvelopeData(this.#options.codec, outcome.value),
+        });
+      } else {
+        this.#write({
+          type: 'execute',
+          request_id: id,
+          success: false,
+          error: outcome.error,
+          ...(outcome.retryable ? { retryable: true } : {}),
+        });
+      }
+    } catch (error) {
+      // The codec cannot encode what the handler returned.
+      this.#options.logger.error(
+        { requestId: id, error: redactSecrets(String(error)) },
+        'failed to answer a request',
+      );
       this.#write({
         type: 'execute',
         request_id: id,
         success: false,
-        error: outcome.error,
-        ...(outcome.retryable ? { retryable: true } : {}),
+        error: 'plugin failed to reply',
       });
     }
+    this.#done();
   }
 
   #write(reply: Record<string, unknown>): void {
-    const output = this.#options.output;
-    if (output.destroyed || output.writableEnded) return;
     let line: string;
     try {
       line = `${JSON.stringify(reply)}\n`;
@@ -265,10 +306,12 @@ export class ServeSession implements LineSink {
       })}\n`;
     }
     // The replies of one tick (the handlers that finished together) leave in one write at its
-    // end: one syscall and one wake-up of the host instead of one per reply.
+    // end: one syscall and one wake-up of the host instead of one per reply. Replies made while
+    // a chunk is read leave when it has been read (onData), without a tick of their own.
+    // (A reply to an output that is gone is dropped by writeBatch.)
     if (this.#batch === '') {
       this.#batch = line;
-      process.nextTick(this.writeBatch);
+      if (!this.#reading) process.nextTick(this.writeBatch);
     } else {
       this.#batch += line;
     }
@@ -288,7 +331,7 @@ export class ServeSession implements LineSink {
 
   #done(): void {
     this.#inFlight--;
-    if (this.#inFlight === 0) {
+    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
       // Whoever waits for idle (close, shutdown) finds every reply written.
       this.writeBatch();
       const waiters = this.#idleWaiters;
@@ -309,11 +352,4 @@ export class ServeSession implements LineSink {
 function timeoutSignal(parent: AbortSignal, timeoutMs: unknown): AbortSignal {
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) return parent;
   return AbortSignal.any([parent, AbortSignal.timeout(timeoutMs)]);
-}
-
-function stringRecord(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof value !== 'object' || value === null) return out;
-  for (const [key, v] of Object.entries(value)) if (typeof v === 'string') out[key] = v;
-  return out;
 }

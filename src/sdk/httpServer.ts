@@ -13,13 +13,16 @@ import { silentLogger } from '../observe/logger.js';
 import { handlerTracing, type HandlerTracing } from '../observe/sdkTracing.js';
 import type { Codec, Logger } from '../types.js';
 import { runHandler, runHealth } from './dispatch.js';
+import type { HandlerOutcome } from './dispatch.js';
 import { HandlerCall } from './HandlerCall.js';
 import type { Handler, ServedPlugin } from './types.js';
 import { settlesWithin } from '../internal/timeout.js';
 import { readDuration } from '../config/duration.js';
 import { announced } from './announce.js';
+import { addStrings } from './records.js';
 
 const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /** The request envelope (docs/protocol/http.md). */
 interface RequestEnvelope {
@@ -106,26 +109,37 @@ class HttpServer {
 
   /** The `request` listener; one function per server, not per request. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
-    this.#route(req, res).catch((error: unknown) => {
-      this.logger.error({ error: (error as Error).message }, 'http request failed');
-      if (!res.headersSent && !res.destroyed) this.#send(res, 500, { error: 'internal error' });
-      else res.destroy();
-    });
+    try {
+      this.#route(req, res);
+    } catch (error) {
+      this.#failed(res, error);
+    }
   };
 
-  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = trimPath((req.url ?? '/').split('?', 1)[0]!) || '/';
+  /** Something threw while answering: 500 if nothing was sent yet, else the connection goes. */
+  #failed(res: ServerResponse, error: unknown): void {
+    this.logger.error({ error: (error as Error).message }, 'http request failed');
+    if (!res.headersSent && !res.destroyed) this.#send(res, 500, { error: 'internal error' });
+    else res.destroy();
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    // The execute path as the host sends it needs no trimming.
+    const path = url === this.#executePath ? url : trimPath(url.split('?', 1)[0]!) || '/';
     if (this.#draining) {
       res.setHeader('connection', 'close');
       this.#send(res, 503, { error: 'plugin is shutting down', retryable: true });
       return;
     }
     if (path === this.#executePath) {
-      if (req.method === 'POST') return this.#execute(req, res);
+      if (req.method === 'POST') return this.#readBody(req, res);
       res.setHeader('allow', 'POST');
     } else if (path === this.#healthPath || path === this.#infoPath) {
       if (req.method === 'GET') {
-        return path === this.#healthPath ? this.#health(res) : this.#info(res);
+        if (path === this.#infoPath) return this.#info(res);
+        this.#health(res).catch((error: unknown) => this.#failed(res, error));
+        return;
       }
       res.setHeader('allow', 'GET');
     } else {
@@ -135,9 +149,11 @@ class HttpServer {
     this.#send(res, 405, { error: `method ${req.method} not allowed` });
   }
 
-  async #execute(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await this.#readBody(req, res);
-    if (body === undefined) return;
+  /**
+   * Runs an `execute` whose body has been read. The reply is written when the handler settles
+   * (at once when it returns a plain value): no promise of the server's own in between.
+   */
+  #execute(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     let envelope: RequestEnvelope;
     let request: unknown;
     try {
@@ -157,44 +173,59 @@ class HttpServer {
     const call = new HandlerCall({
       requestId,
       // The HTTP headers (auth, trace context) with the envelope's own on top.
-      headers: { ...flatHeaders(req), ...stringRecord(envelope.headers) },
+      headers: requestHeaders(req, envelope.headers),
       metadata: stringRecord(envelope.metadata),
       timeoutMs: envelopeTimeout(envelope.timeout),
     });
-    // The listener is on this request's own response: one per request, removed with it.
-    res.once('close', () => {
-      if (!res.writableFinished) call.abort(new Error('the host closed the connection'));
-    });
-    const outcome = await runHandler(this.#handler, request, call, this.#tracing);
-    if (res.destroyed || res.writableEnded) return;
-    if (outcome.ok) {
-      let data: unknown;
-      try {
-        data = toEnvelopeData(this.#codec, outcome.value);
-      } catch (error) {
-        this.logger.error({ requestId, error: (error as Error).message }, 'cannot encode reply');
+    // The listener is on this request's own response: one per request, gone with it ('close'
+    // comes once, so `on` rather than `once` and its wrapper).
+    (res as CallResponse)[kCall] = call;
+    res.on('close', abortUnanswered);
+    const outcome = runHandler(this.#handler, request, call, this.#tracing);
+    if (outcome instanceof Promise) {
+      void outcome.then((settled) => this.#answer(res, requestId, settled));
+    } else {
+      this.#answer(res, requestId, outcome);
+    }
+  }
+
+  /** Writes the reply to an `execute` whose handler has settled. */
+  #answer(res: ServerResponse, requestId: string, outcome: HandlerOutcome<unknown>): void {
+    try {
+      if (res.destroyed || res.writableEnded) return;
+      if (outcome.ok) {
+        let body: string;
+        try {
+          // The codec, and with the JSON codec JSON itself (a BigInt, a cycle), may refuse.
+          const data = toEnvelopeData(this.#codec, outcome.value);
+          body = JSON.stringify({ data, error: '', request_id: requestId, metadata: {} });
+        } catch (error) {
+          this.logger.error({ requestId, error: (error as Error).message }, 'cannot encode reply');
+          this.#send(res, 500, {
+            error: 'plugin response cannot be encoded',
+            retryable: false,
+            request_id: requestId,
+          });
+          return;
+        }
+        this.#sendText(res, 200, body);
+      } else if (outcome.application) {
+        this.#send(res, 200, {
+          data: null,
+          error: outcome.error,
+          request_id: requestId,
+          metadata: {},
+        });
+      } else {
+        this.logger.warn({ requestId, error: outcome.error }, 'plugin handler failed');
         this.#send(res, 500, {
-          error: 'plugin response cannot be encoded',
-          retryable: false,
+          error: outcome.error,
+          retryable: outcome.retryable,
           request_id: requestId,
         });
-        return;
       }
-      this.#send(res, 200, { data, error: '', request_id: requestId, metadata: {} });
-    } else if (outcome.application) {
-      this.#send(res, 200, {
-        data: null,
-        error: outcome.error,
-        request_id: requestId,
-        metadata: {},
-      });
-    } else {
-      this.logger.warn({ requestId, error: outcome.error }, 'plugin handler failed');
-      this.#send(res, 500, {
-        error: outcome.error,
-        retryable: outcome.retryable,
-        request_id: requestId,
-      });
+    } catch (error) {
+      this.#failed(res, error);
     }
   }
 
@@ -211,43 +242,51 @@ class HttpServer {
     this.#send(res, 200, this.#options.info ?? { name: 'plugin' });
   }
 
-  /** The body, or undefined when it was refused (413) or the host went away while sending it. */
-  #readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
+  /**
+   * Reads the body, then runs {@link #execute}; nothing more when it is refused (413) or the host
+   * went away while sending it. Stream events, not `for await` or a promise: the async iterator
+   * cost a promise and more per chunk.
+   */
+  #readBody(req: IncomingMessage, res: ServerResponse): void {
     const announced = Number(req.headers['content-length']);
     if (announced > this.#limit) {
       this.#refuseTooLarge(res);
-      return Promise.resolve(undefined);
+      return;
     }
-    // Stream events, not `for await`: the async iterator cost a promise and more per chunk.
-    return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      const onData = (chunk: Buffer): void => {
-        total += chunk.length;
-        if (total > this.#limit) {
-          finish(undefined);
-          req.pause();
-          this.#refuseTooLarge(res);
-          return;
-        }
-        chunks.push(chunk);
-      };
-      const onEnd = (): void =>
-        finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
-      // The connection broke mid-body: nobody to answer.
-      const onGone = (): void => finish(undefined);
-      const finish = (body: Buffer | undefined): void => {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        req.off('error', onGone);
-        req.off('close', onGone);
-        resolve(body);
-      };
-      req.on('data', onData);
-      req.on('end', onEnd);
-      req.on('error', onGone);
-      req.on('close', onGone);
-    });
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
+    let total = 0;
+    let done = false;
+    const onData = (chunk: Buffer): void => {
+      if (done) return;
+      total += chunk.length;
+      if (total > this.#limit) {
+        done = true;
+        req.pause();
+        this.#refuseTooLarge(res);
+        return;
+      }
+      if (first === undefined) first = chunk;
+      else (chunks ??= [first]).push(chunk);
+    };
+    const onEnd = (): void => {
+      if (done) return;
+      done = true;
+      const body = chunks === undefined ? (first ?? EMPTY) : Buffer.concat(chunks, total);
+      try {
+        this.#execute(req, res, body);
+      } catch (error) {
+        this.#failed(res, error);
+      }
+    };
+    // The connection broke mid-body: nobody to answer. (After the end, a no-op.)
+    const onGone = (): void => {
+      done = true;
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onGone);
+    req.on('close', onGone);
   }
 
   #refuseTooLarge(res: ServerResponse): void {
@@ -260,7 +299,10 @@ class HttpServer {
   }
 
   #send(res: ServerResponse, status: number, payload: unknown): void {
-    const body = JSON.stringify(payload);
+    this.#sendText(res, status, JSON.stringify(payload));
+  }
+
+  #sendText(res: ServerResponse, status: number, body: string): void {
     if (this.#draining) res.setHeader('connection', 'close');
     res.writeHead(status, {
       'content-type': 'application/json',
@@ -293,21 +335,31 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return typeof value === 'string' && value ? value : undefined;
 }
 
-function flatHeaders(req: IncomingMessage): Record<string, string> {
+/** The HTTP headers, every value a string (Node keeps `set-cookie` as a list), with `own` on top. */
+function requestHeaders(req: IncomingMessage, own: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  const headers = req.headers;
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === 'string') out[name] = value;
+    else if (value !== undefined) out[name] = value.join(', ');
   }
-  return out;
+  return Array.isArray(own) ? out : addStrings(out, own);
+}
+
+/** A response with the call it answers, for {@link abortUnanswered}. */
+interface CallResponse extends ServerResponse {
+  [kCall]?: HandlerCall;
+}
+const kCall = Symbol('plugwire.call');
+
+/** The response closed: if it was never finished, the host went away; abort the handler. */
+function abortUnanswered(this: CallResponse): void {
+  if (!this.writableFinished) this[kCall]?.abort(new Error('the host closed the connection'));
 }
 
 function stringRecord(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return out;
-  for (const [key, item] of Object.entries(value)) {
-    if (typeof item === 'string') out[key] = item;
-  }
-  return out;
+  return Array.isArray(value) ? {} : addStrings({}, value);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jsonCodec } from '../../src/codec.js';
@@ -206,6 +206,82 @@ describe('HTTP transport with the plugwire SDK', () => {
     assert.equal(await p.execute(null, ctx()), 'here');
     assert.equal((await p.health(AbortSignal.timeout(5_000))).status, 'healthy');
     assert.equal((await p.info()).name, 'nested');
+  });
+
+  test("the handler sees each HTTP header as one string, under the envelope's own headers", async () => {
+    let seen: Readonly<Record<string, string>> | undefined;
+    const served = await serve((_req, handlerCtx) => {
+      seen = handlerCtx.headers;
+      return 'ok';
+    });
+    const url = new URL(served.endpoint);
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'set-cookie': ['a=1', 'b=2'],
+            'x-both': 'from http',
+            'x-http-only': 'kept',
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
+      req.on('error', reject);
+      req.end(
+        JSON.stringify({
+          data: null,
+          request_id: 'r1',
+          headers: { 'x-both': 'from the envelope', 'x-not-text': 5, 'x-own': 'yes' },
+        }),
+      );
+    });
+    assert.equal(status, 200);
+    assert.equal(seen?.['set-cookie'], 'a=1, b=2');
+    assert.equal(seen?.['x-both'], 'from the envelope');
+    assert.equal(seen?.['x-http-only'], 'kept');
+    assert.equal(seen?.['x-own'], 'yes');
+    assert.equal(seen?.['content-type'], 'application/json');
+    assert.equal('x-not-text' in seen!, false);
+    assert.ok(Object.values(seen!).every((value) => typeof value === 'string'));
+  });
+
+  test('a body over the limit without a content-length is refused with 413 as it streams', async () => {
+    let ran = false;
+    const served = await serve(
+      () => {
+        ran = true;
+        return 'never';
+      },
+      { maxRequestBytes: 1024 },
+    );
+    const url = new URL(served.endpoint);
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST' },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
+      req.on('error', reject);
+      // Chunked: the size is known only once the bytes arrive.
+      req.write(`{"data":"${'y'.repeat(600)}`);
+      req.write('y'.repeat(600));
+      req.end('"}');
+    });
+    assert.equal(status, 413);
+    assert.equal(ran, false);
+    // The server goes on serving.
+    const p = await plugin(served.endpoint);
+    assert.equal(await p.execute(null, ctx()), 'never');
   });
 
   test('the SDK answers 400 to a request body that is not JSON', async () => {

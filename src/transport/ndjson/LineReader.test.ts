@@ -34,6 +34,17 @@ test('CRLF endings are stripped and empty lines are skipped', () => {
   assert.deepEqual(lines, ['one', 'two']);
 });
 
+test('a chunk that ends a held line, holds whole lines and starts another gives each line once', () => {
+  const { reader, lines, oversized } = collect(8);
+  reader.push(Buffer.from('ab'));
+  reader.push(Buffer.from('c\nd\r\n\ne\n123456789\nf'));
+  assert.deepEqual(lines, ['abc', 'd', 'e']);
+  assert.equal(oversized.length, 1, 'a line over the limit inside one chunk is still refused');
+  assert.equal(oversized[0]!.bytes, 9);
+  reader.push(Buffer.from('g\r\nh\n'));
+  assert.deepEqual(lines, ['abc', 'd', 'e', 'fg', 'h']);
+});
+
 test('a 10 MiB line is delivered whole when there is no limit', () => {
   const { reader, lines } = collect();
   const big = 'x'.repeat(10 * 1024 * 1024);

@@ -51,6 +51,16 @@ export class LineReader {
     let start = 0;
     while (start < chunk.length) {
       const newline = chunk.indexOf(NEWLINE, start);
+      if (newline !== -1 && this.#size === 0 && !this.#discarding) {
+        // A whole line inside this chunk, nothing held before it: decoded straight from the
+        // chunk, with no view or list of parts to build.
+        if (newline - start <= this.#maxLineBytes) {
+          const end = newline > start && chunk[newline - 1] === CR ? newline - 1 : newline;
+          if (end > start) this.#sink.line(chunk.toString('utf8', start, end));
+          start = newline + 1;
+          continue;
+        }
+      }
       const end = newline === -1 ? chunk.length : newline;
       if (end > start) this.#append(chunk, start, end);
       if (newline === -1) return;
