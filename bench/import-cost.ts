@@ -13,7 +13,7 @@ import { median, printTable } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
-const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+const build = spawnSync(process.execPath, ['scripts/build.mjs'], {
   cwd: ROOT,
   stdio: 'inherit',
 });

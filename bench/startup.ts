@@ -20,7 +20,7 @@ const FIXTURE = SDK
   : new URL('../test/fixtures/health-plugin.mjs', import.meta.url).pathname;
 if (SDK) {
   const root = new URL('../', import.meta.url).pathname;
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], {
     cwd: root,
     stdio: 'inherit',
   });
