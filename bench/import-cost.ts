@@ -5,15 +5,18 @@
  * one (goal: within 1.2× of `node -e 0`).
  * Which packages the import loads is checked by test/transport/lazy-deps.test.ts.
  * Run: npm run bench -- import-cost   Env: BENCH_RUNS (20), BENCH_ENTRY (another built index.js
- * to compare, e.g. a build of an older commit)
+ * to compare, e.g. a build of an older commit; its sdk/index.js beside it, if any, is timed as a
+ * serveStdio child too)
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, printTable } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
-const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+const build = spawnSync(process.execPath, ['scripts/build.mjs'], {
   cwd: ROOT,
   stdio: 'inherit',
 });
@@ -31,21 +34,24 @@ function timeOf(args: string[]): number {
   return performance.now() - started;
 }
 
+/** An exec plugin's whole life with nothing to do: start, handshake, stdin ends, exit. */
+const stdioChild = (sdk: string): string[] => [
+  '--input-type=module',
+  '-e',
+  `const { serveStdio } = await import(${JSON.stringify(sdk)}); await serveStdio(() => 1);`,
+];
+const otherSdk = process.env.BENCH_ENTRY && join(dirname(process.env.BENCH_ENTRY), 'sdk/index.js');
+
 const sides: Array<[string, string[]]> = [
   ['node -e 0', ['-e', '0']],
   ...entries.map(([name, file]): [string, string[]] => [
     `import ${name}`,
     ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`],
   ]),
-  // An exec plugin's whole life with nothing to do: start, handshake, stdin ends, exit.
-  [
-    'serveStdio child (plugwire/sdk)',
-    [
-      '--input-type=module',
-      '-e',
-      `const { serveStdio } = await import(${JSON.stringify(`${ROOT}dist/sdk/index.js`)}); await serveStdio(() => 1);`,
-    ],
-  ],
+  ['serveStdio child (plugwire/sdk)', stdioChild(`${ROOT}dist/sdk/index.js`)],
+  ...(otherSdk && existsSync(otherSdk)
+    ? [[`serveStdio child, other: ${otherSdk}`, stdioChild(otherSdk)] as [string, string[]]]
+    : []),
   ['hand-written stdio child (minimal.mjs)', [`${ROOT}bench/transports/minimal.mjs`, 'stdio']],
 ];
 const times = new Map<string, number[]>(sides.map(([name]) => [name, []]));

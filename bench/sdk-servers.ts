@@ -75,7 +75,7 @@ async function client(
     : new RawHttp(server.endpoint, CONNECTIONS);
 }
 
-const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+const build = spawnSync(process.execPath, ['scripts/build.mjs'], {
   cwd: ROOT,
   stdio: 'inherit',
 });

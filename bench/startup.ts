@@ -3,7 +3,10 @@
  * comes 200 ms after the process starts), beside the sum of their start times: what a serial
  * start would cost. Each plugin is a real child process (Node running a small fixture).
  * Run: npm run bench -- startup   Env: BENCH_PLUGIN (sdk: plugins written with serveStdio),
- * BENCH_RUNS (3), BENCH_CONCURRENCIES (8,32,50)
+ * BENCH_RUNS (3), BENCH_CONCURRENCIES (8,32,50), BENCH_SDK_ENTRY (with sdk: another build's
+ * sdk/index.js, an absolute path). Exec plugins do not inherit the host's environment: run it
+ * with `env -u NODE_EXTRA_CA_CERTS`, or the bare spawns pay for the certificates and the
+ * manager's children do not.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { Manager } from '../src/index.js';
@@ -20,12 +23,15 @@ const FIXTURE = SDK
   : new URL('../test/fixtures/health-plugin.mjs', import.meta.url).pathname;
 if (SDK) {
   const root = new URL('../', import.meta.url).pathname;
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], {
     cwd: root,
     stdio: 'inherit',
   });
   if (build.status !== 0) throw new Error('build failed');
 }
+const ENTRY_ENV = process.env.BENCH_SDK_ENTRY
+  ? [`BENCH_SDK_ENTRY=${process.env.BENCH_SDK_ENTRY}`]
+  : [];
 const PLUGINS = Number(process.env.BENCH_PLUGINS ?? 50);
 const START_MS = 200;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -40,7 +46,7 @@ async function once(concurrency: number): Promise<number> {
       transport: 'exec',
       executable: process.execPath,
       args: [FIXTURE],
-      env: [`START_MS=${START_MS}`],
+      env: [`START_MS=${START_MS}`, ...ENTRY_ENV],
       healthCheck: { interval: '30s' },
     })),
   });
@@ -100,6 +106,6 @@ for (const concurrency of CONCURRENCIES) {
   });
 }
 printTable(
-  `${PLUGINS} ${SDK ? 'serveStdio' : 'hand-written'} exec plugins, each ${START_MS} ms to start (Node ${process.version})`,
+  `${PLUGINS} ${SDK ? 'serveStdio' : 'hand-written'} exec plugins, each ${START_MS} ms to start (Node ${process.version}${SDK && process.env.BENCH_SDK_ENTRY ? `, SDK from ${process.env.BENCH_SDK_ENTRY}` : ''})`,
   rows,
 );

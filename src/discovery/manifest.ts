@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { PluginConfig } from '../config/types.js';
 import { ConfigError, ErrorCode, annotateError } from '../errors.js';
 import { checkFile, isInside } from './safety.js';
@@ -97,9 +96,11 @@ async function readDocument(manifest: string, root: string): Promise<Record<stri
       ErrorCode.InvalidConfig,
     );
   }
+  // yaml is imported when a manifest is read, not with plugwire (as in config/load.ts).
+  const yaml: typeof import('yaml') = await import('yaml');
   let document: unknown;
   try {
-    document = parseYaml(await readFile(checked.real, 'utf8'));
+    document = yaml.parse(await readFile(checked.real, 'utf8'));
   } catch (error) {
     const at =
       error instanceof Error && 'linePos' in error && Array.isArray(error.linePos)

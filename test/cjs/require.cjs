@@ -8,6 +8,9 @@ const sdk = require('plugwire/sdk');
 assert.equal(typeof plugwire.Manager, 'function');
 assert.equal(typeof plugwire.definePlugin, 'function');
 assert.equal(typeof sdk.applicationError, 'function');
+// One copy of every module behind both entries (the build shares chunks between them).
+assert.equal(sdk.PluginError, plugwire.PluginError);
+assert.ok(sdk.applicationError('x') instanceof plugwire.PluginError);
 
 (async () => {
   const manager = new plugwire.Manager({ builtinTransports: false });

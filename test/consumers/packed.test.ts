@@ -12,11 +12,13 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { ROOT } from '../support/scripts.js';
 import { tempDir } from '../support/tmp.js';
@@ -361,6 +363,97 @@ test('every source map and declaration map points at sources the package ships',
     shipped.filter((f) => f.endsWith('.test.ts') || f.includes('/testing/')),
     [],
   );
+});
+
+test("both entries share one copy of every module, and import no package they don't use", async () => {
+  // The bundle's two entries ('plugwire', 'plugwire/sdk') share chunks: an error made by the SDK
+  // is a PluginError of the main entry. Packages load on demand only: the SDK asks for none, the
+  // main entry for its config schema's alone (zod), and a transport's
+  // package is asked for when a plugin of it is created (blocked here: the error names it).
+  const dir = join(trees.noPeers, 'entries');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'entries', type: 'module' }));
+  copyFileSync(join(PROJECT, 'entries.mjs'), join(dir, 'entries.mjs'));
+  const log = join(dir, 'deps.log');
+  writeFileSync(log, '');
+  const hook = join(ROOT, 'test/fixtures/log-packages.mjs');
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', hook, '--no-warnings', join(dir, 'entries.mjs')],
+    {
+      cwd: dir,
+      timeout: 30_000,
+      env: {
+        ...process.env,
+        DEPS_LOG: log,
+        LOG_PACKAGES_ROOT: pathToFileURL(realpathSync(packageDir)).href + '/',
+        BLOCK_PACKAGES: 'undici,@grpc/grpc-js',
+      },
+    },
+  );
+  const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, any>;
+  assert.deepEqual(out.afterSdk, [], "import 'plugwire/sdk' asked for no package");
+  assert.deepEqual([...new Set(out.afterMain)], ['zod']);
+  assert.deepEqual(out.afterLocal, out.afterMain, 'an in-process plugin asked for nothing more');
+  assert.equal(out.local, 42);
+  assert.ok(out.identity.sharedNames >= 4, JSON.stringify(out.identity));
+  assert.deepEqual(out.identity.notShared, []);
+  assert.equal(out.identity.samePluginError, true);
+  assert.equal(out.identity.instanceAcross, true);
+  assert.equal(out.http.code, 'TRANSPORT_1301', out.http.message);
+  assert.match(out.http.message, /needs the package undici/);
+  assert.equal(out.grpc.code, 'TRANSPORT_1302', out.grpc.message);
+  assert.match(out.grpc.message, /needs the package @grpc\/grpc-js/);
+  assert.ok(out.all.includes('undici') && out.all.includes('@grpc/grpc-js'), out.all.join());
+});
+
+test('the lazily imported transports and SDK servers are not in the static graph of an entry', () => {
+  // What each JavaScript file of dist/ holds, by its source map; what each entry loads up front,
+  // by following static imports (`import … from "./x.js"`, not `import("./x.js")`).
+  const sourcesOf = (file: string): string[] => {
+    const map = JSON.parse(readFileSync(join(packageDir, `${file}.map`), 'utf8')) as {
+      sources: string[];
+    };
+    return map.sources.map((source) =>
+      relative(packageDir, resolve(packageDir, dirname(file), source)),
+    );
+  };
+  const staticGraph = (entry: string): Set<string> => {
+    const seen = new Set<string>();
+    const queue = [entry];
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const text = readFileSync(join(packageDir, file), 'utf8');
+      for (const [, specifier] of text.matchAll(
+        /^(?:import|export)\b[^;]*?(?:\bfrom\s*)?["'](\.[^"']+)["'];?$/gm,
+      ))
+        queue.push(relative(packageDir, resolve(packageDir, dirname(file), specifier!)));
+    }
+    return seen;
+  };
+  const lazy = [
+    'src/transport/http/plugin.ts',
+    'src/transport/grpc/plugin.ts',
+    'src/sdk/httpServer.ts',
+    'src/sdk/unixServer.ts',
+    'src/sdk/grpcServer.ts',
+  ];
+  const js = listFiles(packageDir, 'dist').filter((f) => f.endsWith('.js'));
+  const shipped = new Set(js.flatMap(sourcesOf));
+  for (const source of lazy) assert.ok(shipped.has(source), `${source} is in no file of dist/`);
+  for (const entry of ['dist/index.js', 'dist/sdk/index.js', 'dist/cli/main.js']) {
+    const graph = staticGraph(entry);
+    assert.ok(graph.size > 1, `${entry} imports nothing: the pattern missed its imports`);
+    const loaded = new Set([...graph].flatMap(sourcesOf));
+    assert.ok(loaded.has('src/errors.ts'), `${entry}: ${[...loaded].join(', ')}`);
+    assert.deepEqual(
+      lazy.filter((source) => loaded.has(source)),
+      [],
+      `${entry} loads a lazy module up front`,
+    );
+  }
 });
 
 /** Files under `dir` of `root`, as paths relative to `root`. */
