@@ -125,21 +125,17 @@ export class HttpPlugin implements Plugin {
         ),
       );
     }
-    let headers: Record<string, string>;
+    // Copied key by key: an object spread of these (dashed) header names costs ~1.6 µs a call in
+    // V8, a loop ~10 ns (docs/performance.md, "Against a minimal hand-written server").
+    const headers: Record<string, string> = {};
     if (hasKeys(callerHeaders)) {
       // The caller's headers first, lower-cased, so that ours replace rather than duplicate them.
-      headers = {};
       for (const name in callerHeaders) headers[name.toLowerCase()] = callerHeaders[name]!;
-      Object.assign(headers, this.#fixedHeaders);
-      headers['x-request-id'] = requestId;
-      headers['x-request-attempt'] = attemptText(ctx.attempt);
-    } else {
-      headers = {
-        ...this.#fixedHeaders,
-        'x-request-id': requestId,
-        'x-request-attempt': attemptText(ctx.attempt),
-      };
     }
+    const fixed = this.#fixedHeaders;
+    for (const name in fixed) headers[name] = fixed[name]!;
+    headers['x-request-id'] = requestId;
+    headers['x-request-attempt'] = attemptText(ctx.attempt);
     return new Exchange(this.#replies, requestId, ctx.cancellation).send(pool, {
       path: this.#routes.executePath,
       method: 'POST',
