@@ -32,7 +32,15 @@ import { GroupRoute } from '../src/balance/GroupRoute.js';
 import { seededRandom } from '../src/balance/random.js';
 import { balancerNames, createBalancer } from '../src/balance/registry.js';
 import { FakeMember, ManualClock } from '../src/balance/testing/fake.js';
-import { percentile, printTable } from './stats.js';
+import { mean, percentile, printTable } from './stats.js';
+import {
+  LONG_OPS,
+  SHORT_OPS,
+  WORKLOADS as LOADS,
+  meanServiceMs,
+  seedRequests,
+} from './workloads.js';
+import type { SeedRequest as Request, Workload } from './workloads.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 5);
@@ -42,53 +50,16 @@ const UTILISATION = Number(process.env.BENCH_LOAD ?? 0.7); // offered load / clu
 const SLOWDOWN = Number(process.env.BENCH_SLOWDOWN ?? 1); // the first instance's service factor
 const INSTANCES = (process.env.BENCH_INSTANCES ?? '2,4').split(',').map(Number);
 
-/** Operations and their mean service time, ms (each request: mean × uniform 0.5–1.5). */
-const SHORT_OPS = { search: 150, lookup: 250, validate: 200 };
-const LONG_OPS = { render: 7_000, export: 10_000 };
-
-interface Load {
-  name: string;
-  /** Share of requests that are long operations. */
-  longShare: number;
-}
-const LOADS: Load[] = [
-  { name: 'mixed', longShare: 0.3 },
-  { name: 'short-dominant', longShare: 0.05 },
-  { name: 'long-dominant', longShare: 0.8 },
-];
-
-interface Request {
-  arrival: number;
-  operation: string;
-  long: boolean;
-  /** Service time on an instance of speed 1, ms. */
-  service: number;
-}
-
 const speedOf = (instance: number) => (instance === 0 ? SLOWDOWN : 1);
 
-function meanService(load: Load): number {
-  const shortMean = mean(Object.values(SHORT_OPS));
-  const longMean = mean(Object.values(LONG_OPS));
-  return load.longShare * longMean + (1 - load.longShare) * shortMean;
-}
-
 /** One trace: Poisson arrivals at UTILISATION of the cluster's capacity. */
-function trace(load: Load, instances: number, seed: number): Request[] {
-  const random = seededRandom(seed);
+function trace(load: Workload, instances: number, seed: number): Request[] {
   let capacity = 0; // calls per ms the cluster completes when every slot is busy
-  for (let i = 0; i < instances; i++) capacity += CONCURRENCY / (meanService(load) * speedOf(i));
-  const rate = UTILISATION * capacity;
+  for (let i = 0; i < instances; i++) capacity += CONCURRENCY / (meanServiceMs(load) * speedOf(i));
   const requests: Request[] = [];
-  let time = 0;
-  for (let i = 0; i < REQUESTS; i++) {
-    time += -Math.log(1 - random()) / rate;
-    const long = random() < load.longShare;
-    const ops = long ? LONG_OPS : SHORT_OPS;
-    const names = Object.keys(ops) as Array<keyof typeof ops>;
-    const operation = names[Math.floor(random() * names.length)]!;
-    const service = ops[operation] * (0.5 + random());
-    requests.push({ arrival: time, operation, long, service });
+  for (const request of seedRequests(load, UTILISATION * capacity, seed)) {
+    if (requests.length === REQUESTS) break;
+    requests.push(request);
   }
   return requests;
 }
@@ -279,10 +250,6 @@ function sharedQueue(requests: Request[], instances: number, shortFirst: boolean
   return result;
 }
 
-function mean(values: number[]): number {
-  return values.reduce((sum, v) => sum + v, 0) / values.length;
-}
-
 const seconds = (ms: number) => (ms / 1_000).toFixed(2);
 const percent = (value: number, base: number) => {
   const change = Math.round((100 * (value - base)) / base);
@@ -325,7 +292,7 @@ for (const instances of INSTANCES) {
     const baseMean = mean(baseline.runs.flatMap((run) => run.all));
     printTable(
       `${load.name}: ${instances} instances × ${CONCURRENCY} concurrent, ${load.longShare * 100}% long, ${Math.round(UTILISATION * 100)}% load` +
-        ` (floor without queueing: ${seconds(meanService(load))} s, ${percent(meanService(load), baseMean)})`,
+        ` (floor without queueing: ${seconds(meanServiceMs(load))} s, ${percent(meanServiceMs(load), baseMean)})`,
       rows.map(({ label, runs }) => {
         const all = runs.flatMap((run) => run.all);
         const short = runs.flatMap((run) => run.short);

@@ -26,7 +26,9 @@ import { seededRandom } from '../src/balance/random.js';
 import { createBalancer } from '../src/balance/registry.js';
 import { FakeMember, ManualClock } from '../src/balance/testing/fake.js';
 import { applyViews, publishGroup, type PublishedGroup } from '../src/cluster/LoadView.js';
-import { percentile, printTable } from './stats.js';
+import { mean, percentile, printTable } from './stats.js';
+import { WORKLOADS as LOADS, meanServiceMs, seedRequests } from './workloads.js';
+import type { SeedRequest as Request, Workload } from './workloads.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 5);
@@ -37,46 +39,13 @@ const VIEW_MS = Number(process.env.BENCH_VIEW_MS ?? 250);
 const INSTANCES = 4;
 const HOSTS = 3;
 
-const SHORT_OPS = { search: 150, lookup: 250, validate: 200 };
-const LONG_OPS = { render: 7_000, export: 10_000 };
-const LOADS = [
-  { name: 'mixed', longShare: 0.3 },
-  { name: 'short-dominant', longShare: 0.05 },
-  { name: 'long-dominant', longShare: 0.8 },
-];
-type Load = (typeof LOADS)[number];
-
-interface Request {
-  arrival: number;
-  operation: string;
-  long: boolean;
-  service: number;
-  host: number;
-}
-
-const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
-
-function meanService(load: Load): number {
-  return (
-    load.longShare * mean(Object.values(LONG_OPS)) +
-    (1 - load.longShare) * mean(Object.values(SHORT_OPS))
-  );
-}
-
 /** Poisson arrivals at UTILISATION of capacity; each request reaches one replica at random. */
-function trace(load: Load, seed: number): Request[] {
-  const random = seededRandom(seed);
-  const rate = (UTILISATION * INSTANCES * CONCURRENCY) / meanService(load);
+function trace(load: Workload, seed: number): Request[] {
+  const rate = (UTILISATION * INSTANCES * CONCURRENCY) / meanServiceMs(load);
   const out: Request[] = [];
-  let time = 0;
-  for (let i = 0; i < REQUESTS; i++) {
-    time += -Math.log(1 - random()) / rate;
-    const long = random() < load.longShare;
-    const ops = long ? LONG_OPS : SHORT_OPS;
-    const names = Object.keys(ops) as Array<keyof typeof ops>;
-    const operation = names[Math.floor(random() * names.length)]!;
-    const service = ops[operation] * (0.5 + random());
-    out.push({ arrival: time, operation, long, service, host: Math.floor(random() * HOSTS) });
+  for (const request of seedRequests(load, rate, seed, HOSTS)) {
+    if (out.length === REQUESTS) break;
+    out.push(request);
   }
   return out;
 }

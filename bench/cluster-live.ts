@@ -31,10 +31,10 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { seededRandom } from '../src/balance/random.js';
 import { startRedis, type RedisServer } from '../test/support/redis.js';
 import type { Arrival, DoneMessage, RowMessage } from './cluster-live/host.js';
-import { percentile, printTable } from './stats.js';
+import { mean, percentile, printTable } from './stats.js';
+import { WORKLOADS, meanServiceMs, seedRequests, type Workload } from './workloads.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 25);
 const PASSES = Number(process.env.BENCH_PASSES ?? 2);
@@ -46,25 +46,9 @@ const INSTANCES = 4;
 const CONCURRENCY = 2;
 const HOSTS = 3;
 
-const SHORT_OPS = { search: 150, lookup: 250, validate: 200 };
-const LONG_OPS = { render: 7_000, export: 10_000 };
-const LOADS = [
-  { name: 'mixed', longShare: 0.3 },
-  { name: 'short-dominant', longShare: 0.05 },
-  { name: 'long-dominant', longShare: 0.8 },
-].filter((l) => process.env.BENCH_WORKLOADS?.split(',').includes(l.name) ?? true);
-type Load = (typeof LOADS)[number];
-
-const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
-
-/** Mean service time of a workload, scaled (ms). */
-function meanService(load: Load): number {
-  return (
-    SCALE *
-    (load.longShare * mean(Object.values(LONG_OPS)) +
-      (1 - load.longShare) * mean(Object.values(SHORT_OPS)))
-  );
-}
+const LOADS = WORKLOADS.filter(
+  (l) => process.env.BENCH_WORKLOADS?.split(',').includes(l.name) ?? true,
+);
 
 interface Trace {
   /** Per host: its share of the arrivals. */
@@ -75,25 +59,20 @@ interface Trace {
 }
 
 /** Poisson arrivals for SECONDS at UTILISATION of capacity, the same draws as the simulation. */
-function trace(load: Load, seed: number): Trace {
-  const random = seededRandom(seed);
-  const rate = (UTILISATION * INSTANCES * CONCURRENCY) / meanService(load); // per ms
+function trace(load: Workload, seed: number): Trace {
+  const rate = (UTILISATION * INSTANCES * CONCURRENCY) / (SCALE * meanServiceMs(load)); // per ms
   const perHost: Arrival[][] = Array.from({ length: HOSTS }, () => []);
   const all: Arrival[] = [];
   const long = new Set<number>();
-  let time = 0;
-  for (let index = 0; ; index++) {
-    time += -Math.log(1 - random()) / rate;
-    if (time > SECONDS * 1_000) break;
-    const isLong = random() < load.longShare;
-    const ops = isLong ? LONG_OPS : SHORT_OPS;
-    const names = Object.keys(ops) as Array<keyof typeof ops>;
-    const operation = names[Math.floor(random() * names.length)]!;
-    const ms = Math.round(ops[operation] * SCALE * (0.5 + random()));
-    const arrival: Arrival = [index, Math.round(time * 10) / 10, operation, ms];
-    perHost[Math.floor(random() * HOSTS)]!.push(arrival);
+  let index = 0;
+  for (const request of seedRequests(load, rate, seed, HOSTS)) {
+    if (request.arrival > SECONDS * 1_000) break;
+    const ms = Math.round(request.service * SCALE);
+    const arrival: Arrival = [index, Math.round(request.arrival * 10) / 10, request.operation, ms];
+    perHost[request.host]!.push(arrival);
     all.push(arrival);
-    if (isLong) long.add(index);
+    if (request.long) long.add(index);
+    index++;
   }
   return { perHost, all, long, rate: rate * 1_000 };
 }

@@ -1,5 +1,12 @@
 /** Small helpers shared by the benchmarks: timing loops and medians. */
 
+/** The arithmetic mean (NaN for no values). */
+export function mean(values: number[]): number {
+  let sum = 0;
+  for (const value of values) sum += value;
+  return sum / values.length;
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
