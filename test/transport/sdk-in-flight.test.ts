@@ -4,10 +4,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { join } from 'node:path';
 import { Manager } from '../../src/index.js';
-import { serveGrpc, serveHttp, serveStdio, serveUnix } from '../../src/sdk/index.js';
+import { serveStdio } from '../../src/sdk/index.js';
 import type { HandlerContext, ServedPlugin } from '../../src/sdk/index.js';
+import { NETWORK_TRANSPORTS, serveName, serveOn } from '../support/sdkServers.js';
 import { tempDir } from '../support/tmp.js';
 
 const IN_FLIGHT = 200;
@@ -67,23 +67,19 @@ const connection = (transport: string) => ({
   requestTimeout: '10s',
 });
 
-for (const transport of ['http', 'grpc', 'unix'] as const) {
-  test(`serve${transport === 'http' ? 'Http' : transport === 'grpc' ? 'Grpc' : 'Unix'}: ${IN_FLIGHT} requests in flight, no warning, no timer per request`, async () => {
+for (const transport of NETWORK_TRANSPORTS) {
+  test(`${serveName(transport)}: ${IN_FLIGHT} requests in flight, no warning, no timer per request`, async () => {
     const { handler, seen } = barrier();
     const before = timers();
     const watch = watchWarnings();
     let served: ServedPlugin | undefined;
     try {
-      served =
-        transport === 'http'
-          ? await serveHttp(handler)
-          : transport === 'grpc'
-            ? await serveGrpc(handler)
-            : await serveUnix(handler, { path: join(tmp.dir, 'many.sock') });
+      let endpoint: string;
+      ({ served, endpoint } = await serveOn(transport, handler, tmp.dir, 'many.sock'));
       await callAll({
         name: transport,
         transport,
-        endpoint: transport === 'unix' ? `unix://${served.endpoint}` : served.endpoint,
+        endpoint,
         connection: connection(transport),
       });
       await new Promise((resolve) => setImmediate(resolve));

@@ -5,11 +5,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { join } from 'node:path';
 import { Manager, isPluginError } from '../../src/index.js';
 import { ErrorCode, applicationError } from '../../src/errors.js';
-import { serveGrpc, serveHttp, serveStdio, serveUnix } from '../../src/sdk/index.js';
+import { serveStdio } from '../../src/sdk/index.js';
 import type { ServedPlugin } from '../../src/sdk/index.js';
+import { NETWORK_TRANSPORTS, serveName, serveOn } from '../support/sdkServers.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('plugwire-sdk-replies-');
@@ -77,23 +77,19 @@ async function outcomes(
   return byKind;
 }
 
-for (const transport of ['http', 'grpc', 'unix'] as const) {
-  test(`serve${transport === 'http' ? 'Http' : transport === 'grpc' ? 'Grpc' : 'Unix'}: plain values and promises, throws and rejections, unencodable replies`, async () => {
+for (const transport of NETWORK_TRANSPORTS) {
+  test(`${serveName(transport)}: plain values and promises, throws and rejections, unencodable replies`, async () => {
     let served: ServedPlugin | undefined;
     const manager = new Manager();
     try {
-      served =
-        transport === 'http'
-          ? await serveHttp(handler)
-          : transport === 'grpc'
-            ? await serveGrpc(handler)
-            : await serveUnix(handler, { path: join(tmp.dir, 'replies.sock') });
+      let endpoint: string;
+      ({ served, endpoint } = await serveOn(transport, handler, tmp.dir, 'replies.sock'));
       await manager.load({
         plugins: [
           {
             name: transport,
             transport,
-            endpoint: transport === 'unix' ? `unix://${served.endpoint}` : served.endpoint,
+            endpoint,
             retry: { maxRetries: 0 },
             // The failures asked for here must not open the breaker for the calls after them.
             circuitBreaker: { enabled: false },
