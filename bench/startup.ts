@@ -4,12 +4,12 @@
  * start would cost. Each plugin is a real child process (Node running a small fixture).
  * Run: npm run bench -- startup   Env: BENCH_PLUGIN (sdk: plugins written with serveStdio),
  * BENCH_RUNS (3), BENCH_CONCURRENCIES (8,32,50), BENCH_SDK_ENTRY (with sdk: another build's
- * sdk/index.js, an absolute path). Exec plugins do not inherit the host's environment: run it
- * with `env -u NODE_EXTRA_CA_CERTS`, or the bare spawns pay for the certificates and the
- * manager's children do not.
+ * sdk/index.js, an absolute path). The bare spawns get the environment the manager gives its
+ * children (`childEnv`: PATH and the configured entries, nothing else inherited).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { Manager } from '../src/index.js';
+import { childEnv } from '../src/transport/exec/env.js';
 import { median, printTable } from './stats.js';
 
 // The plugin program: Node running a small fixture. Spawning it costs the host ~10 ms of CPU
@@ -34,6 +34,7 @@ const ENTRY_ENV = process.env.BENCH_SDK_ENTRY
   : [];
 const PLUGINS = Number(process.env.BENCH_PLUGINS ?? 50);
 const START_MS = 200;
+const CHILD_ENV = [`START_MS=${START_MS}`, ...ENTRY_ENV];
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 async function once(concurrency: number): Promise<number> {
@@ -46,7 +47,7 @@ async function once(concurrency: number): Promise<number> {
       transport: 'exec',
       executable: process.execPath,
       args: [FIXTURE],
-      env: [`START_MS=${START_MS}`, ...ENTRY_ENV],
+      env: CHILD_ENV,
       healthCheck: { interval: '30s' },
     })),
   });
@@ -71,7 +72,7 @@ async function bare(): Promise<number> {
       () =>
         new Promise<void>((resolve, reject) => {
           const child = spawn(process.execPath, [FIXTURE], {
-            env: { ...process.env, START_MS: String(START_MS) },
+            env: childEnv(CHILD_ENV),
             stdio: ['pipe', 'pipe', 'inherit'],
           });
           child.once('error', reject);
