@@ -7,6 +7,7 @@ import {
   request,
   runSequential,
   share,
+  slowFirstMember,
 } from '../testing/fake.js';
 import { LeastLatencyBalancer } from './least-latency.js';
 import { isConfigError } from '../../errors.js';
@@ -73,23 +74,13 @@ describe('least-latency', () => {
     const clock = new ManualClock();
     const members = fakeMembers(2, { now: clock.now });
     const route = new GroupRoute('g', members, new LeastLatencyBalancer(clock.now));
-    let slow = true;
-    const run = (count: number): string[] => {
-      const names: string[] = [];
-      for (let i = 0; i < count; i++) {
-        clock.advance(1);
-        const member = route.pick({ key: undefined, operation: undefined, tried: [] })!;
-        route.observe(member, undefined, member.name === 'm0' && slow ? 50 : 1, true);
-        names.push(member.name);
-      }
-      return names;
-    };
-    const during = run(640);
+    const calls = slowFirstMember(route, clock);
+    const during = calls.run(640);
     // Slow: one probe per window of 64 picks, and nothing more.
     const probes = during.filter((n) => n === 'm0').length;
     assert.ok(probes >= 9 && probes <= 11, `${probes} probes of the slow member`);
-    slow = false;
-    const after = run(800);
+    calls.slow = false;
+    const after = calls.run(800);
     const firstBack = after.indexOf('m0');
     assert.ok(firstBack >= 0 && firstBack <= 64, `m0 tried again at pick ${firstBack}`);
     assert.ok(share(after, 'm0') >= 0.4, `m0 got ${share(after, 'm0')} of 800`);

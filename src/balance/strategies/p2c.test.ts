@@ -11,6 +11,7 @@ import {
   request,
   runSequential,
   share,
+  slowFirstMember,
   tally,
 } from '../testing/fake.js';
 import { P2CBalancer } from './p2c.js';
@@ -88,20 +89,10 @@ describe('p2c', () => {
     const members = fakeMembers(2, { now: clock.now });
     const balancer = new P2CBalancer(seededRandom(7), clock.now);
     const route = new GroupRoute('g', members, balancer);
-    let slow = true;
-    const run = (count: number): string[] => {
-      const names: string[] = [];
-      for (let i = 0; i < count; i++) {
-        clock.advance(1);
-        const member = route.pick({ key: undefined, operation: undefined, tried: [] })!;
-        route.observe(member, undefined, member.name === 'm0' && slow ? 50 : 1, true);
-        names.push(member.name);
-      }
-      return names;
-    };
-    run(100);
-    slow = false;
-    const after = run(800);
+    const calls = slowFirstMember(route, clock);
+    calls.run(100);
+    calls.slow = false;
+    const after = calls.run(800);
     const firstBack = after.indexOf('m0');
     assert.ok(firstBack >= 0 && firstBack <= 64, `m0 probed again at pick ${firstBack}`);
     assert.ok(share(after, 'm0') >= 0.4, `m0 got ${share(after, 'm0')} of 800`);

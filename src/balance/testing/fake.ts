@@ -106,6 +106,38 @@ export function runSequential(
   return names;
 }
 
+/** What {@link slowFirstMember} drives: a group's pick and its feedback (a `GroupRoute`). */
+export interface ObservedRoute {
+  pick(request: { key: undefined; operation: undefined; tried: [] }): FakeMember | undefined;
+  observe(member: FakeMember, operation: undefined, latencyMs: number, ok: boolean): void;
+}
+
+/**
+ * Calls 1 ms apart through `route`, each reported back as it ends: `m0` answers in 50 ms while
+ * `slow` is set, every other member (and `m0` after) in 1 ms. `run(n)` makes n calls and returns
+ * the names picked.
+ */
+export function slowFirstMember(
+  route: ObservedRoute,
+  clock: ManualClock,
+): { slow: boolean; run(count: number): string[] } {
+  const state = {
+    slow: true,
+    run(count: number): string[] {
+      const names: string[] = [];
+      for (let i = 0; i < count; i++) {
+        clock.advance(1);
+        const member = route.pick({ key: undefined, operation: undefined, tried: [] });
+        if (member === undefined) throw new Error('no member picked');
+        route.observe(member, undefined, member.name === 'm0' && state.slow ? 50 : 1, true);
+        names.push(member.name);
+      }
+      return names;
+    },
+  };
+  return state;
+}
+
 /** The share of `name` in `names`. */
 export function share(names: readonly string[], name: string): number {
   return names.filter((n) => n === name).length / names.length;
