@@ -37,11 +37,29 @@ async function until(condition: () => boolean, what: string, ms = 15_000): Promi
 }
 
 /** Loads `plugin`, checks that its attempts ran out, turns its server on, waits for ready. */
+/**
+ * Loads `plugin` while `server` says it is not serving, checks the re-checks while it is failed,
+ * then lets it serve: the plugin must turn ready and answer a call. The manager is always shut
+ * down, whatever fails.
+ */
 async function failThenServe(
   plugin: Record<string, unknown>,
   server: { serving: boolean; checks: number },
-): Promise<Manager> {
+): Promise<void> {
   const manager = new Manager();
+  try {
+    await readyOnceServing(manager, plugin, server);
+    assert.equal(await manager.execute('svc', {}), 'done');
+  } finally {
+    await manager.shutdown();
+  }
+}
+
+async function readyOnceServing(
+  manager: Manager,
+  plugin: Record<string, unknown>,
+  server: { serving: boolean; checks: number },
+): Promise<void> {
   const failures: string[] = [];
   manager.on('startup-attempt-failed', (e) => failures.push(e.error));
   const [result] = (await manager.load({ plugins: [plugin] })).plugins;
@@ -55,7 +73,6 @@ async function failThenServe(
   assert.ok(failures.length <= startup.maxAttempts + 1, failures.join('\n'));
   server.serving = true;
   await until(() => manager.plugins()[0]?.state === 'ready', 'ready after the server serves');
-  return manager;
 }
 
 describe('a plugin that failed its startup while its endpoint answers', () => {
@@ -76,15 +93,10 @@ describe('a plugin that failed its startup while its endpoint answers', () => {
           },
         },
       });
-      const manager = await failThenServe(
+      await failThenServe(
         { name: 'svc', transport: 'grpc', endpoint, startup, healthCheck },
         server,
       );
-      try {
-        assert.equal(await manager.execute('svc', {}), 'done');
-      } finally {
-        await manager.shutdown();
-      }
     },
   );
 
@@ -110,15 +122,10 @@ describe('a plugin that failed its startup while its endpoint answers', () => {
       await once(http, 'listening');
       httpServers.push(http);
       const endpoint = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api`;
-      const manager = await failThenServe(
+      await failThenServe(
         { name: 'svc', transport: 'http', endpoint, startup, healthCheck },
         server,
       );
-      try {
-        assert.equal(await manager.execute('svc', {}), 'done');
-      } finally {
-        await manager.shutdown();
-      }
     },
   );
 
