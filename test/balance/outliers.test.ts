@@ -1,27 +1,18 @@
 // Outlier ejection over real HTTP servers: a member answering 500 is ejected from its group,
 // reported in events and Prometheus, and comes back when its ejection ends.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, test } from 'node:test';
+
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { Manager, collectPrometheus, type ManagerEvents } from '../../src/index.js';
+import { loopbackHttp } from '../support/httpServers.js';
 
 const HANG_GUARD = { timeout: 60_000 };
 
-const servers: Server[] = [];
-after(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
 /** An HTTP plugin on node:http: answers 500 while `broken()`, else the envelope; counts calls. */
 async function plugin(broken: () => boolean, counter: { calls: number }): Promise<string> {
-  const server = createServer((req, res) => {
+  return loopbackHttp((req, res) => {
     req.resume();
     req.on('end', () => {
       counter.calls++;
@@ -30,10 +21,6 @@ async function plugin(broken: () => boolean, counter: { calls: number }): Promis
       res.end(JSON.stringify({ data: 'ok', request_id: req.headers['x-request-id'] }));
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 test(

@@ -1,30 +1,21 @@
 // Recovery of latency-aware balancing (issue #13): a member that was slow for a while and is fast
 // again wins back its share within a bounded number of calls, over real HTTP servers.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, describe, test } from 'node:test';
+
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Manager } from '../../src/index.js';
+import { loopbackHttp } from '../support/httpServers.js';
 
 /** A test that would hang if the behaviour broke fails after this instead (not a speed check). */
 const HANG_GUARD = { timeout: 60_000 };
-
-const servers: Server[] = [];
-after(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
 
 /**
  * A go-plugins-style HTTP plugin on node:http (not plugwire's SDK): answers the execute envelope
  * after `delay()` ms and logs its name in `served`, in the order requests arrive.
  */
 async function plugin(name: string, delay: () => number, served: string[]): Promise<string> {
-  const server = createServer(async (req, res) => {
+  return loopbackHttp(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (req.method === 'POST') {
@@ -35,10 +26,6 @@ async function plugin(name: string, delay: () => number, served: string[]): Prom
     const body = JSON.stringify({ data: { by: name }, request_id: req.headers['x-request-id'] });
     res.writeHead(200, { 'content-type': 'application/json' }).end(body);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 async function group(strategy: string, served: string[], slow: { on: boolean }) {
