@@ -288,7 +288,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     if (tracer !== undefined) this.span = tracer.startCall(this.route.name, this);
     this.lane = this.host.deadlines.watch(this, this.timeoutMs);
     this.route.budget.recordCall();
-    void this.start();
+    this.start();
     return promise;
   }
 
@@ -329,12 +329,54 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     this.fail(error);
   }
 
-  private async start(): Promise<void> {
+  /**
+   * The first attempt. The common case (a plugin picked in this tick, no rate limit to wait on,
+   * no diagnostics subscriber) runs without an async frame: guards taken now, the plugin called,
+   * one reaction on what it returns. The rest goes through {@link attemptOnce}.
+   */
+  private start(): void {
     const hedging = this.route.hedging;
-    if (hedging !== undefined && this.idempotent) return this.runHedged(hedging);
+    if (hedging !== undefined && this.idempotent) {
+      void this.runHedged(hedging);
+      return;
+    }
+    this.attempts = 1;
+    let slot: PluginSlot | undefined;
+    let attempt: Attempt;
+    try {
+      slot = this.route.pick(this);
+      if (slot === undefined || slot.limiter !== undefined || attemptChannel.hasSubscribers) {
+        void this.startSlowly(slot);
+        return;
+      }
+      attempt = this.launch(slot, 1, this.startedAt);
+    } catch (refusal) {
+      void this.retryAfter(
+        isPluginError(refusal) ? refusal : toPluginError(refusal, this.route.name),
+      );
+      return;
+    }
+    let pending: unknown;
+    try {
+      pending = slot.plugin.execute(this.request, attempt);
+    } catch (error) {
+      void this.retryAfter(this.attemptFailed(attempt, error));
+      return;
+    }
+    Promise.resolve(pending).then(
+      (response) => {
+        attempt.finish(SUCCESS);
+        this.succeed(response as Resp);
+      },
+      (error: unknown) => void this.retryAfter(this.attemptFailed(attempt, error)),
+    );
+  }
+
+  /** The first attempt when it may wait (a starting plugin, a rate-limit token) or is traced. */
+  private async startSlowly(picked: PluginSlot | undefined): Promise<void> {
     let response: Resp;
     try {
-      response = await this.attemptOnce(1);
+      response = await this.attemptOnce(1, picked);
     } catch (error) {
       return this.retryAfter(error as PluginError);
     }
@@ -492,7 +534,14 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     for (const attempt of racing) if (!attempt.finished) attempt.abandon(reason, outcome);
   }
 
-  private async attemptOnce(n: number): Promise<Resp> {
+  /**
+   * Attempt `n`: picks a plugin (unless the first attempt already did: `picked`), waits for it
+   * to start or for a rate-limit token if it must, takes its guards and runs it.
+   */
+  private async attemptOnce(
+    n: number,
+    picked: PluginSlot | undefined | typeof PICK = PICK,
+  ): Promise<Resp> {
     this.attempts = n;
     if (n > 1) {
       // A backoff timer that fired late (a busy event loop runs it before the deadline's own
@@ -510,7 +559,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     }
     // The first attempt usually starts in the call's own tick: then it needs no clock read.
     let startedAt = n === 1 ? this.startedAt : -1;
-    let slot = this.route.pick(this);
+    let slot = picked === PICK ? this.route.pick(this) : picked;
     if (slot === undefined) {
       // Starting (initially, or the new instance of a reload): wait for it within the deadline.
       const started = this.route.starting?.();
@@ -527,17 +576,9 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       // An open breaker fails fast: no waiting for a token only to be refused after.
       if (slot.breaker !== undefined && !slot.breaker.canAcquire()) throw this.circuitOpen(slot, n);
       await this.waitForToken(slot);
-      if (slot.queueFull) throw this.queueFull(slot, n);
       startedAt = -1;
     }
-    const permit = slot.breaker === undefined ? PERMIT_CLOSED : slot.breaker.tryAcquire();
-    if (permit === PERMIT_DENIED) throw this.circuitOpen(slot, n);
-    const trace = this.span?.startAttempt(slot.name, slot.config.group, n);
-    if (startedAt < 0) startedAt = performance.now();
-    const attempt = new Attempt(this, this.route, slot as PluginSlot, permit, n, trace, startedAt);
-    this.current = attempt;
-    if (this.racing !== undefined) this.racing.push(attempt);
-    slot.counters.inFlight++;
+    const attempt = this.launch(slot, n, startedAt);
     let response: Resp;
     try {
       response = (await (attemptChannel.hasSubscribers
@@ -549,6 +590,30 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     if (attempt.diag !== undefined) attempt.diag.result = response;
     attempt.finish(SUCCESS);
     return response;
+  }
+
+  /**
+   * Opens attempt `n` on `slot` (`startedAt` < 0: now): refused at once when its queue is full
+   * or its breaker open, else counted in flight from here.
+   */
+  private launch(slot: PluginSlot, n: number, startedAt: number): Attempt {
+    if (slot.queueFull) throw this.queueFull(slot, n);
+    const permit = slot.breaker === undefined ? PERMIT_CLOSED : slot.breaker.tryAcquire();
+    if (permit === PERMIT_DENIED) throw this.circuitOpen(slot, n);
+    const trace = this.span?.startAttempt(slot.name, slot.config.group, n);
+    const attempt = new Attempt(
+      this,
+      this.route,
+      slot,
+      permit,
+      n,
+      trace,
+      startedAt < 0 ? performance.now() : startedAt,
+    );
+    this.current = attempt;
+    if (this.racing !== undefined) this.racing.push(attempt);
+    slot.counters.inFlight++;
+    return attempt;
   }
 
   private circuitOpen(slot: PluginSlot, attempts: number): PluginError {
@@ -678,6 +743,9 @@ interface HedgeResult<Resp> {
   /** The promise this result settled (to drop it from the race). */
   settled: Promise<HedgeResult<Resp>>;
 }
+
+// `attemptOnce` picks a plugin itself unless given the one the first attempt picked.
+const PICK = Symbol('pick');
 
 // The hedging timer's value in the race.
 const HEDGE = Symbol('hedge');
