@@ -23,7 +23,9 @@
  *      BENCH_TRANSPORTS (http,grpc,unix,exec: any subset, comma-separated),
  *      BENCH_ONLY (raw, plugin or manager: run one side only, e.g. under --cpu-prof),
  *      BENCH_SIDES (which sides, comma-separated: raw,manager by default; raw,plugin,manager),
- *      BENCH_SERVER (minimal: HTTP, Unix and exec against bench/transports/minimal.mjs).
+ *      BENCH_SERVER (minimal: HTTP, Unix and exec against bench/transports/minimal.mjs),
+ *      BENCH_CONNECTIONS (64: HTTP pool size and Unix sockets, both sides), BENCH_MANAGER_CONNECTIONS
+ *      (the manager's own `maxConnections` when it should differ, e.g. 10, its default).
  * Profile: node --cpu-prof --cpu-prof-dir=/tmp/prof --loader ts-node/esm --no-warnings \
  *   bench/transports.ts, then bench/transports/profile-summary.ts on the main thread's profile
  *   (`CPU.*.0.001.cpuprofile`; the other one is ts-node's loader thread).
@@ -55,6 +57,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
  * (BENCH_CONNECTIONS, default 64; 10 is the manager's default `maxConnections`).
  */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+/** The manager's `maxConnections` when it should differ from the bare client's (default: the same). */
+const MANAGER_CONNECTIONS = Number(process.env.BENCH_MANAGER_CONNECTIONS ?? CONNECTIONS);
 const GOAL_RATIO = 0.9;
 type Side = 'raw' | 'plugin' | 'manager';
 const ALL_SIDES: Side[] = ['raw', 'plugin', 'manager'];
@@ -184,7 +188,7 @@ try {
   );
   for (const result of started) if (result.status === 'rejected') throw result.reason;
 
-  const connection = { maxConnections: CONNECTIONS };
+  const connection = { maxConnections: MANAGER_CONNECTIONS };
   // The same config for the manager and for the plugin side.
   const fields = (transport: Transport): DirectFields =>
     transport === 'exec'
@@ -266,7 +270,7 @@ try {
   }
 
   printTable(
-    `Transports at ${CONCURRENCY} calls in flight, ${CONNECTIONS} connections${MINIMAL ? ', HTTP/Unix/exec against the minimal server' : ''} (Node ${process.version}, ${cpus().length} CPUs, ` +
+    `Transports at ${CONCURRENCY} calls in flight, ${CONNECTIONS} connections${MANAGER_CONNECTIONS === CONNECTIONS ? '' : ` (the manager: ${MANAGER_CONNECTIONS})`}${MINIMAL ? ', HTTP/Unix/exec against the minimal server' : ''} (Node ${process.version}, ${cpus().length} CPUs, ` +
       `${CALLS.toLocaleString('en-US')} calls x ${RUNS} runs, median run)`,
     rows,
   );
