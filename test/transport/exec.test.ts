@@ -161,8 +161,11 @@ describe('a running raw exec plugin', () => {
     assert.equal(processExists(pid), false);
     assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
     await plugin.close();
+    // As on the HTTP and gRPC transports: PLUGIN_1215, retryable elsewhere, never sent.
     await assert.rejects(plugin.execute({ op: 'echo' }, callContext()), {
-      code: ErrorCode.PluginConnectionFailed,
+      code: ErrorCode.PluginClosed,
+      retryable: true,
+      phase: 'not-sent',
     });
     assert.equal((await plugin.health(AbortSignal.timeout(1_000))).status, 'offline');
   });

@@ -261,9 +261,13 @@ test('close() destroys the sockets and a closed plugin refuses calls', async () 
   await client.execute({ op: 'echo' }, callContext());
   await client.close();
   await client.close();
+  // As on the HTTP and gRPC transports: PLUGIN_1215, retryable elsewhere, never sent.
   await assert.rejects(client.execute({ op: 'echo' }, callContext()), {
-    code: ErrorCode.PluginConnectionFailed,
+    code: ErrorCode.PluginClosed,
+    retryable: true,
+    phase: 'not-sent',
   });
+  assert.equal((await client.health(AbortSignal.timeout(1_000))).status, 'offline');
   await served.close();
   assert.equal(existsSync(path), false, 'the socket file is removed');
 });

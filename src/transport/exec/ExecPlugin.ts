@@ -1,5 +1,5 @@
 import type { PluginConfig } from '../../config/types.js';
-import { isPluginError } from '../../errors.js';
+import { isPluginError, type PluginError } from '../../errors.js';
 import type {
   Cancellation,
   ExecutionContext,
@@ -11,7 +11,7 @@ import type {
 } from '../../types.js';
 import { ExecuteReplies, executeCall, healthCall, infoCall } from '../ndjson/calls.js';
 import type { Handshake } from '../ndjson/envelope.js';
-import { connectionError, notSent } from '../ndjson/errors.js';
+import { closedError, connectionError, notSent } from '../ndjson/errors.js';
 import { untilAborted } from '../ndjson/untilAborted.js';
 import { childEnv } from './env.js';
 import { ExecChild } from './ExecChild.js';
@@ -154,7 +154,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
         ...(this.#handshake.version ? { version: this.#handshake.version } : {}),
       };
     }
-    throw connectionError(this.name, this.#downReason());
+    throw this.#downError();
   }
 
   /**
@@ -185,7 +185,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
   }
 
   #ensureStarted(signal: AbortSignal | undefined): Promise<ExecChild> {
-    if (this.#closing) return Promise.reject(connectionError(this.name, 'plugin is closed'));
+    if (this.#closing) return Promise.reject(closedError(this.name));
     if (this.#child !== undefined) return Promise.resolve(this.#child);
     if (this.#starting === undefined) {
       clearTimeout(this.#restartTimer);
@@ -210,7 +210,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
       if (child !== undefined && child.exit === undefined) return child;
       if (this.#starting !== undefined) return untilAborted(this.#starting, signal, this.name);
     }
-    throw connectionError(this.name, this.#downReason());
+    throw this.#downError();
   }
 
   async #launch(signal: AbortSignal | undefined): Promise<ExecChild> {
@@ -224,7 +224,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
         if (this.#supervising) this.#scheduleRestart();
         throw error;
       }
-      if (this.#closing) throw connectionError(this.name, 'plugin is closed');
+      if (this.#closing) throw closedError(this.name);
     }
     const child = new ExecChild({
       plugin: this.name,
@@ -272,7 +272,7 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
     if (this.#spawning === child) this.#spawning = undefined;
     if (this.#closing) {
       await child.stop(this.#timings.stdinGraceMs, this.#timings.termGraceMs);
-      throw connectionError(this.name, 'plugin is closed');
+      throw closedError(this.name);
     }
     this.#adopt(child);
     return child;
@@ -304,6 +304,11 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
     this.#restartAt = Date.now() + delay;
     this.#restartTimer = setTimeout(this.onRestartTimer, delay);
     this.#restartTimer.unref();
+  }
+
+  /** Why no child can take a call now: closed (`PLUGIN_1215`), else down (`PLUGIN_1205`). */
+  #downError(): PluginError {
+    return this.#closing ? closedError(this.name) : connectionError(this.name, this.#downReason());
   }
 
   #downReason(): string {

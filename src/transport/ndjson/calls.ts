@@ -88,7 +88,9 @@ export async function healthCall(channel: Channel, signal: AbortSignal): Promise
 /** The health status for a check that could not get an answer. */
 export function healthFailure(error: unknown, started: number): HealthStatus {
   const now = Date.now();
-  const offline = isPluginError(error) && error.code === ErrorCode.PluginConnectionFailed;
+  const offline =
+    isPluginError(error) &&
+    (error.code === ErrorCode.PluginConnectionFailed || error.code === ErrorCode.PluginClosed);
   return {
     status: offline ? 'offline' : 'unhealthy',
     message: errorMessage(error),

@@ -35,6 +35,18 @@ export function connectionError(
   );
 }
 
+/**
+ * The plugin instance was closed (`close()`), as on the HTTP and gRPC transports: retryable, on
+ * another instance or a reload's new one. `sent` for the calls a close cut off in flight.
+ */
+export function closedError(plugin: string, phase: FailurePhase = 'not-sent'): PluginError {
+  return new PluginError(ErrorCode.PluginClosed, `plugin "${plugin}" is closed`, {
+    plugin,
+    retryable: true,
+    phase,
+  });
+}
+
 /** `error` for a call that was never written (still queued, or sent after the link closed). */
 export function notSent(error: unknown): unknown {
   return isPluginError(error) ? withPhase(error, 'not-sent') : error;

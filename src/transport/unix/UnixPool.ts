@@ -1,5 +1,5 @@
 import type { Cancellation, Logger } from '../../types.js';
-import { connectionError } from '../ndjson/errors.js';
+import { closedError } from '../ndjson/errors.js';
 import { untilAborted } from '../ndjson/untilAborted.js';
 import { UnixConnection } from './UnixConnection.js';
 
@@ -48,7 +48,7 @@ export class UnixPool {
    */
   pick(): UnixConnection {
     if (this.#closed) {
-      throw connectionError(this.#options.plugin, 'plugin is closed', undefined, 'not-sent');
+      throw closedError(this.#options.plugin);
     }
     const idle = this.#idle;
     while (idle.length > 0) {
@@ -104,7 +104,7 @@ export class UnixPool {
     const connections = this.#connections;
     this.#connections = [];
     this.#idle = [];
-    const error = connectionError(this.#options.plugin, 'plugin is closed');
+    const error = closedError(this.#options.plugin, 'sent');
     for (const connection of connections) connection.destroy(error);
   }
 
