@@ -530,6 +530,24 @@ describe('execute: circuit breaker', () => {
     assert.equal(state(), 'closed');
   });
 
+  test('a call refused by the open breaker, or failed by a plugin that throws at once, settles after execute() returns', async () => {
+    const manager = await withPlugin(
+      () => {
+        throw connectionReset();
+      },
+      { retry: { maxRetries: 0 }, circuitBreaker: { ...breaker, failureThreshold: 1 } },
+    );
+    // The plugin throws synchronously: still in flight when execute() returns.
+    const thrown = manager.execute('p', {});
+    assert.equal(manager.metrics().global.inFlight, 1, 'settled inside execute()');
+    assert.equal((await rejection(thrown)).code, ErrorCode.PluginConnectionFailed);
+    // The breaker is open now: the refusal too settles a microtask later.
+    const refused = manager.execute('p', {});
+    assert.equal(manager.metrics().global.inFlight, 1, 'refused inside execute()');
+    assert.equal((await rejection(refused)).code, ErrorCode.CircuitBreakerOpen);
+    assert.equal(manager.metrics().global.inFlight, 0);
+  });
+
   test('a listener that throws does not break the pipeline', async () => {
     const manager = await withPlugin(
       () => {
@@ -548,6 +566,40 @@ describe('execute: circuit breaker', () => {
     );
     assert.equal((await rejection(manager.execute('p', {}))).code, ErrorCode.CircuitBreakerOpen);
     assert.deepEqual(background, ["listener of 'circuit-open'"]);
+  });
+});
+
+describe('execute: a tracer that throws', () => {
+  test('an attempt span whose end() throws ends the call at once, without an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const manager = newManager({
+        tracer: {
+          startCall: () => ({
+            startAttempt: () => ({
+              headers: {},
+              end: () => {
+                throw new Error('tracer bug');
+              },
+            }),
+            end: () => {},
+          }),
+        },
+      });
+      await manager.register(definePlugin({ name: 'p', execute: () => 'ok' }), {
+        retry: { maxRetries: 0 },
+      });
+      const started = performance.now();
+      const error = await rejection(manager.execute('p', {}, { timeoutMs: 5_000 }));
+      assert.notEqual(error.code, ErrorCode.PluginTimeout, 'the call waited for its deadline');
+      assert.ok(performance.now() - started < 4_000, 'the call waited for its deadline');
+      await sleep(10); // an unhandled rejection is reported after the microtasks
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
 

@@ -341,34 +341,41 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       return;
     }
     this.attempts = 1;
-    let slot: PluginSlot | undefined;
-    let attempt: Attempt;
+    let attempt: Attempt | undefined;
+    let pending: unknown;
     try {
-      slot = this.route.pick(this);
+      const slot = this.route.pick(this);
       if (slot === undefined || slot.limiter !== undefined || attemptChannel.hasSubscribers) {
         void this.startSlowly(slot);
         return;
       }
       attempt = this.launch(slot, 1, this.startedAt);
-    } catch (refusal) {
-      void this.retryAfter(
-        isPluginError(refusal) ? refusal : toPluginError(refusal, this.route.name),
-      );
-      return;
-    }
-    let pending: unknown;
-    try {
       pending = slot.plugin.execute(this.request, attempt);
     } catch (error) {
-      void this.retryAfter(this.attemptFailed(attempt, error));
-      return;
+      // A refusal (full queue, open breaker) or a plugin that threw: settled a microtask later,
+      // as a rejection, never inside the caller's execute().
+      pending = Promise.reject(error);
     }
     Promise.resolve(pending).then(
       (response) => {
-        attempt.finish(SUCCESS);
-        this.succeed(response as Resp);
+        try {
+          attempt!.finish(SUCCESS);
+          this.succeed(response as Resp);
+        } catch (error) {
+          // A tracer or balancer hook that threw: the call still ends, through the retry policy.
+          void this.retryAfter(this.asFailure(error));
+        }
       },
-      (error: unknown) => void this.retryAfter(this.attemptFailed(attempt, error)),
+      (error: unknown) => {
+        let failure: PluginError;
+        try {
+          failure =
+            attempt === undefined ? this.asFailure(error) : this.attemptFailed(attempt, error);
+        } catch (hookError) {
+          failure = this.asFailure(hookError);
+        }
+        void this.retryAfter(failure);
+      },
     );
   }
 
@@ -378,7 +385,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     try {
       response = await this.attemptOnce(1, picked);
     } catch (error) {
-      return this.retryAfter(error as PluginError);
+      return this.retryAfter(this.asFailure(error));
     }
     this.succeed(response);
   }
@@ -442,7 +449,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
         this.succeed(response);
         return;
       } catch (thrown) {
-        const next = isPluginError(thrown) ? thrown : toPluginError(thrown, this.route.name);
+        const next = this.asFailure(thrown);
         // A failover that our own guards refused (the breaker the failure just opened, no
         // member left) says less than the failure itself: the call ends with that.
         if (verdict === 'failover' && REFUSALS.has(next.code)) return this.fail(error);
@@ -524,7 +531,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
       last = next.error;
     }
     if (this.settled) return;
-    return this.retryAfter(isPluginError(last) ? last : toPluginError(last, this.route.name));
+    return this.retryAfter(this.asFailure(last));
   }
 
   /** Ends every attempt of a hedged call still running (the call is over). */
@@ -616,6 +623,11 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     return attempt;
   }
 
+  /** `thrown` as a PluginError of this call's target. */
+  private asFailure(thrown: unknown): PluginError {
+    return isPluginError(thrown) ? thrown : toPluginError(thrown, this.route.name);
+  }
+
   private circuitOpen(slot: PluginSlot, attempts: number): PluginError {
     slot.counters.circuitRejected++;
     return new PluginError(
@@ -698,7 +710,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
   private fail(thrown: unknown): void {
     if (this.settled) return;
     this.settle();
-    const error = isPluginError(thrown) ? thrown : toPluginError(thrown, this.route.name);
+    const error = this.asFailure(thrown);
     annotateError(error, undefined, this.attempts);
     const counters = this.host.counters;
     switch (error.code) {
