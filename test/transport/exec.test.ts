@@ -171,6 +171,19 @@ describe('a running raw exec plugin', () => {
   });
 });
 
+test('a call made while close() stops the child is refused with PLUGIN_1215, not sent to it', async () => {
+  const plugin = raw();
+  await plugin.start(AbortSignal.timeout(10_000));
+  assert.equal(await plugin.execute({ op: 'echo', value: 'ok' }, callContext()), 'ok');
+  const closing = plugin.close();
+  await assert.rejects(plugin.execute({ op: 'echo' }, callContext()), {
+    code: ErrorCode.PluginClosed,
+    retryable: true,
+    phase: 'not-sent',
+  });
+  await closing;
+});
+
 test('a reply larger than maxResponseBytes fails that call with PLUGIN_1210 and the next call works', async () => {
   const base = pluginConfig({ name: 'x', transport: 'exec' }).connection;
   const plugin = raw({ connection: { ...base, maxResponseBytes: 64 * 1024 } });

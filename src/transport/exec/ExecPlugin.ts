@@ -99,6 +99,8 @@ export class ExecPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
   }
 
   execute(request: Req, ctx: ExecutionContext): Promise<Resp> {
+    // Closing: the child is being stopped and takes no new calls.
+    if (this.#closing) return Promise.reject(closedError(this.name));
     const child = this.#child;
     // A child that has exited but whose pipes are still closing takes no new calls.
     if (child === undefined || child.exit !== undefined)

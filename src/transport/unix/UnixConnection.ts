@@ -2,7 +2,7 @@ import { createConnection } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../types.js';
 import { Channel } from '../ndjson/Channel.js';
-import { connectionError } from '../ndjson/errors.js';
+import { connectionError, notSent } from '../ndjson/errors.js';
 
 /** What a {@link UnixConnection} needs to know. */
 export interface UnixConnectionOptions {
@@ -32,6 +32,8 @@ export class UnixConnection {
   #connected = false;
   #gone = false;
   #lastError: Error | undefined;
+  /** Why {@link destroy} closed it, if it did. */
+  #destroyedWith: Error | undefined;
   readonly #socket: Socket;
   readonly #options: UnixConnectionOptions;
 
@@ -61,12 +63,14 @@ export class UnixConnection {
         clearTimeout(timer);
         if (!this.#connected) {
           reject(
-            connectionError(
-              options.plugin,
-              `cannot connect to unix socket ${options.path}`,
-              this.#lastError,
-              'not-sent',
-            ),
+            this.#destroyedWith !== undefined
+              ? notSent(this.#destroyedWith)
+              : connectionError(
+                  options.plugin,
+                  `cannot connect to unix socket ${options.path}`,
+                  this.#lastError,
+                  'not-sent',
+                ),
           );
         }
       });
@@ -98,6 +102,7 @@ export class UnixConnection {
   destroy(error: Error): void {
     const wasGone = this.#gone;
     this.#gone = true;
+    this.#destroyedWith ??= error;
     this.channel.close(error);
     this.#socket.destroy();
     if (!wasGone) this.#options.onGone(this);

@@ -90,7 +90,7 @@ export class UnixPlugin<Req = unknown, Resp = unknown> implements Plugin<Req, Re
     return infoCall(connection.channel, this.name, bounded);
   }
 
-  /** Destroys every socket; calls in flight fail with a retryable `PLUGIN_1205`. Idempotent. */
+  /** Destroys every socket; calls in flight fail with a retryable `PLUGIN_1215`. Idempotent. */
   async close(): Promise<void> {
     this.#pool.close();
   }

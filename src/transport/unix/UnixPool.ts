@@ -97,7 +97,10 @@ export class UnixPool {
     }
   }
 
-  /** Closes every socket; calls in flight fail with a retryable `PLUGIN_1205`. Idempotent. */
+  /**
+   * Closes every socket; calls in flight fail with a retryable `PLUGIN_1215` (phase `sent`; not
+   * sent, for those still waiting to be written or for their socket to connect). Idempotent.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
