@@ -57,7 +57,10 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
  * (BENCH_CONNECTIONS, default 64; 10 is the manager's default `maxConnections`).
  */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-/** The manager's `maxConnections` when it should differ from the bare client's (default: the same). */
+/**
+ * The manager's `maxConnections` (and its transport plugin's, the `plugin` side) when it should
+ * differ from the bare client's (default: the same).
+ */
 const MANAGER_CONNECTIONS = Number(process.env.BENCH_MANAGER_CONNECTIONS ?? CONNECTIONS);
 const GOAL_RATIO = 0.9;
 type Side = 'raw' | 'plugin' | 'manager';
@@ -270,7 +273,7 @@ try {
   }
 
   printTable(
-    `Transports at ${CONCURRENCY} calls in flight, ${CONNECTIONS} connections${MANAGER_CONNECTIONS === CONNECTIONS ? '' : ` (the manager: ${MANAGER_CONNECTIONS})`}${MINIMAL ? ', HTTP/Unix/exec against the minimal server' : ''} (Node ${process.version}, ${cpus().length} CPUs, ` +
+    `Transports at ${CONCURRENCY} calls in flight, ${CONNECTIONS} connections${MANAGER_CONNECTIONS === CONNECTIONS ? '' : ` (the manager and its transport plugin: ${MANAGER_CONNECTIONS})`}${MINIMAL ? ', HTTP/Unix/exec against the minimal server' : ''} (Node ${process.version}, ${cpus().length} CPUs, ` +
       `${CALLS.toLocaleString('en-US')} calls x ${RUNS} runs, median run)`,
     rows,
   );
