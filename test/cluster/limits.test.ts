@@ -114,10 +114,11 @@ test('two replicas share one limit; with Redis killed each keeps its share, and 
   const end = backAt + BACK_MS;
 
   // No call failed for any other reason than the limit, and none waited on Redis (whose
-  // commands time out after 500 ms): the plugin answers at once.
+  // commands time out after 500 ms): the plugin answers at once. (400, not less: a loaded CI
+  // machine can stall the event loop for a few hundred ms without Redis being involved.)
   assert.deepEqual([...ra.other, ...rb.other], []);
   assert.ok(
-    Math.max(ra.slowestMs, rb.slowestMs) < 250,
+    Math.max(ra.slowestMs, rb.slowestMs) < 400,
     `slowest call ${ra.slowestMs}/${rb.slowestMs} ms`,
   );
 
