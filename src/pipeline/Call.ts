@@ -130,8 +130,11 @@ class Attempt implements ExecutionContext, Cancellation {
     return this.call.options?.metadata ?? EMPTY;
   }
 
-  /** Records the outcome once: breaker, in-flight and per-plugin counters. */
-  finish(outcome: number, error?: PluginError): void {
+  /**
+   * Records the outcome once: breaker, in-flight and per-plugin counters. `now`: the clock read
+   * the caller already made (the call's own settling reads it once for both).
+   */
+  finish(outcome: number, error?: PluginError, now = performance.now()): void {
     if (this.finished) return;
     this.finished = true;
     if (this.trace !== undefined) this.trace.end(attemptOutcome(outcome, error), error);
@@ -140,7 +143,7 @@ class Attempt implements ExecutionContext, Cancellation {
     const counters = slot.counters;
     slot.attemptEnded();
     counters.total++;
-    const elapsed = performance.now() - this.startedAt;
+    const elapsed = now - this.startedAt;
     counters.latency.record(elapsed);
     const breaker = slot.breaker;
     const route = this.route;
@@ -359,8 +362,9 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     Promise.resolve(pending).then(
       (response) => {
         try {
-          attempt!.finish(SUCCESS);
-          this.succeed(response as Resp);
+          const now = performance.now();
+          attempt!.finish(SUCCESS, undefined, now);
+          this.succeed(response as Resp, now);
         } catch (error) {
           // A tracer or balancer hook that threw: the call still ends, through the retry policy.
           void this.retryAfter(this.asFailure(error));
@@ -698,9 +702,9 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     return (this.controller ??= new AbortController()).signal;
   }
 
-  private succeed(response: Resp): void {
+  private succeed(response: Resp, now = performance.now()): void {
     if (this.settled) return;
-    this.settle();
+    this.settle(now);
     this.host.counters.success++;
     this.span?.end();
     if (this.diag !== undefined) callSettled(this.diag, this.attempts, response, undefined);
@@ -734,7 +738,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     this.reject(error);
   }
 
-  private settle(): void {
+  private settle(now = performance.now()): void {
     this.settled = true;
     this.lane?.remove(this);
     this.options?.signal?.removeEventListener('abort', this);
@@ -742,7 +746,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     const host = this.host;
     const counters = host.counters;
     counters.total++;
-    counters.latency.record(performance.now() - this.startedAt);
+    counters.latency.record(now - this.startedAt);
     if (--counters.inFlight === 0) host.onIdle();
   }
 }
