@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PassThrough, Writable } from 'node:stream';
 import { ErrorCode } from '../../errors.js';
 import type { Logger } from '../../types.js';
-import { Channel } from './Channel.js';
+import { Channel, type ChannelOptions } from './Channel.js';
 import { ExecuteReplies, executeCall } from './calls.js';
 import { connectionError } from './errors.js';
 import { jsonCodec } from '../../codec.js';
@@ -21,6 +21,18 @@ function recordingLogger(): Logger & { warnings: string[] } {
   };
 }
 
+/** A channel writing to `output` with the tests' defaults; `options` overrides them. */
+function channelTo(output: Writable, options: Partial<ChannelOptions> = {}): Channel {
+  return new Channel({
+    plugin: 'p',
+    logger: recordingLogger(),
+    output,
+    maxLineBytes: 1024,
+    source: 'test',
+    ...options,
+  });
+}
+
 function channel(maxLineBytes = 1024) {
   const output = new PassThrough();
   const written: unknown[] = [];
@@ -28,7 +40,7 @@ function channel(maxLineBytes = 1024) {
     for (const line of chunk.toString().split('\n').filter(Boolean)) written.push(JSON.parse(line));
   });
   const logger = recordingLogger();
-  const ch = new Channel({ plugin: 'p', logger, output, maxLineBytes, source: 'test' });
+  const ch = channelTo(output, { logger, maxLineBytes });
   const reply = (value: unknown): void => ch.push(Buffer.from(`${JSON.stringify(value)}\n`));
   return { ch, written, logger, reply };
 }
@@ -93,13 +105,7 @@ test('lines wait for drain when the output is full, and are written in order', a
       release = callback;
     },
   });
-  const ch = new Channel({
-    plugin: 'p',
-    logger: recordingLogger(),
-    output,
-    maxLineBytes: 1024,
-    source: 'test',
-  });
+  const ch = channelTo(output);
   const calls = [ch.request({ type: 'ping', request_id: 'a' })];
   await new Promise((r) => process.nextTick(r));
   assert.equal(chunks.length, 1, 'the line went out at the end of its tick');
@@ -141,14 +147,7 @@ test('a call giving up while a reply line is merely cut by a chunk boundary is n
   let stalls = 0;
   const output = new PassThrough();
   output.resume();
-  const ch = new Channel({
-    plugin: 'p',
-    logger: recordingLogger(),
-    output,
-    maxLineBytes: 1024,
-    source: 'test',
-    onStall: () => stalls++,
-  });
+  const ch = channelTo(output, { onStall: () => stalls++ });
   const first = new AbortController();
   const a = ch.request({ type: 'ping', request_id: 'a' }, first.signal);
   ch.push(Buffer.from('{"request_id":"b","succ'));
@@ -172,13 +171,7 @@ test('the lines of one tick leave in one write, in order, a cancel after its req
       callback();
     },
   });
-  const ch = new Channel({
-    plugin: 'p',
-    logger: recordingLogger(),
-    output,
-    maxLineBytes: 1024,
-    source: 'test',
-  });
+  const ch = channelTo(output);
   const controller = new AbortController();
   const a = ch.request({ type: 'ping', request_id: 'a' }, controller.signal);
   const b = ch.request({ type: 'ping', request_id: 'b' });
@@ -205,13 +198,7 @@ test('lines batched in a tick are written before the output is ended, and none a
   const chunks: string[] = [];
   const output = new PassThrough();
   output.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
-  const ch = new Channel({
-    plugin: 'p',
-    logger: recordingLogger(),
-    output,
-    maxLineBytes: 1024,
-    source: 'test',
-  });
+  const ch = channelTo(output);
   void ch.request({ type: 'ping', request_id: 'a' });
   void ch.request({ type: 'ping', request_id: 'b' });
   ch.writeBatch();
@@ -234,13 +221,7 @@ test('lines batched in a tick are written before the output is ended, and none a
 
 test('when the link closes, written calls fail as sent and calls still queued as not sent', async () => {
   const output = new Writable({ highWaterMark: 1, write: () => undefined }); // never drains
-  const ch = new Channel({
-    plugin: 'p',
-    logger: recordingLogger(),
-    output,
-    maxLineBytes: 1024,
-    source: 'test',
-  });
+  const ch = channelTo(output);
   const written = ch.request({ type: 'execute', request_id: 'w' });
   await new Promise((r) => setImmediate(r)); // the tick's batch is written: the output is full
   const queued = ch.request({ type: 'execute', request_id: 'q' });
