@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Manager, type ManagerEvents } from '../../src/index.js';
 import { serveHttp, type ServedPlugin } from '../../src/sdk/index.js';
 import { startDns, type DnsServer } from '../support/dns.js';
+import { eventually } from '../fixtures/callContext.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 
 let redis: RedisServer;
@@ -48,14 +49,6 @@ async function host(namespace: string, dnsConfig: Record<string, unknown>) {
   return manager;
 }
 
-async function eventually(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const until = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > until) assert.fail(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
-
 const ready = (m: Manager) =>
   m.plugins().filter((p) => p.group === 'workers' && p.state === 'ready');
 
@@ -69,7 +62,7 @@ test('A/AAAA: members follow the records (joined, health-gated, drained and remo
   manager.on('cluster-member', (e) => changes.push(e));
 
   // Resolved at load (or, on a loaded machine, at the next refresh): there and serving.
-  await eventually(() => ready(manager).length === 1, 'the 127.0.0.1 member ready');
+  await eventually(() => ready(manager).length === 1, 5_000, 'the 127.0.0.1 member ready');
   assert.deepEqual(
     ready(manager).map((p) => p.transport),
     ['http'],
@@ -78,14 +71,14 @@ test('A/AAAA: members follow the records (joined, health-gated, drained and remo
 
   // A second address: it joins, and calls reach both.
   dns.zone.set('workers.test', { A: ['127.0.0.1'], AAAA: ['::1'] });
-  await eventually(() => ready(manager).length === 2, 'the ::1 member ready');
+  await eventually(() => ready(manager).length === 2, 5_000, 'the ::1 member ready');
   const answers = new Set<string>();
   for (let i = 0; i < 4; i++) answers.add(await manager.execute('workers', 'x'));
   assert.deepEqual([...answers].sort(), ['a', 'b']);
 
   // The A record goes: that member leaves (drained, closed); calls go to b alone.
   dns.zone.set('workers.test', { AAAA: ['::1'] });
-  await eventually(() => manager.plugins().length === 1, 'the 127.0.0.1 member removed');
+  await eventually(() => manager.plugins().length === 1, 5_000, 'the 127.0.0.1 member removed');
   assert.equal(await manager.execute('workers', 'x'), 'b');
   assert.deepEqual(
     changes.map((c) => c.change),
@@ -104,7 +97,7 @@ test('A/AAAA: members follow the records (joined, health-gated, drained and remo
 
   // The name has no records left (a Service scaled to zero): the member leaves.
   dns.zone.set('workers.test', {});
-  await eventually(() => manager.plugins().length === 0, 'no members');
+  await eventually(() => manager.plugins().length === 0, 5_000, 'no members');
 });
 
 test('SRV: each record is a member at its port, weighted by the record', async () => {
@@ -120,7 +113,7 @@ test('SRV: each record is a member at its port, weighted by the record', async (
   });
   const manager = await host('dns-srv', { name: '_http._tcp.workers.test', type: 'SRV' });
   after(() => manager.shutdown());
-  await eventually(() => ready(manager).length === 2, 'both SRV members ready');
+  await eventually(() => ready(manager).length === 2, 5_000, 'both SRV members ready');
   assert.deepEqual(
     ready(manager)
       .map((p) => p.weight)

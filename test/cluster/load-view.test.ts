@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Manager, type ManagerEvents } from '../../src/index.js';
 import { serveHttp, type ServedPlugin } from '../../src/sdk/index.js';
+import { eventually } from '../fixtures/callContext.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 
 let redis: RedisServer;
@@ -72,20 +73,12 @@ async function replica(
   return manager;
 }
 
-/** Resolves once `check` holds, polling; fails after `ms`. */
-async function eventually(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const until = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > until) assert.fail(`not within ${ms} ms: ${what}`);
-    await sleep(10);
-  }
-}
-
 /** Waits until both replicas exchanged their views twice more (so each has the other's latest). */
 async function exchanged(...managers: Manager<string, string>[]): Promise<void> {
   const start = managers.map((m) => m.cluster()!.view.exchanges);
   await eventually(
     () => managers.every((m, i) => m.cluster()!.view.exchanges >= start[i]! + 2),
+    5_000,
     'two exchanges',
   );
 }
@@ -105,11 +98,11 @@ async function twoByTwo(
     calls.push(m.execute('workers', 'hold', operation === undefined ? {} : { operation }));
   send(a);
   send(a);
-  await eventually(() => total() === 2, "a's calls arrived");
+  await eventually(() => total() === 2, 5_000, "a's calls arrived");
   if (a.cluster() !== undefined) await exchanged(a, b);
   send(b);
   send(b);
-  await eventually(() => total() === 4, "b's calls arrived");
+  await eventually(() => total() === 4, 5_000, "b's calls arrived");
   const placed = heldOn();
   release();
   await Promise.all(calls);
@@ -130,7 +123,7 @@ test('least-connections with the shared view: two replicas spread their long cal
   const b = await replica('lc', 'least-connections');
   b.on('cluster-view', (e) => events.push(e));
   after(() => Promise.all([a.shutdown(), b.shutdown()]));
-  await eventually(() => b.cluster()!.view.replicas === 1, "b combines a's view");
+  await eventually(() => b.cluster()!.view.replicas === 1, 5_000, "b combines a's view");
   assert.deepEqual(await twoByTwo(a, b), [1, 1, 1, 1]);
   assert.deepEqual(events[0], { replicas: 1, previous: 0 });
   // Once a's calls ended (and were published), b sees the instances idle again.
@@ -145,7 +138,7 @@ test("adaptive with the shared view: b classifies an operation from a's latencie
   after(() => Promise.all([a.shutdown(), b.shutdown()]));
   // Only a has run `report`: 60 ms each, above the 40 ms threshold, so `report` is long.
   for (let i = 0; i < 3; i++) await a.execute('workers', 'sleep:60', { operation: 'report' });
-  await eventually(() => b.cluster()!.view.replicas === 1, "b combines a's view");
+  await eventually(() => b.cluster()!.view.replicas === 1, 5_000, "b combines a's view");
   const placed = await twoByTwo(a, b, 'report');
   // a: its two long calls on two non-primary instances; b: seeing them, the remaining two.
   assert.deepEqual(placed, [1, 1, 1, 1]);
@@ -157,7 +150,7 @@ test('Redis killed: calls go on (no failure, no wait), the view falls back to lo
   after(() => Promise.all([a.shutdown(), b.shutdown()]));
   const views: number[] = [];
   b.on('cluster-view', (e) => views.push(e.replicas));
-  await eventually(() => b.cluster()!.view.replicas === 1, "b combines a's view");
+  await eventually(() => b.cluster()!.view.replicas === 1, 5_000, "b combines a's view");
 
   let stop = false;
   const failures: string[] = [];
@@ -185,14 +178,14 @@ test('Redis killed: calls go on (no failure, no wait), the view falls back to lo
   marks.kill = performance.now() - t0;
   await redis.kill();
   // Within viewTtl (500 ms) plus an exchange, b stops using a's view: local decisions only.
-  await eventually(() => b.cluster()!.view.replicas === 0, 'view aged out', 3_000);
+  await eventually(() => b.cluster()!.view.replicas === 0, 3_000, 'view aged out');
   const down = b.cluster()!;
   assert.equal(down.redis, 'down');
   await sleep(300);
   marks.restart = performance.now() - t0;
   await redis.restart();
   marks.restarted = performance.now() - t0;
-  await eventually(() => b.cluster()!.view.replicas === 1, 'view resumed', 5_000);
+  await eventually(() => b.cluster()!.view.replicas === 1, 5_000, 'view resumed');
   await sleep(200);
   stop = true;
   await driving;
@@ -239,7 +232,7 @@ test('a replica whose breaker opens on a member hints it; the other probes that 
   const a = await host({ enabled: true, failureThreshold: 1 });
   const b = await host({ enabled: true, failureThreshold: 5 });
   after(() => Promise.all([a.shutdown(), b.shutdown()]));
-  await eventually(() => b.cluster()!.view.replicas === 1, "b combines a's view");
+  await eventually(() => b.cluster()!.view.replicas === 1, 5_000, "b combines a's view");
   const hints: ManagerEvents['cluster-hint'][] = [];
   const checks: string[] = [];
   b.on('cluster-hint', (e) => hints.push(e));
@@ -248,10 +241,10 @@ test('a replica whose breaker opens on a member hints it; the other probes that 
   // One failure (a timeout) opens a's breaker.
   await assert.rejects(a.execute('flaky', 'sleep:300', { timeoutMs: 50 }));
   assert.equal(a.plugins()[0]!.breaker?.state, 'open');
-  await eventually(() => hints.length === 1, 'b received the hint');
+  await eventually(() => hints.length === 1, 5_000, 'b received the hint');
   assert.equal(hints[0]!.plugin, 'flaky');
   assert.equal(hints[0]!.from, a.cluster()!.replicaId);
-  await eventually(() => checks.includes('flaky'), 'b probed flaky');
+  await eventually(() => checks.includes('flaky'), 5_000, 'b probed flaky');
   // b decides for itself: its own breaker is untouched, and the member still serves b.
   assert.equal(b.plugins()[0]!.breaker?.state, 'closed');
   assert.equal(await b.execute('flaky', 'x'), 'w1');

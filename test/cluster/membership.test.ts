@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { Manager, type ManagerEvents } from '../../src/index.js';
 import { isPluginError, serveGrpc, serveHttp } from '../../src/sdk/index.js';
 import { ANNOUNCE_SCRIPT, memberKeys } from '../../src/cluster/registry.js';
+import { eventually } from '../fixtures/callContext.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 
 let redis: RedisServer;
@@ -29,15 +30,6 @@ async function host(namespace: string): Promise<Manager<string, string>> {
     plugins: [],
   });
   return manager;
-}
-
-/** Resolves once `check` holds, polling; fails after `ms`. */
-async function eventually(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const until = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > until) assert.fail(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
 }
 
 const members = (manager: Manager, group = 'workers') =>
@@ -80,6 +72,7 @@ test('an announced instance joins the group and gets calls; closing it withdraws
   });
   await eventually(
     () => members(manager).filter((p) => p.state === 'ready').length === 2,
+    5_000,
     'b ready',
   );
   assert.deepEqual(
@@ -92,7 +85,7 @@ test('an announced instance joins the group and gets calls; closing it withdraws
   assert.deepEqual(manager.cluster()!.members, { workers: 2 });
 
   await b.close();
-  await eventually(() => members(manager).length === 1, 'b removed');
+  await eventually(() => members(manager).length === 1, 5_000, 'b removed');
   assert.deepEqual(
     joined.map((e) => e.change),
     ['joined', 'left'],
@@ -128,15 +121,15 @@ test('a member whose heartbeat expires is drained: its call in flight finishes, 
   const states: string[] = [];
   manager.on('plugin-state', (e) => states.push(e.to));
   const inFlight = manager.execute('workers', 'slow', { timeoutMs: 10_000 });
-  await eventually(() => members(manager)[0]?.inFlight === 1, 'call in flight');
+  await eventually(() => members(manager)[0]?.inFlight === 1, 5_000, 'call in flight');
   await heartbeat(200); // its last heartbeat: it expires 200 ms later
   // Out of the group at once (no new calls), draining until its call is done.
-  await eventually(() => states.includes('draining'), 'draining after expiry');
+  await eventually(() => states.includes('draining'), 5_000, 'draining after expiry');
   assert.equal(members(manager).length, 0);
   // Draining, not cut: the call still runs, and finishes with the plugin's answer.
   release();
   assert.equal(await inFlight, 'slow-one');
-  await eventually(() => states.includes('closed'), 'closed');
+  await eventually(() => states.includes('closed'), 5_000, 'closed');
   assert.deepEqual(states, ['draining', 'closed']);
   assert.deepEqual(manager.cluster()!.members, { workers: 0 });
 });
@@ -179,6 +172,7 @@ test('a restart under the same identity replaces the member, never duplicates it
   after(() => second.close());
   await eventually(
     () => members(manager).length === 1 && manager.plugins().every((p) => p.state === 'ready'),
+    5_000,
     'the member moved to the new endpoint',
   );
   assert.equal(await manager.execute('workers', 'x'), 'second');
@@ -218,9 +212,10 @@ test('with Redis gone the members known stay and keep serving; when it is back, 
   after(() => b.close());
   await eventually(
     () => members(manager).filter((p) => p.state === 'ready').length === 2,
+    5_000,
     'b joined',
   );
-  await eventually(() => manager.cluster()!.redis === 'ready', 'Redis ready');
+  await eventually(() => manager.cluster()!.redis === 'ready', 5_000, 'Redis ready');
 });
 
 test('serveGrpc announces too (transport grpc); bad announce options are refused with a typed error', async () => {
