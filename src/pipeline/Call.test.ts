@@ -570,7 +570,7 @@ describe('execute: circuit breaker', () => {
 });
 
 describe('execute: a tracer that throws', () => {
-  test('an attempt span whose end() throws ends the call at once, without an unhandled rejection', async () => {
+  test('an attempt span whose end() throws ends the call at once, without a retry or an unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
@@ -581,20 +581,30 @@ describe('execute: a tracer that throws', () => {
             startAttempt: () => ({
               headers: {},
               end: () => {
-                throw new Error('tracer bug');
+                // Shaped like a refused connection: still never a reason to run the call again.
+                throw Object.assign(new Error('tracer bug'), { code: 'ECONNREFUSED' });
               },
             }),
             end: () => {},
           }),
         },
       });
-      await manager.register(definePlugin({ name: 'p', execute: () => 'ok' }), {
-        retry: { maxRetries: 0 },
-      });
+      let runs = 0;
+      await manager.register(
+        definePlugin({
+          name: 'p',
+          execute: () => {
+            runs++;
+            return 'ok';
+          },
+        }),
+        { retry: fastRetry },
+      );
       const started = performance.now();
       const error = await rejection(manager.execute('p', {}, { timeoutMs: 5_000 }));
       assert.notEqual(error.code, ErrorCode.PluginTimeout, 'the call waited for its deadline');
       assert.ok(performance.now() - started < 4_000, 'the call waited for its deadline');
+      assert.equal(runs, 1, 'the plugin ran again because a tracer threw');
       await sleep(10); // an unhandled rejection is reported after the microtasks
       assert.deepEqual(unhandled, []);
     } finally {

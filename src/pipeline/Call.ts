@@ -366,21 +366,31 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
           attempt!.finish(SUCCESS, undefined, now);
           this.succeed(response as Resp, now);
         } catch (error) {
-          // A tracer or balancer hook that threw: the call still ends, through the retry policy.
-          void this.retryAfter(this.asFailure(error));
+          // A tracer or balancer hook threw after the plugin answered: the call ends with it.
+          this.fail(error);
         }
       },
       (error: unknown) => {
+        if (attempt === undefined) return this.afterFirst(error);
         let failure: PluginError;
         try {
-          failure =
-            attempt === undefined ? this.asFailure(error) : this.attemptFailed(attempt, error);
+          failure = this.attemptFailed(attempt, error);
         } catch (hookError) {
-          failure = this.asFailure(hookError);
+          return this.fail(hookError);
         }
         void this.retryAfter(failure);
       },
     );
+  }
+
+  /**
+   * After a first attempt that threw: a PluginError (the plugin's failure, a refusal) goes to
+   * the retry policy; anything else (a balancer or hook that threw) ends the call, never retried
+   * on its account.
+   */
+  private afterFirst(thrown: unknown): void {
+    if (isPluginError(thrown)) void this.retryAfter(thrown);
+    else this.fail(thrown);
   }
 
   /** The first attempt when it may wait (a starting plugin, a rate-limit token) or is traced. */
@@ -389,7 +399,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
     try {
       response = await this.attemptOnce(1, picked);
     } catch (error) {
-      return this.retryAfter(this.asFailure(error));
+      return this.afterFirst(error);
     }
     this.succeed(response);
   }
