@@ -7,11 +7,13 @@ import { ErrorCode, PluginError } from './errors.js';
 import { TypedEvents, type ManagerEvents, type ManagerListener } from './events.js';
 import { ReadinessTracker, type ReadinessReport } from './health/readiness.js';
 import { ReadyWaiters } from './health/ReadyWaiters.js';
+import { asError } from './internal/errorMessage.js';
 import { settlesWithin } from './internal/timeout.js';
 import type { AdminAddress } from './observe/adminServer.js';
 import { LevelFilter, silentLogger } from './observe/logger.js';
 import { MetricsEndpoint } from './observe/metricsEndpoint.js';
 import { outlierReporter } from './observe/outlierEvents.js';
+import { guardTracer } from './observe/tracing.js';
 import type { MetricsSnapshot } from './observe/metricsSnapshot.js';
 import { Counters, type CounterSnapshot, type MetricsOptions } from './observe/stats.js';
 import type {
@@ -94,7 +96,12 @@ export class Manager<Req = unknown, Resp = unknown> {
     this.host = {
       events: this.bus,
       counters: new Counters(),
-      tracer: options.tracer,
+      tracer:
+        options.tracer &&
+        guardTracer(options.tracer, (error, where) => {
+          logger.warn({ where, err: String(error) }, 'plugwire: the tracer threw');
+          this.bus.emit('error', { error: asError(error), context: `tracer: ${where}` });
+        }),
       retryRule: options.retryRule,
       deadlines,
       onIdle: () => this.drained?.(),

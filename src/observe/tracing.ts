@@ -39,6 +39,68 @@ export interface AttemptSpan {
   end(outcome: Outcome, error?: PluginError): void;
 }
 
+/** Where a {@link guardTracer} tells what a tracer threw (the manager: its `error` event). */
+export type TracerFault = (error: unknown, where: string) => void;
+
+/**
+ * `tracer` with every call into it guarded, so that a tracer that throws never fails, retries,
+ * leaks or hangs a call: what it threw goes to `onFault`, and the call goes on untraced where
+ * the span could not be had. The manager wraps the tracer it is given in this.
+ */
+export function guardTracer(tracer: CallTracer, onFault: TracerFault): CallTracer {
+  return {
+    startCall(target, call) {
+      try {
+        return new GuardedCallSpan(tracer.startCall(target, call), onFault);
+      } catch (error) {
+        onFault(error, 'CallTracer.startCall');
+        return NOOP_CALL_SPAN;
+      }
+    },
+  };
+}
+
+class GuardedCallSpan implements CallSpan {
+  constructor(
+    private readonly span: CallSpan,
+    private readonly onFault: TracerFault,
+  ) {}
+
+  startAttempt(plugin: string, group: string | undefined, attempt: number): AttemptSpan {
+    try {
+      const span = this.span.startAttempt(plugin, group, attempt);
+      return new GuardedAttemptSpan(span, span.headers, this.onFault);
+    } catch (error) {
+      this.onFault(error, 'CallSpan.startAttempt');
+      return NOOP_ATTEMPT_SPAN;
+    }
+  }
+
+  end(error?: PluginError): void {
+    try {
+      this.span.end(error);
+    } catch (thrown) {
+      this.onFault(thrown, 'CallSpan.end');
+    }
+  }
+}
+
+class GuardedAttemptSpan implements AttemptSpan {
+  constructor(
+    private readonly span: AttemptSpan,
+    readonly headers: Readonly<Record<string, string>>,
+    private readonly onFault: TracerFault,
+  ) {}
+
+  end(outcome: Outcome, error?: PluginError): void {
+    try {
+      this.span.end(outcome, error);
+    } catch (thrown) {
+      this.onFault(thrown, 'AttemptSpan.end');
+    }
+  }
+}
+
 /** Options of {@link createOtelTracer}. */
 export interface OtelTracerOptions {
   /**

@@ -366,7 +366,7 @@ export class Call<Req, Resp> implements InflightCall, RouteRequest, Expiring {
           attempt!.finish(SUCCESS, undefined, now);
           this.succeed(response as Resp, now);
         } catch (error) {
-          // A tracer or balancer hook threw after the plugin answered: the call ends with it.
+          // A balancer strategy's hook threw after the plugin answered: the call ends with it.
           this.fail(error);
         }
       },
