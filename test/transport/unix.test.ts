@@ -272,6 +272,26 @@ test('close() destroys the sockets and a closed plugin refuses calls', async () 
   assert.equal(existsSync(path), false, 'the socket file is removed');
 });
 
+test('close() fails the calls in flight with PLUGIN_1215, phase sent: they may have run', async () => {
+  const path = join(tmp.dir, 'close-in-flight.sock');
+  let arrived!: () => void;
+  const reached = new Promise<void>((resolve) => (arrived = resolve));
+  const served = await serveUnix(
+    (_request, ctx) =>
+      new Promise((resolve) => {
+        arrived();
+        ctx.signal.addEventListener('abort', () => resolve('late'));
+      }),
+    { path },
+  );
+  const client = plugin(path);
+  const call = client.execute({ op: 'slow' }, callContext());
+  await reached;
+  await client.close();
+  await assert.rejects(call, { code: ErrorCode.PluginClosed, retryable: true, phase: 'sent' });
+  await served.close();
+});
+
 test('serveUnix replaces a stale socket file but refuses to steal a live one', async () => {
   const path = join(tmp.dir, 'stale.sock');
   const first = await serveUnix(handler, { path });
