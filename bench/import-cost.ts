@@ -28,16 +28,20 @@ const entries: Array<[string, string]> = [['plugwire (dist/index.js)', `${ROOT}d
 if (process.env.BENCH_ENTRY)
   entries.push([`other: ${process.env.BENCH_ENTRY}`, process.env.BENCH_ENTRY]);
 
+/** Milliseconds per clock tick of /proc's CPU times (`getconf CLK_TCK`, usually 100 Hz). */
+const TICK_MS =
+  1000 / (Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100);
+
 /**
  * CPU time (user + system, ms) of the children this process has waited for, from
- * /proc/self/stat (`cutime` + `cstime`, in clock ticks of 10 ms); undefined off Linux. Summed
- * over many runs the tick resolution averages out: the mean per process is what is reported.
+ * /proc/self/stat (`cutime` + `cstime`, in clock ticks); undefined off Linux. Summed over many
+ * runs the tick resolution averages out: the mean per process is what is reported.
  */
 function childCpuMs(): number | undefined {
   try {
     const stat = readFileSync('/proc/self/stat', 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) * 10; // fields 16 and 17 of proc(5)
+    return (Number(fields[13]) + Number(fields[14])) * TICK_MS; // fields 16 and 17 of proc(5)
   } catch {
     return undefined;
   }
